@@ -1,0 +1,199 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the process reads from its environment, parsed and
+// validated once at start-up (see API.md for the variables and defaults).
+type Config struct {
+	Env             string // "development" (default) or "production"
+	DatabaseURL     string
+	RedisAddrs      []string // one address, or several seeds of a Redis Cluster
+	RedisDB         int
+	RedisPassword   string
+	HTTPAddr        string
+	SecretKey       []byte
+	BaseURL         *url.URL
+	RatePosts       Rate
+	RateHistory     Rate
+	TrustedProxies  []string
+	DataDir         string
+	ShutdownTimeout time.Duration
+}
+
+// Rate is a count of requests allowed per period, written like "6/min".
+type Rate struct {
+	Count  int
+	Period time.Duration
+}
+
+func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Count, r.Period) }
+
+// Development reports whether the process runs with development defaults.
+func (c *Config) Development() bool { return c.Env == "development" }
+
+// ConfigError names the variable whose value is wrong.
+type ConfigError struct {
+	Var    string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Var, e.Reason) }
+
+// LoadConfig reads the configuration through getenv (os.Getenv in production,
+// a map in tests). The first bad value stops it with an error naming the variable.
+func LoadConfig(getenv func(string) string) (*Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{}
+	c.Env = get("BACKCHANNEL_ENV", "development")
+	if c.Env != "development" && c.Env != "production" {
+		return nil, &ConfigError{"BACKCHANNEL_ENV", fmt.Sprintf("%q is neither development nor production", c.Env)}
+	}
+	c.DataDir = get("DATA_DIR", ".data")
+
+	c.DatabaseURL = get("DATABASE_URL", "postgres://backchannel:backchannel@127.0.0.1:55432/backchannel?sslmode=disable")
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return nil, &ConfigError{"DATABASE_URL", "want postgres://user:password@host:port/database"}
+	}
+
+	if err := c.parseRedis(get("REDIS_URL", "redis://127.0.0.1:56379/0")); err != nil {
+		return nil, err
+	}
+
+	c.HTTPAddr = get("HTTP_ADDR", "127.0.0.1:3000")
+	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+		return nil, &ConfigError{"HTTP_ADDR", fmt.Sprintf("%q is not host:port", c.HTTPAddr)}
+	}
+
+	base := get("BASE_URL", "http://127.0.0.1:3000")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &ConfigError{"BASE_URL", fmt.Sprintf("%q is not an absolute http(s) URL", base)}
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	c.BaseURL = u
+
+	if c.RatePosts, err = ParseRate(get("RATE_LIMIT_POSTS", "6/min")); err != nil {
+		return nil, &ConfigError{"RATE_LIMIT_POSTS", err.Error()}
+	}
+	if c.RateHistory, err = ParseRate(get("RATE_LIMIT_HISTORY", "60/min")); err != nil {
+		return nil, &ConfigError{"RATE_LIMIT_HISTORY", err.Error()}
+	}
+
+	for _, p := range strings.Split(get("TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return nil, &ConfigError{"TRUSTED_PROXIES", fmt.Sprintf("%q is neither an IP address nor a CIDR range", p)}
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+
+	c.ShutdownTimeout, err = time.ParseDuration(get("SHUTDOWN_TIMEOUT", "10s"))
+	if err != nil || c.ShutdownTimeout <= 0 {
+		return nil, &ConfigError{"SHUTDOWN_TIMEOUT", "want a positive duration like 10s"}
+	}
+
+	secret := get("SECRET_KEY", "")
+	switch {
+	case secret != "" && len(secret) < 32:
+		return nil, &ConfigError{"SECRET_KEY", "must be at least 32 characters"}
+	case secret != "":
+		c.SecretKey = []byte(secret)
+	case !c.Development():
+		return nil, &ConfigError{"SECRET_KEY", "required outside development"}
+	default:
+		if c.SecretKey, err = devSecret(c.DataDir); err != nil {
+			return nil, &ConfigError{"SECRET_KEY", err.Error()}
+		}
+	}
+	return c, nil
+}
+
+func (c *Config) parseRedis(raw string) error {
+	if !strings.Contains(raw, "://") {
+		// A comma-separated list of host:port seeds: a Redis Cluster.
+		for _, a := range strings.Split(raw, ",") {
+			a = strings.TrimSpace(a)
+			if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+				return &ConfigError{"REDIS_URL", fmt.Sprintf("%q is not host:port (want redis://host:port/db or host:port,host:port for a cluster)", a)}
+			}
+			c.RedisAddrs = append(c.RedisAddrs, a)
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return &ConfigError{"REDIS_URL", "want redis://[:password@]host:port/db"}
+	}
+	c.RedisAddrs = []string{u.Host}
+	if p, ok := u.User.Password(); ok {
+		c.RedisPassword = p
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		n, err := strconv.Atoi(db)
+		if err != nil || n < 0 || n > 15 {
+			return &ConfigError{"REDIS_URL", fmt.Sprintf("database %q is not a number from 0 to 15", db)}
+		}
+		c.RedisDB = n
+	}
+	return nil
+}
+
+// ParseRate parses "N/sec", "N/min" or "N/hour".
+func ParseRate(s string) (Rate, error) {
+	n, unit, ok := strings.Cut(s, "/")
+	count, err := strconv.Atoi(n)
+	if !ok || err != nil || count <= 0 {
+		return Rate{}, fmt.Errorf("%q: want a positive count per period, like 6/min", s)
+	}
+	periods := map[string]time.Duration{"s": time.Second, "sec": time.Second, "second": time.Second,
+		"m": time.Minute, "min": time.Minute, "minute": time.Minute, "h": time.Hour, "hour": time.Hour}
+	p, ok := periods[unit]
+	if !ok {
+		return Rate{}, fmt.Errorf("%q: period must be sec, min or hour", s)
+	}
+	return Rate{Count: count, Period: p}, nil
+}
+
+// devSecret keeps one random development secret under the data folder, so
+// sessions survive restarts without anyone writing a secret down.
+func devSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "secret_key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	key := []byte(hex.EncodeToString(raw))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}

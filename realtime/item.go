@@ -1,0 +1,70 @@
+package realtime
+
+import "time"
+
+// Ops an entry of the live log can carry.
+const (
+	OpAdd    = "add"
+	OpHide   = "hide"
+	OpUnhide = "unhide"
+	OpPin    = "pin"
+	OpUnpin  = "unpin"
+	OpUpdate = "update"
+)
+
+// Item kinds.
+const (
+	KindPost  = "post"
+	KindPhoto = "photo"
+)
+
+// SourceRoom is the source of attendees' own posts.
+const SourceRoom = "room"
+
+// Author is who wrote an item, as the public API shows it.
+type Author struct {
+	Name      string `json:"name"`
+	Handle    string `json:"handle,omitempty"`
+	URL       string `json:"url,omitempty"`
+	AvatarURL string `json:"avatar_url,omitempty"`
+}
+
+// Media is one picture or video attached to an item. URLs are http(s) only.
+type Media struct {
+	Type     string `json:"type"`
+	URL      string `json:"url"`
+	ThumbURL string `json:"thumb_url,omitempty"`
+	Alt      string `json:"alt,omitempty"`
+}
+
+// Item is one post or photo in an event's stream, exactly as the Live API
+// (API.md) serialises it. ID is "source:external id" and is the dedupe key.
+type Item struct {
+	Seq        int64     `json:"seq"`
+	ID         string    `json:"id"`
+	Source     string    `json:"source"`
+	Kind       string    `json:"kind"`
+	Author     Author    `json:"author"`
+	Text       string    `json:"text"`
+	HTML       string    `json:"html"`
+	URL        string    `json:"url,omitempty"`
+	Media      []Media   `json:"media"`
+	CreatedAt  time.Time `json:"created_at"`
+	ReceivedAt time.Time `json:"received_at"`
+	Session    string    `json:"session,omitempty"`
+	Pinned     bool      `json:"pinned"`
+	// Hidden is set on items blocked at ingest by a moderation rule: they are
+	// logged (so archives and moderators see them) but never shown.
+	Hidden bool `json:"hidden,omitempty"`
+	// Held marks items waiting for approval (events moderated before display).
+	Held bool `json:"held,omitempty"`
+}
+
+// Entry is one record of the live log. Item is set for add, update, unhide,
+// pin and unpin; Target (the item's seq) for hide and every op but add.
+type Entry struct {
+	Seq    int64  `json:"seq"`
+	Op     string `json:"op"`
+	Item   *Item  `json:"item,omitempty"`
+	Target int64  `json:"target,omitempty"`
+}
