@@ -163,7 +163,20 @@ CREATE TABLE strainer_cursors (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Non-add entries of the live log (hide, unhide, pin, unpin, update) kept by
+-- the strainer, so a long poll whose since is older than Redis still receives
+-- every op in order, rebuilt from Postgres.
+CREATE TABLE log_ops (
+    event_id bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    seq      bigint NOT NULL,
+    op       text   NOT NULL,
+    target   bigint NOT NULL,
+    PRIMARY KEY (event_id, seq),
+    CONSTRAINT log_ops_op CHECK (op IN ('hide', 'unhide', 'pin', 'unpin', 'update'))
+);
+
 -- +goose Down
+DROP TABLE log_ops;
 DROP TABLE strainer_cursors;
 DROP TABLE audit_log;
 DROP TABLE moderation_rules;

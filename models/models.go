@@ -179,3 +179,11 @@ type StrainerCursor struct {
 	Seq       int64
 	UpdatedAt time.Time
 }
+
+// LogOp is a non-add entry of the live log kept in Postgres by the strainer.
+type LogOp struct {
+	EventID int64 `gorm:"primaryKey;autoIncrement:false"`
+	Seq     int64 `gorm:"primaryKey;autoIncrement:false"`
+	Op      string
+	Target  int64
+}
