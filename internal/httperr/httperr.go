@@ -1,0 +1,71 @@
+// Package httperr maps errors returned by handlers to HTTP answers in one
+// place: JSON {"error": "..."} under /api/, a plain HTML page elsewhere, never
+// a stack trace. Handlers return *fiber.Error for client mistakes and domain
+// errors (models.ErrNotFound, *models.ValidationError) for the rest.
+package httperr
+
+import (
+	"errors"
+	"html"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/models"
+)
+
+// HTMLRenderer writes an error page for a status and message.
+type HTMLRenderer func(c *fiber.Ctx, status int, message string) error
+
+// Handler returns a fiber ErrorHandler. page renders HTML errors; nil uses a bare page.
+func Handler(page HTMLRenderer) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		status, msg := Classify(err)
+		if status >= 500 {
+			slog.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status,
+				"request_id", c.GetRespHeader(fiber.HeaderXRequestID), "err", err)
+		}
+		if IsAPI(c) {
+			return c.Status(status).JSON(fiber.Map{"error": msg})
+		}
+		if page != nil {
+			if perr := page(c, status, msg); perr == nil {
+				return nil
+			}
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.Status(status).SendString("<!doctype html><title>" + html.EscapeString(msg) +
+			"</title><h1>" + html.EscapeString(msg) + "</h1>")
+	}
+}
+
+// IsAPI reports whether the request is for the JSON API.
+func IsAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
+
+// Classify turns an error into a status code and a message safe to show.
+func Classify(err error) (int, string) {
+	var fe *fiber.Error
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &fe):
+		msg := fe.Message
+		if fe.Code == fiber.StatusNotFound && msg == "Cannot "+"GET" {
+			msg = "Not found."
+		}
+		return fe.Code, msg
+	case errors.Is(err, models.ErrNotFound):
+		return fiber.StatusNotFound, capitalize(err.Error()) + "."
+	case errors.As(err, &ve):
+		return fiber.StatusBadRequest, capitalize(ve.Error()) + "."
+	default:
+		return fiber.StatusInternalServerError, "Something went wrong on our side; it has been logged."
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
