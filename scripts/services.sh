@@ -58,14 +58,25 @@ wait_for() { # wait_for SECONDS CMD...
   return 1
 }
 
+# pg_datadir is where the cluster lives: .data/postgres, unless we run as root
+# and a parent folder is closed to the postgres user (then a folder of its own
+# under /var/tmp, named after this checkout).
+pg_datadir() {
+  mkdir -p "$data"
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$data" 2>/dev/null; then
+    echo "/var/tmp/backchannel-pg-$(printf '%s' "$root" | md5sum | cut -c1-12)"
+  else
+    echo "$data/postgres"
+  fi
+}
+
 pg_up() {
   local bin; bin=$(pg_bindir) || die "PostgreSQL binaries not found"
-  local pgdata="$data/postgres"
-  mkdir -p "$data"
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "user 'postgres' is missing: install the postgresql package"
-    runuser -u postgres -- test -x "$data" || die "$data is not reachable by user postgres: every parent folder must be traversable (chmod o+x)"
   fi
+  local pgdata; pgdata=$(pg_datadir)
+  [ "$pgdata" = "$data/postgres" ] || log "$data is closed to user postgres; keeping PostgreSQL data in $pgdata"
   if [ ! -s "$pgdata/PG_VERSION" ]; then
     log "initialising PostgreSQL in $pgdata"
     mkdir -p "$pgdata"
@@ -106,8 +117,9 @@ redis_up() {
 down() {
   redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 && log "Redis stopped" || true
   local bin; bin=$(pg_bindir 2>/dev/null) || return 0
-  if [ -s "$data/postgres/postmaster.pid" ]; then
-    run_pg "$bin/pg_ctl" -D "$data/postgres" -m fast -w -s stop && log "PostgreSQL stopped" || true
+  local pgdata; pgdata=$(pg_datadir)
+  if [ -s "$pgdata/postmaster.pid" ]; then
+    run_pg "$bin/pg_ctl" -D "$pgdata" -m fast -w -s stop && log "PostgreSQL stopped" || true
   fi
 }
 

@@ -1,0 +1,77 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/rueidis"
+	"gorm.io/gorm"
+
+	"github.com/backchannel/backchannel/models"
+)
+
+// Version is the build's version, set with -ldflags "-X .../app.Version=...".
+var Version = "dev"
+
+// App holds what every role shares: configuration, stores and metrics. It is
+// built once at start-up and passed down; nothing else keeps global state.
+type App struct {
+	Config  *Config
+	Logger  *slog.Logger
+	DB      *gorm.DB
+	Redis   rueidis.Client
+	Metrics *prometheus.Registry
+	// Namespace prefixes every Redis key the app writes: "" in production,
+	// unique per test so tests share one Redis without colliding.
+	Namespace string
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// Open connects to Postgres and Redis and builds the App.
+func Open(ctx context.Context, cfg *Config, logger *slog.Logger) (*App, error) {
+	db, err := models.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := NewRedis(cfg)
+	if err != nil {
+		if s, e := db.DB(); e == nil {
+			_ = s.Close()
+		}
+		return nil, err
+	}
+	return New(cfg, logger, db, rdb, ""), nil
+}
+
+// New builds an App over already opened stores (tests use it with their own
+// databases and Redis namespace).
+func New(cfg *Config, logger *slog.Logger, db *gorm.DB, rdb rueidis.Client, namespace string) *App {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &App{Config: cfg, Logger: logger, DB: db, Redis: rdb, Metrics: reg, Namespace: namespace, Now: time.Now}
+}
+
+// Close releases the stores.
+func (a *App) Close() {
+	a.Redis.Close()
+	if s, err := a.DB.DB(); err == nil {
+		if err := s.Close(); err != nil {
+			a.Logger.Warn("close database", "err", err)
+		}
+	}
+}
+
+// SQL returns the database/sql handle under GORM.
+func (a *App) SQL() (*sql.DB, error) {
+	s, err := a.DB.DB()
+	if err != nil {
+		return nil, fmt.Errorf("app: database handle: %w", err)
+	}
+	return s, nil
+}

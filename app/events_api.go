@@ -1,0 +1,87 @@
+package app
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/models"
+)
+
+// EventJSON is an event as GET /api/events lists it.
+type EventJSON struct {
+	ID         int64     `json:"id"`
+	Slug       string    `json:"slug"`
+	Title      string    `json:"title"`
+	Hashtag    string    `json:"hashtag,omitempty"`
+	Timezone   string    `json:"timezone"`
+	StartsAt   time.Time `json:"starts_at"`
+	EndsAt     time.Time `json:"ends_at"`
+	Phase      string    `json:"phase"`
+	Posting    string    `json:"posting"`
+	Moderation string    `json:"moderation"`
+	URL        string    `json:"url"`
+}
+
+// SessionJSON is a session with its count of visible items.
+type SessionJSON struct {
+	Slug     string    `json:"slug"`
+	Title    string    `json:"title"`
+	Speaker  string    `json:"speaker,omitempty"`
+	Room     string    `json:"room,omitempty"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+	Items    int64     `json:"items"`
+	URL      string    `json:"url"`
+}
+
+// EventDetailJSON is GET /api/events/{event}: the event, its sessions and counts.
+type EventDetailJSON struct {
+	EventJSON
+	Description string        `json:"description,omitempty"`
+	Items       int64         `json:"items"`
+	Sessions    []SessionJSON `json:"sessions"`
+}
+
+func (a *App) eventJSON(e *models.Event, now time.Time) EventJSON {
+	return EventJSON{ID: e.ID, Slug: e.Slug, Title: e.Title, Hashtag: e.Hashtag, Timezone: e.Timezone,
+		StartsAt: e.StartsAt.UTC(), EndsAt: e.EndsAt.UTC(), Phase: e.Phase(now), Posting: e.Posting,
+		Moderation: e.Moderation, URL: a.Config.BaseURL.String() + "/events/" + e.Slug}
+}
+
+func (a *App) listEventsAPI(c *fiber.Ctx) error {
+	evs, err := models.ListEvents(c.UserContext(), a.DB)
+	if err != nil {
+		return err
+	}
+	now := a.Now()
+	out := make([]EventJSON, 0, len(evs))
+	for i := range evs {
+		out = append(out, a.eventJSON(&evs[i], now))
+	}
+	return c.JSON(fiber.Map{"events": out})
+}
+
+func (a *App) eventAPI(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	ev, err := models.EventBySlug(ctx, a.DB, c.Params("event"))
+	if err != nil {
+		return err
+	}
+	counts, err := models.SessionCounts(ctx, a.DB, ev.ID)
+	if err != nil {
+		return err
+	}
+	total, err := models.VisibleItemCount(ctx, a.DB, ev.ID)
+	if err != nil {
+		return err
+	}
+	out := EventDetailJSON{EventJSON: a.eventJSON(ev, a.Now()), Description: ev.Description, Items: total,
+		Sessions: make([]SessionJSON, 0, len(ev.Sessions))}
+	for _, s := range ev.Sessions {
+		out.Sessions = append(out.Sessions, SessionJSON{Slug: s.Slug, Title: s.Title, Speaker: s.Speaker,
+			Room: s.Room, StartsAt: s.StartsAt.UTC(), EndsAt: s.EndsAt.UTC(), Items: counts[s.ID],
+			URL: out.URL + "/sessions/" + s.Slug})
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/backchannel/backchannel/migrations"
+)
+
+func (a *App) registerHealth(f *fiber.App) {
+	f.Get("/healthz", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.JSON(fiber.Map{"status": "ok", "version": Version})
+	})
+	f.Get("/readyz", a.readyz)
+	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
+}
+
+// readyz answers 200 only when Postgres and Redis answer and every migration
+// is applied, so a load balancer sends no traffic to a node that cannot serve.
+func (a *App) readyz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+	defer cancel()
+	checks := fiber.Map{}
+	ok := true
+	fail := func(name string, err error) {
+		checks[name] = err.Error()
+		ok = false
+	}
+	if db, err := a.SQL(); err != nil {
+		fail("postgres", err)
+	} else if err := db.PingContext(ctx); err != nil {
+		fail("postgres", err)
+	} else {
+		checks["postgres"] = "ok"
+		if current, err := migrations.Current(ctx, db); err != nil {
+			fail("migrations", err)
+		} else if !current {
+			checks["migrations"] = "pending: run `backchannel migrate up`"
+			ok = false
+		} else {
+			checks["migrations"] = "ok"
+		}
+	}
+	if err := PingRedis(ctx, a.Redis); err != nil {
+		fail("redis", err)
+	} else {
+		checks["redis"] = "ok"
+	}
+	status := fiber.StatusOK
+	if !ok {
+		status = fiber.StatusServiceUnavailable
+	}
+	return c.Status(status).JSON(fiber.Map{"ready": ok, "checks": checks})
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// contentSecurityPolicy allows no inline script or style: every script and
+// stylesheet is a file under /static. Images may come from any https host
+// (avatars, photos), never from javascript: or other schemes.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' https: data:; media-src 'self' https:; connect-src 'self'; font-src 'self'; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+func (a *App) useMiddleware(f *fiber.App) {
+	f.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		a.Logger.Error("panic in handler", "path", c.Path(), "panic", e)
+	}}))
+	f.Use(requestid.New())
+	f.Use(a.requestLogger())
+	f.Use(helmet.New(helmet.Config{
+		XFrameOptions:             "DENY",
+		ContentSecurityPolicy:     contentSecurityPolicy,
+		ReferrerPolicy:            "strict-origin-when-cross-origin",
+		CrossOriginEmbedderPolicy: "credentialless",
+		CrossOriginResourcePolicy: "same-site",
+		HSTSMaxAge:                hstsMaxAge(a.Config),
+		PermissionPolicy:          "camera=(), microphone=(), geolocation=()",
+	}))
+	f.Use(compress.New(compress.Config{
+		Level: compress.LevelBestSpeed,
+		// Streams must reach the client as written, not buffered by gzip.
+		Next: func(c *fiber.Ctx) bool { return strings.HasSuffix(c.Path(), "/stream") },
+	}))
+}
+
+func hstsMaxAge(cfg *Config) int {
+	if cfg.Development() {
+		return 0
+	}
+	return 31536000
+}
+
+// requestLogger logs one line per request and records its duration by route.
+func (a *App) requestLogger() fiber.Handler {
+	hist := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "backchannel_http_request_duration_seconds",
+		Help:    "Time to answer HTTP requests, by route and status (long polls include their wait).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 60},
+	}, []string{"method", "route", "status"})
+	a.Metrics.MustRegister(hist)
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			if fe, ok := err.(*fiber.Error); ok {
+				status = fe.Code
+			} else {
+				status = fiber.StatusInternalServerError
+			}
+		}
+		d := time.Since(start)
+		route := c.Route().Path
+		hist.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Observe(d.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		} else if strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/metrics" {
+			level = slog.LevelDebug
+		}
+		a.Logger.Log(c.UserContext(), level, "http",
+			"method", c.Method(), "path", c.Path(), "status", status,
+			"ms", float64(d.Microseconds())/1000, "ip", c.IP(),
+			"request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+		return err
+	}
+}

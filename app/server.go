@@ -1,0 +1,99 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/internal/httperr"
+)
+
+// Routes is anything that adds routes to the server (pages, APIs, the admin).
+type Routes interface {
+	Register(r fiber.Router)
+}
+
+// RoutesFunc adapts a function to Routes.
+type RoutesFunc func(r fiber.Router)
+
+// Register calls f.
+func (f RoutesFunc) Register(r fiber.Router) { f(r) }
+
+// ServerOptions tune the HTTP server.
+type ServerOptions struct {
+	// ErrorPage renders HTML error pages; nil uses a bare page.
+	ErrorPage httperr.HTMLRenderer
+	// Routes are registered after the app's own (health, metrics, events API).
+	Routes []Routes
+}
+
+// NewFiber builds the fiber app with middleware, health, metrics, the events
+// API and the given routes.
+func (a *App) NewFiber(opts ServerOptions) *fiber.App {
+	f := fiber.New(fiber.Config{
+		AppName:                 "backchannel",
+		ErrorHandler:            httperr.Handler(opts.ErrorPage),
+		ReadTimeout:             10 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             75 * time.Second,
+		BodyLimit:               4 << 20,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          a.Config.TrustedProxies,
+		ProxyHeader:             proxyHeader(a.Config),
+		// Long polls park one goroutine each; allow as many as the fd limit.
+		Concurrency: 256 * 1024,
+	})
+	a.useMiddleware(f)
+	a.registerHealth(f)
+	f.Get("/api/events", a.listEventsAPI)
+	f.Get("/api/events/:event", a.eventAPI)
+	for _, r := range opts.Routes {
+		r.Register(f)
+	}
+	f.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, "Not found.")
+	})
+	return f
+}
+
+func proxyHeader(cfg *Config) string {
+	if len(cfg.TrustedProxies) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// ListenAndServe serves f on the configured address until ctx ends, then
+// calls beforeShutdown (to drain long polls) and shuts down gracefully.
+func (a *App) ListenAndServe(ctx context.Context, f *fiber.App, beforeShutdown func()) error {
+	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s (HTTP_ADDR): %w", a.Config.HTTPAddr, err)
+	}
+	return a.Serve(ctx, f, ln, beforeShutdown)
+}
+
+// Serve is ListenAndServe on an existing listener.
+func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeShutdown func()) error {
+	errc := make(chan error, 1)
+	go func() { errc <- f.Listener(ln) }()
+	a.Logger.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("app: serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down web server")
+	if beforeShutdown != nil {
+		beforeShutdown()
+	}
+	if err := f.ShutdownWithTimeout(a.Config.ShutdownTimeout); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("app: shutdown: %w", err)
+	}
+	return nil
+}
