@@ -31,6 +31,8 @@ type App struct {
 	Namespace string
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+
+	httpDuration *prometheus.HistogramVec
 }
 
 // Open connects to Postgres and Redis and builds the App.
@@ -54,7 +56,14 @@ func Open(ctx context.Context, cfg *Config, logger *slog.Logger) (*App, error) {
 func New(cfg *Config, logger *slog.Logger, db *gorm.DB, rdb rueidis.Client, namespace string) *App {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &App{Config: cfg, Logger: logger, DB: db, Redis: rdb, Metrics: reg, Namespace: namespace, Now: time.Now}
+	hist := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "backchannel_http_request_duration_seconds",
+		Help:    "Time to answer HTTP requests, by route and status (long polls include their wait).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 60},
+	}, []string{"method", "route", "status"})
+	reg.MustRegister(hist)
+	return &App{Config: cfg, Logger: logger, DB: db, Redis: rdb, Metrics: reg, Namespace: namespace,
+		Now: time.Now, httpDuration: hist}
 }
 
 // Close releases the stores.

@@ -11,7 +11,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // contentSecurityPolicy allows no inline script or style: every script and
@@ -52,12 +51,7 @@ func hstsMaxAge(cfg *Config) int {
 
 // requestLogger logs one line per request and records its duration by route.
 func (a *App) requestLogger() fiber.Handler {
-	hist := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "backchannel_http_request_duration_seconds",
-		Help:    "Time to answer HTTP requests, by route and status (long polls include their wait).",
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 60},
-	}, []string{"method", "route", "status"})
-	a.Metrics.MustRegister(hist)
+	hist := a.httpDuration
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/models"
+)
+
+// newTestApp builds an App over a fresh database and the test Redis.
+func newTestApp(t *testing.T) *App {
+	t.Helper()
+	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := testenv.NewDatabase(t)
+	r := testenv.NewRedis(t)
+	return New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), db.DB, r.Client, r.Namespace)
+}
+
+// get sends a GET to f and returns the status and body.
+func get(t *testing.T, f *fiber.App, path string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := f.Test(httptest.NewRequest(http.MethodGet, path, nil), 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func seedEvent(t *testing.T, a *App, slug string, starts, ends time.Time) *models.Event {
+	t.Helper()
+	ev := &models.Event{Slug: slug, Title: "Event " + slug, Timezone: "Europe/Berlin", StartsAt: starts, EndsAt: ends,
+		Posting: models.PostingOpen, Moderation: models.ModerationAfter}
+	if err := a.DB.Create(ev).Error; err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestHealthzAnswersWhileTheProcessLives(t *testing.T) {
+	a := newTestApp(t)
+	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/healthz")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+}
+
+func TestReadyzChecksPostgresRedisAndMigrations(t *testing.T) {
+	a := newTestApp(t)
+	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/readyz")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var got struct {
+		Ready  bool              `json:"ready"`
+		Checks map[string]string `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"postgres", "redis", "migrations"} {
+		if got.Checks[k] != "ok" {
+			t.Errorf("check %s = %q", k, got.Checks[k])
+		}
+	}
+}
+
+func TestReadyzFailsWhenRedisIsStopped(t *testing.T) {
+	a := newTestApp(t)
+	srv := testenv.StartRedisServer(t)
+	cfg := *a.Config
+	cfg.RedisAddrs, cfg.RedisDB = []string{srv.Addr}, 0
+	rdb, err := NewRedis(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	a.Redis = rdb
+	f := a.NewFiber(ServerOptions{})
+	if status, body, _ := get(t, f, "/readyz"); status != 200 {
+		t.Fatalf("with Redis up: status %d: %s", status, body)
+	}
+	srv.Stop(t)
+	status, body, _ := get(t, f, "/readyz")
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("with Redis stopped: status %d: %s", status, body)
+	}
+}
+
+func TestReadyzFailsWithPendingMigrations(t *testing.T) {
+	a := newTestApp(t)
+	if err := a.DB.Exec("DELETE FROM goose_db_version WHERE version_id > 0").Error; err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/readyz")
+	if status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d: %s", status, body)
+	}
+}
+
+func TestMetricsExposesPrometheusText(t *testing.T) {
+	a := newTestApp(t)
+	f := a.NewFiber(ServerOptions{})
+	get(t, f, "/healthz")
+	status, body, _ := get(t, f, "/metrics")
+	if status != 200 || !strings.Contains(body, "backchannel_http_request_duration_seconds") || !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("status %d, body lacks metrics:\n%.500s", status, body)
+	}
+}
+
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	a := newTestApp(t)
+	_, _, h := get(t, a.NewFiber(ServerOptions{}), "/api/events")
+	for k, want := range map[string]string{
+		"X-Frame-Options":        "DENY",
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "strict-origin-when-cross-origin",
+	} {
+		if h.Get(k) != want {
+			t.Errorf("%s = %q, want %q", k, h.Get(k), want)
+		}
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP = %q", csp)
+	}
+	if h.Get("X-Request-Id") == "" {
+		t.Error("no request id")
+	}
+}
+
+func TestEventsAPIListsEventsNewestFirst(t *testing.T) {
+	a := newTestApp(t)
+	now := time.Now()
+	seedEvent(t, a, "old-conf", now.Add(-72*time.Hour), now.Add(-48*time.Hour))
+	seedEvent(t, a, "new-conf", now.Add(-time.Hour), now.Add(time.Hour))
+	status, body, h := get(t, a.NewFiber(ServerOptions{}), "/api/events")
+	if status != 200 || h.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d %s: %s", status, h.Get("Content-Type"), body)
+	}
+	var got struct{ Events []EventJSON }
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Events) != 2 || got.Events[0].Slug != "new-conf" || got.Events[0].Phase != "now" || got.Events[1].Phase != "past" {
+		t.Fatalf("events: %+v", got.Events)
+	}
+}
+
+func TestEventAPIShowsSessionsWithCounts(t *testing.T) {
+	a := newTestApp(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	ev := seedEvent(t, a, "conf", now.Add(-time.Hour), now.Add(time.Hour))
+	s := models.Session{EventID: ev.ID, Slug: "keynote", Title: "Keynote", Room: "Main", StartsAt: now.Add(-time.Hour), EndsAt: now}
+	if err := a.DB.Create(&s).Error; err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 3; i++ {
+		it := models.Item{EventID: ev.ID, Seq: i, Source: "room", ExternalID: string(rune('a' + i)), Kind: "post",
+			Media: []byte("[]"), CreatedAt: now.Add(-30 * time.Minute), ReceivedAt: now, SessionID: &s.ID,
+			Hidden: i == 3, Review: models.ReviewApproved}
+		if err := a.DB.Create(&it).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/api/events/conf")
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var got EventDetailJSON
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Items != 2 || len(got.Sessions) != 1 || got.Sessions[0].Items != 2 || got.Sessions[0].Slug != "keynote" {
+		t.Fatalf("detail: %+v", got)
+	}
+}
+
+func TestEventAPIAnswers404ForAnUnknownEvent(t *testing.T) {
+	a := newTestApp(t)
+	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/api/events/nope")
+	if status != 404 || body != `{"error":"Event \"nope\": not found."}` {
+		t.Fatalf("status %d: %s", status, body)
+	}
+}
