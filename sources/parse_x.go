@@ -1,0 +1,134 @@
+package sources
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/backchannel/backchannel/realtime"
+)
+
+// XStreamError is an errors[] message of the filtered stream with no data,
+// such as an operational disconnect: the stream is about to close and the
+// client must reconnect.
+type XStreamError struct {
+	Title string
+	Type  string
+	// Detail is the server's explanation.
+	Detail string
+}
+
+func (e *XStreamError) Error() string {
+	return fmt.Sprintf("sources: x stream error %q: %s", e.Title, e.Detail)
+}
+
+// XEvent is one parsed line of the filtered stream.
+type XEvent struct {
+	// KeepAlive is true for the blank lines X sends every few seconds.
+	KeepAlive bool
+	// Item is the tweet (nil for keep-alives).
+	Item *realtime.Item
+	// RuleTags are the tags of the rules the tweet matched.
+	RuleTags []string
+}
+
+type xUser struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Username        string `json:"username"`
+	ProfileImageURL string `json:"profile_image_url"`
+}
+
+type xMedia struct {
+	MediaKey        string `json:"media_key"`
+	Type            string `json:"type"`
+	URL             string `json:"url"`
+	PreviewImageURL string `json:"preview_image_url"`
+	AltText         string `json:"alt_text"`
+}
+
+type xTweet struct {
+	ID          string    `json:"id"`
+	Text        string    `json:"text"`
+	AuthorID    string    `json:"author_id"`
+	CreatedAt   time.Time `json:"created_at"`
+	Attachments struct {
+		MediaKeys []string `json:"media_keys"`
+	} `json:"attachments"`
+}
+
+type xMessage struct {
+	Data     *xTweet `json:"data"`
+	Includes struct {
+		Users []xUser  `json:"users"`
+		Media []xMedia `json:"media"`
+	} `json:"includes"`
+	MatchingRules []struct {
+		ID  string `json:"id"`
+		Tag string `json:"tag"`
+	} `json:"matching_rules"`
+	Errors []struct {
+		Title  string `json:"title"`
+		Type   string `json:"type"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+// ParseXLine parses one line of the filtered stream (its "\r\n" already
+// removed or not). A blank line is a keep-alive; an errors[] message without
+// data returns a *XStreamError.
+func ParseXLine(line []byte, now time.Time) (XEvent, error) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return XEvent{KeepAlive: true}, nil
+	}
+	var m xMessage
+	if err := json.Unmarshal(line, &m); err != nil {
+		return XEvent{}, fmt.Errorf("sources: x stream: %w", err)
+	}
+	if m.Data == nil {
+		if len(m.Errors) > 0 {
+			e := m.Errors[0]
+			return XEvent{}, &XStreamError{Title: e.Title, Type: e.Type, Detail: e.Detail}
+		}
+		return XEvent{}, fmt.Errorf("sources: x stream: message without data")
+	}
+	t := m.Data
+	if t.ID == "" || strings.ContainsAny(t.ID, "/ ") {
+		return XEvent{}, fmt.Errorf("sources: x stream: tweet without id")
+	}
+	var author realtime.Author
+	for _, u := range m.Includes.Users {
+		if u.ID == t.AuthorID {
+			author = realtime.Author{Name: u.Name, Handle: "@" + u.Username, URL: "https://x.com/" + u.Username, AvatarURL: u.ProfileImageURL}
+			break
+		}
+	}
+	origin := "https://x.com/i/web/status/" + t.ID
+	if author.Handle != "" {
+		origin = "https://x.com/" + strings.TrimPrefix(author.Handle, "@") + "/status/" + t.ID
+	}
+	it := realtime.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: t.Text, URL: origin, CreatedAt: t.CreatedAt}
+	for _, key := range t.Attachments.MediaKeys {
+		for _, md := range m.Includes.Media {
+			if md.MediaKey != key {
+				continue
+			}
+			switch md.Type {
+			case "photo":
+				it.Media = append(it.Media, realtime.Media{Type: "image", URL: md.URL, Alt: md.AltText})
+			case "video", "animated_gif":
+				// Only the poster frame: the video itself needs a signed URL.
+				it.Media = append(it.Media, realtime.Media{Type: "image", URL: md.PreviewImageURL, Alt: md.AltText})
+			}
+		}
+	}
+	Finish(&it, now)
+	ev := XEvent{Item: &it}
+	for _, r := range m.MatchingRules {
+		ev.RuleTags = append(ev.RuleTags, r.Tag)
+	}
+	return ev, nil
+}
