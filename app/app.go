@@ -48,7 +48,7 @@ func Open(ctx context.Context, cfg *Config, logger *slog.Logger) (*App, error) {
 		}
 		return nil, err
 	}
-	return New(cfg, logger, db, rdb, ""), nil
+	return New(cfg, logger, db, rdb, cfg.RedisPrefix), nil
 }
 
 // New builds an App over already opened stores (tests use it with their own

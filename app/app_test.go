@@ -195,3 +195,36 @@ func TestEventAPIAnswers404ForAnUnknownEvent(t *testing.T) {
 		t.Fatalf("status %d: %s", status, body)
 	}
 }
+
+func TestCrossSiteStateChangesAreRefused(t *testing.T) {
+	a := newTestApp(t)
+	f := a.NewFiber(ServerOptions{Routes: []Routes{RoutesFunc(func(r fiber.Router) {
+		r.Post("/api/echo", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusNoContent) })
+	})}})
+	cases := []struct {
+		name    string
+		headers map[string]string
+		want    int
+	}{
+		{"same origin by fetch metadata", map[string]string{"Sec-Fetch-Site": "same-origin"}, 204},
+		{"cross site by fetch metadata", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"foreign Origin without fetch metadata", map[string]string{"Origin": "https://evil.example"}, 403},
+		{"matching Origin", map[string]string{"Origin": "http://example.com"}, 204},
+		{"a script without browser headers", nil, 204},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/api/echo", nil)
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := f.Test(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}

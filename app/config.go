@@ -22,6 +22,7 @@ type Config struct {
 	RedisAddrs      []string // one address, or several seeds of a Redis Cluster
 	RedisDB         int
 	RedisPassword   string
+	RedisPrefix     string // prefix of every key the app writes (REDIS_PREFIX, default none)
 	HTTPAddr        string
 	SecretKey       []byte
 	BaseURL         *url.URL
@@ -74,6 +75,11 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 
 	if err := c.parseRedis(get("REDIS_URL", "redis://127.0.0.1:56379/0")); err != nil {
 		return nil, err
+	}
+
+	c.RedisPrefix = get("REDIS_PREFIX", "")
+	if strings.ContainsAny(c.RedisPrefix, " {}*?[]") {
+		return nil, &ConfigError{"REDIS_PREFIX", "may not contain spaces, braces or glob characters"}
 	}
 
 	c.HTTPAddr = get("HTTP_ADDR", "127.0.0.1:3000")

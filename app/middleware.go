@@ -35,6 +35,7 @@ func (a *App) useMiddleware(f *fiber.App) {
 		HSTSMaxAge:                hstsMaxAge(a.Config),
 		PermissionPolicy:          "camera=(), microphone=(), geolocation=()",
 	}))
+	f.Use(crossOriginProtection())
 	f.Use(compress.New(compress.Config{
 		Level: compress.LevelBestSpeed,
 		// Streams must reach the client as written, not buffered by gzip.

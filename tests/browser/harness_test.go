@@ -1,0 +1,226 @@
+// Package browser runs the live page and the wall in a real browser: Debian's
+// chromium driven by playwright-core (node), against a real backchannel
+// server process on real Postgres and Redis. The Go side owns the server (it
+// can restart it) and a small control API the browser script calls to append
+// and hide items through the same live log the sources use.
+package browser
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/realtime"
+)
+
+// server is one backchannel process under test.
+type server struct {
+	bin  string
+	env  []string
+	addr string
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "backchannel")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/backchannel")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func (s *server) start(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.logs = &bytes.Buffer{}
+	s.cmd = exec.Command(s.bin, "serve")
+	s.cmd.Env = s.env
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + s.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server did not become ready:\n%s", s.logs.String())
+}
+
+// stop ends the server the hard way (kill -9): the page must survive a crash.
+func (s *server) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// control is the API the browser script calls to act on the server side.
+type control struct {
+	t       *testing.T
+	log     *realtime.Log
+	db      *models.Event
+	srv     *server
+	dbConn  *testenv.Database
+	counter int
+	mu      sync.Mutex
+}
+
+func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	reply := func(v any, err error) {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	switch r.URL.Path {
+	case "/append":
+		c.mu.Lock()
+		c.counter++
+		n := c.counter
+		c.mu.Unlock()
+		text := r.URL.Query().Get("text")
+		if text == "" {
+			text = fmt.Sprintf("browser test item %d", n)
+		}
+		now := time.Now().UTC()
+		it := realtime.Item{ID: fmt.Sprintf("mastodon:bt-%d-%d", now.UnixNano(), n), Source: "mastodon", Kind: realtime.KindPost,
+			Author: realtime.Author{Name: "Tester", Handle: "@tester@example.social"}, Text: text,
+			HTML: "<p>" + text + "</p>", CreatedAt: now, ReceivedAt: now}
+		res, err := c.log.AppendItem(ctx, c.db.ID, it)
+		reply(map[string]any{"seq": res.Seq, "text": text}, err)
+	case "/hide":
+		seq, err := strconv.ParseInt(r.URL.Query().Get("seq"), 10, 64)
+		if err != nil {
+			http.Error(w, "bad seq", http.StatusBadRequest)
+			return
+		}
+		res, err := c.log.AppendOp(ctx, c.db.ID, realtime.OpHide, seq, nil)
+		reply(map[string]any{"seq": res.Seq}, err)
+	case "/restart":
+		c.srv.stop()
+		time.Sleep(500 * time.Millisecond)
+		c.srv.start(c.t)
+		reply(map[string]any{"ok": true}, nil)
+	case "/stop":
+		c.srv.stop()
+		reply(map[string]any{"ok": true}, nil)
+	case "/start":
+		c.srv.start(c.t)
+		reply(map[string]any{"ok": true}, nil)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestLivePageInARealBrowser(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run scripts/browser-deps.sh (go tool task test does)")
+	}
+	if _, err := os.Stat("node_modules/playwright-core"); err != nil {
+		t.Fatal("playwright-core is not installed: run scripts/browser-deps.sh (go tool task test does)")
+	}
+	db := testenv.NewDatabase(t)
+	rdb := testenv.NewRedis(t)
+	now := time.Now().UTC()
+	ev := &models.Event{Slug: "browser-conf", Title: "Browser Conf", Hashtag: "browserconf", Timezone: "UTC",
+		StartsAt: now.Add(-2 * time.Hour), EndsAt: now.Add(6 * time.Hour), Posting: models.PostingOpen,
+		Moderation: models.ModerationAfter}
+	if err := db.DB.Create(ev).Error; err != nil {
+		t.Fatal(err)
+	}
+	sess := &models.Session{EventID: ev.ID, Slug: "now-talk", Title: "The Talk Happening Now", Speaker: "Ada",
+		Room: "Main", StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
+	if err := db.DB.Create(sess).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	srv := &server{bin: buildBinary(t), addr: addr, env: append(os.Environ(),
+		"DATABASE_URL="+db.URL,
+		fmt.Sprintf("REDIS_URL=redis://%s/%d", testenv.RedisAddrs()[0], testenv.RedisDB),
+		"REDIS_PREFIX="+rdb.Namespace,
+		"HTTP_ADDR="+addr,
+		"BASE_URL=http://"+addr,
+		"DATA_DIR="+t.TempDir(),
+		"RATE_LIMIT_POSTS=100/min",
+	)}
+	srv.start(t)
+	t.Cleanup(srv.stop)
+
+	ctl := &control{t: t, log: realtime.NewLog(rdb.Client, rdb.Namespace), db: ev, srv: srv, dbConn: db}
+	ctlSrv := &http.Server{Handler: ctl}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ctlSrv.Serve(ln) }()
+	t.Cleanup(func() { _ = ctlSrv.Close() })
+
+	artifacts, _ := filepath.Abs(filepath.Join("..", "..", "artifacts", "browser"))
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "live.spec.mjs")
+	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "CONTROL_URL=http://"+ln.Addr().String(),
+		"EVENT=browser-conf", "CHROMIUM="+chromium, "ARTIFACTS="+artifacts)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser script output:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser checks failed: %v\nserver log (tail):\n%s", err, tail(srv.logs.String(), 3000))
+	}
+	if !strings.Contains(string(out), "all browser checks passed") {
+		t.Fatal("browser script ended without its closing line")
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

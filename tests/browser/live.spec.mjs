@@ -1,0 +1,128 @@
+// Browser checks of the live page and the wall, run by harness_test.go with a
+// real server. Exits non-zero on the first failed check.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+
+const base = process.env.BASE_URL;
+const control = process.env.CONTROL_URL;
+const event = process.env.EVENT;
+const artifacts = process.env.ARTIFACTS;
+const livePath = `${base}/events/${event}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+    '--disable-quic', '--disable-component-update', '--disable-sync'],
+});
+
+async function ctl(path) {
+  const res = await fetch(control + path, { method: 'POST' });
+  if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const item = (page, seq) => page.locator(`[data-stream] [data-seq="${seq}"]`);
+
+async function openLive(context) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => { console.error('page error:', e.message); process.exitCode = 1; });
+  await page.goto(livePath, { waitUntil: 'load' });
+  // Give the script a moment to start its first long poll.
+  await page.waitForTimeout(300);
+  return page;
+}
+
+async function countOf(page, seq) {
+  return page.locator(`[data-stream] [data-seq="${seq}"]`).count();
+}
+
+async function check(name, fn) {
+  const t0 = Date.now();
+  await fn();
+  console.log(`ok  ${name} (${Date.now() - t0} ms)`);
+}
+
+try {
+  const ctxA = await browser.newContext({ userDataDir: undefined });
+  const ctxB = await browser.newContext();
+  const a = await openLive(ctxA);
+  const b = await openLive(ctxB);
+
+  let appended;
+  await check('an appended item appears in two browsers within one second', async () => {
+    appended = await ctl('/append?text=' + encodeURIComponent('Hello from the stream'));
+    const t0 = Date.now();
+    await Promise.all([
+      item(a, appended.seq).waitFor({ state: 'visible', timeout: 5000 }),
+      item(b, appended.seq).waitFor({ state: 'visible', timeout: 5000 }),
+    ]);
+    const ms = Date.now() - t0;
+    console.log(`    seen in both browsers after ${ms} ms`);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.equal(await countOf(a, appended.seq), 1);
+  });
+
+  await check('a hidden item disappears from every open page', async () => {
+    await ctl('/hide?seq=' + appended.seq);
+    await Promise.all([
+      item(a, appended.seq).waitFor({ state: 'detached', timeout: 5000 }),
+      item(b, appended.seq).waitFor({ state: 'detached', timeout: 5000 }),
+    ]);
+  });
+
+  await check('an attendee posts and everyone sees the post', async () => {
+    await a.fill('#post-name', 'Grace');
+    await a.fill('#post-text', 'Great talk, thanks!');
+    await a.click('[data-post-form] button[type=submit]');
+    const mine = a.locator('[data-stream] [data-seq]', { hasText: 'Great talk, thanks!' });
+    await mine.first().waitFor({ state: 'visible', timeout: 5000 });
+    await b.locator('[data-stream] [data-seq]', { hasText: 'Great talk, thanks!' }).first().waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await mine.count(), 1, 'the post is shown once');
+    assert.equal(await a.inputValue('#post-name'), 'Grace', 'the name is remembered');
+  });
+
+  await check('the page resumes after a server restart with nothing missing or doubled', async () => {
+    await ctl('/stop');
+    const during = [];
+    for (let i = 0; i < 3; i++) during.push((await ctl('/append?text=' + encodeURIComponent('while down ' + i))).seq);
+    await ctl('/start');
+    const after = (await ctl('/append?text=' + encodeURIComponent('after restart'))).seq;
+    for (const seq of [...during, after]) {
+      await item(a, seq).waitFor({ state: 'visible', timeout: 40000 });
+      await item(b, seq).waitFor({ state: 'visible', timeout: 40000 });
+    }
+    const seqs = await a.locator('[data-stream] [data-seq]').evaluateAll((els) => els.map((e) => e.dataset.seq));
+    assert.equal(new Set(seqs).size, seqs.length, `duplicated items: ${seqs}`);
+  });
+
+  await check('screenshots of the live page, the wall and a phone-sized live page', async () => {
+    await a.screenshot({ path: `${artifacts}/live.png`, fullPage: true });
+    const wall = await ctxA.newPage();
+    await wall.setViewportSize({ width: 1920, height: 1080 });
+    await wall.goto(`${livePath}/wall`, { waitUntil: 'load' });
+    await wall.locator('svg').first().waitFor({ timeout: 5000 });
+    await wall.screenshot({ path: `${artifacts}/wall.png` });
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const p = await openLive(phone);
+    await p.screenshot({ path: `${artifacts}/live-phone.png`, fullPage: true });
+    await phone.close();
+  });
+
+  await check('the page works with JavaScript off', async () => {
+    const noJS = await browser.newContext({ javaScriptEnabled: false });
+    const p = await noJS.newPage();
+    await p.goto(livePath, { waitUntil: 'load' });
+    const texts = await p.locator('[data-stream] [data-seq]').allInnerTexts();
+    assert.ok(texts.some((t) => t.includes('after restart')), 'server-rendered snapshot shows the latest items');
+    assert.ok(!texts.some((t) => t.includes('Hello from the stream')), 'hidden item is not rendered');
+    assert.equal(await p.locator('form[data-post-form]').getAttribute('method'), 'post');
+    await noJS.close();
+  });
+
+  console.log('all browser checks passed');
+} catch (err) {
+  console.error('FAILED:', err.message);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
