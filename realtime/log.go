@@ -1,0 +1,427 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/rueidis"
+)
+
+// ErrUnknownTarget is returned by AppendOp when the targeted seq is not an
+// item of the event's log.
+var ErrUnknownTarget = errors.New("realtime: unknown target item")
+
+// Log is the live log of every event, kept in Redis. All keys of one event
+// share the hash tag {ev:<id>} so its scripts stay atomic on a Redis Cluster.
+type Log struct {
+	client  rueidis.Client
+	ns      string
+	metrics *Metrics
+}
+
+// NewLog returns the live log over client. namespace prefixes every key and
+// channel ("" in production, testenv's Namespace in tests).
+func NewLog(client rueidis.Client, namespace string) *Log {
+	return &Log{client: client, ns: namespace}
+}
+
+// SetMetrics makes the log count appended entries on m (nil to stop).
+func (l *Log) SetMetrics(m *Metrics) { l.metrics = m }
+
+// AppendResult says where an append landed.
+type AppendResult struct {
+	Seq       int64
+	Epoch     string
+	Duplicate bool
+}
+
+// keys of one event's log, in the order every script takes them.
+func (l *Log) keys(eventID int64) []string {
+	p := l.ns + "live:{ev:" + strconv.FormatInt(eventID, 10) + "}:"
+	return []string{p + "seq", p + "epoch", p + "ids", p + "log", p + "state", p + "shown"}
+}
+
+// channel is where the append script publishes an event's entries.
+func (l *Log) channel(eventID int64) string {
+	return l.ns + "live:pub:" + strconv.FormatInt(eventID, 10)
+}
+
+// pattern matches the channel of every event.
+func (l *Log) pattern() string { return l.ns + "live:pub:*" }
+
+// eventOfChannel parses the event id out of a channel name.
+func (l *Log) eventOfChannel(ch string) (int64, bool) {
+	s, ok := strings.CutPrefix(ch, l.ns+"live:pub:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil
+}
+
+// appendScript is the one place that assigns seq. KEYS: seq, epoch, ids, log,
+// state, shown. ARGV: op, id (add) or target seq (other ops), item JSON (for
+// add without its leading {"seq":0, ), "1" when an added item is public or the
+// hidden variant of an op's item JSON, channel, epoch candidate.
+//
+// The entry is built by concatenation so the script needs no JSON library and
+// publishes exactly the bytes it stores: hubs deliver from the message alone.
+var appendScript = rueidis.NewLuaScript(`
+local ep = redis.call('GET', KEYS[2])
+if not ep then ep = ARGV[6]; redis.call('SET', KEYS[2], ep) end
+local op = ARGV[1]
+if op == 'add' then
+  local old = redis.call('HGET', KEYS[3], ARGV[2])
+  if old then return {tonumber(old), ep, 1} end
+  local seq = redis.call('INCR', KEYS[1])
+  local s = tostring(seq)
+  local item = '{"seq":' .. s .. ',' .. ARGV[3]
+  local entry = '{"seq":' .. s .. ',"op":"add","item":' .. item .. '}'
+  redis.call('HSET', KEYS[3], ARGV[2], s)
+  redis.call('XADD', KEYS[4], s .. '-0', 'e', entry)
+  redis.call('HSET', KEYS[5], s, item)
+  if ARGV[4] == '1' then redis.call('ZADD', KEYS[6], seq, s) end
+  redis.call('PUBLISH', ARGV[5], ep .. ' ' .. entry)
+  return {seq, ep, 0}
+end
+local t = ARGV[2]
+if redis.call('HEXISTS', KEYS[5], t) == 0 then
+  return redis.error_reply('UNKNOWNTARGET no item at seq ' .. t)
+end
+local seq = redis.call('INCR', KEYS[1])
+local s = tostring(seq)
+local entry
+if op == 'hide' then
+  redis.call('ZREM', KEYS[6], t)
+  entry = '{"seq":' .. s .. ',"op":"hide","target":' .. t .. '}'
+else
+  local item = ARGV[3]
+  if op == 'unhide' then
+    redis.call('ZADD', KEYS[6], tonumber(t), t)
+  elseif not redis.call('ZSCORE', KEYS[6], t) then
+    item = ARGV[4]
+  end
+  redis.call('HSET', KEYS[5], t, item)
+  entry = '{"seq":' .. s .. ',"op":"' .. op .. '","item":' .. item .. ',"target":' .. t .. '}'
+end
+redis.call('XADD', KEYS[4], s .. '-0', 'e', entry)
+redis.call('PUBLISH', ARGV[5], ep .. ' ' .. entry)
+return {seq, ep, 0}
+`)
+
+// headScript returns {epoch, head}, creating the epoch on first use.
+// KEYS: seq, epoch. ARGV: epoch candidate.
+var headScript = rueidis.NewLuaScript(`
+local ep = redis.call('GET', KEYS[2])
+if not ep then ep = ARGV[1]; redis.call('SET', KEYS[2], ep) end
+return {ep, tonumber(redis.call('GET', KEYS[1]) or '0')}
+`)
+
+// epochScript replaces the epoch when it is still ARGV[1] and publishes the
+// change ("<epoch> <head>") so every hub resets. KEYS: seq, epoch. ARGV:
+// expected epoch, new epoch, channel. Returns {epoch, head}.
+var epochScript = rueidis.NewLuaScript(`
+local ep = redis.call('GET', KEYS[2])
+local head = tonumber(redis.call('GET', KEYS[1]) or '0')
+if (not ep) or ep == ARGV[1] then
+  ep = ARGV[2]
+  redis.call('SET', KEYS[2], ep)
+  redis.call('PUBLISH', ARGV[3], ep .. ' ' .. tostring(head))
+end
+return {ep, head}
+`)
+
+func newEpoch() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// itemPrefix is how json.Marshal starts an Item whose Seq is 0.
+var itemPrefix = []byte(`{"seq":0,`)
+
+// AppendItem appends an add entry in one atomic script: dedupe on it.ID, next
+// seq, store the entry and the item's state, publish the entry. A duplicate
+// returns the original's seq with Duplicate set and appends nothing.
+func (l *Log) AppendItem(ctx context.Context, eventID int64, it Item) (AppendResult, error) {
+	if it.ID == "" {
+		return AppendResult{}, errors.New("realtime: append: item has no id")
+	}
+	it.Seq = 0
+	b, err := json.Marshal(it)
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("realtime: append: encode item: %w", err)
+	}
+	if !bytes.HasPrefix(b, itemPrefix) {
+		return AppendResult{}, errors.New("realtime: append: unexpected item encoding")
+	}
+	public := "0"
+	if !it.Hidden && !it.Held {
+		public = "1"
+	}
+	res, err := l.run(ctx, eventID, []string{OpAdd, it.ID, string(b[len(itemPrefix):]), public, l.channel(eventID), newEpoch()})
+	if err != nil {
+		return res, fmt.Errorf("realtime: append item %s to event %d: %w", it.ID, eventID, err)
+	}
+	return res, nil
+}
+
+// AppendOp appends hide, unhide, pin, unpin or update targeting the item at
+// seq target. it carries the item's new state (ignored for hide); pin and
+// unpin set its Pinned flag, unhide clears Hidden and Held. An op on an item
+// that is not public keeps it private. Unknown target → ErrUnknownTarget.
+func (l *Log) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *Item) (AppendResult, error) {
+	var shown, hidden string
+	switch op {
+	case OpHide:
+	case OpUnhide, OpPin, OpUnpin, OpUpdate:
+		if it == nil {
+			return AppendResult{}, fmt.Errorf("realtime: append %s: item is required", op)
+		}
+		c := *it
+		c.Seq = target
+		switch op {
+		case OpPin:
+			c.Pinned = true
+		case OpUnpin:
+			c.Pinned = false
+		}
+		c.Hidden, c.Held = false, false
+		b, err := json.Marshal(c)
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("realtime: append %s: encode item: %w", op, err)
+		}
+		shown = string(b)
+		c.Hidden = true
+		if b, err = json.Marshal(c); err != nil {
+			return AppendResult{}, fmt.Errorf("realtime: append %s: encode item: %w", op, err)
+		}
+		hidden = string(b)
+	default:
+		return AppendResult{}, fmt.Errorf("realtime: append: unknown op %q", op)
+	}
+	if target <= 0 {
+		return AppendResult{}, fmt.Errorf("realtime: append %s: %w", op, ErrUnknownTarget)
+	}
+	res, err := l.run(ctx, eventID, []string{op, strconv.FormatInt(target, 10), shown, hidden, l.channel(eventID), newEpoch()})
+	if err != nil {
+		return res, fmt.Errorf("realtime: append %s of %d to event %d: %w", op, target, eventID, err)
+	}
+	return res, nil
+}
+
+func (l *Log) run(ctx context.Context, eventID int64, args []string) (AppendResult, error) {
+	vals, err := appendScript.Exec(ctx, l.client, l.keys(eventID), args).ToArray()
+	if err != nil {
+		if re, ok := rueidis.IsRedisErr(err); ok && strings.HasPrefix(re.Error(), "UNKNOWNTARGET") {
+			return AppendResult{}, ErrUnknownTarget
+		}
+		return AppendResult{}, err
+	}
+	if len(vals) != 3 {
+		return AppendResult{}, fmt.Errorf("script returned %d values", len(vals))
+	}
+	var r AppendResult
+	if r.Seq, err = vals[0].AsInt64(); err != nil {
+		return r, err
+	}
+	if r.Epoch, err = vals[1].ToString(); err != nil {
+		return r, err
+	}
+	dup, err := vals[2].AsInt64()
+	if err != nil {
+		return r, err
+	}
+	r.Duplicate = dup == 1
+	if !r.Duplicate && l.metrics != nil {
+		l.metrics.Appended.Inc()
+	}
+	return r, nil
+}
+
+// Head returns the log's epoch (created on first use) and the last seq
+// assigned (0 for an empty log).
+func (l *Log) Head(ctx context.Context, eventID int64) (epoch string, head int64, err error) {
+	k := l.keys(eventID)
+	vals, err := headScript.Exec(ctx, l.client, k[:2], []string{newEpoch()}).ToArray()
+	if err == nil && len(vals) != 2 {
+		err = fmt.Errorf("script returned %d values", len(vals))
+	}
+	if err == nil {
+		if epoch, err = vals[0].ToString(); err == nil {
+			head, err = vals[1].AsInt64()
+		}
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("realtime: head of event %d: %w", eventID, err)
+	}
+	return epoch, head, nil
+}
+
+// NewEpoch gives the log a fresh epoch if its epoch is still old (so several
+// hubs noticing the same loss change it once), publishes the change and
+// returns the current epoch and head.
+func (l *Log) NewEpoch(ctx context.Context, eventID int64, old string) (epoch string, head int64, err error) {
+	k := l.keys(eventID)
+	vals, err := epochScript.Exec(ctx, l.client, k[:2], []string{old, newEpoch(), l.channel(eventID)}).ToArray()
+	if err == nil && len(vals) != 2 {
+		err = fmt.Errorf("script returned %d values", len(vals))
+	}
+	if err == nil {
+		if epoch, err = vals[0].ToString(); err == nil {
+			head, err = vals[1].AsInt64()
+		}
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("realtime: new epoch of event %d: %w", eventID, err)
+	}
+	return epoch, head, nil
+}
+
+// rawEntry is an entry with the exact JSON the log stores for it.
+type rawEntry struct {
+	Entry
+	raw []byte
+}
+
+// Range returns the entries with seq > after, ascending, at most limit.
+// It costs one XRANGE: O(log n + limit).
+func (l *Log) Range(ctx context.Context, eventID int64, after int64, limit int) ([]Entry, error) {
+	raws, err := l.rangeRaw(ctx, eventID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(raws))
+	for i, r := range raws {
+		out[i] = r.Entry
+	}
+	return out, nil
+}
+
+func (l *Log) rangeRaw(ctx context.Context, eventID int64, after int64, limit int) ([]rawEntry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if after < 0 {
+		after = 0
+	}
+	k := l.keys(eventID)
+	xs, err := l.client.Do(ctx, l.client.B().Xrange().Key(k[3]).Start(strconv.FormatInt(after+1, 10)+"-0").End("+").Count(int64(limit)).Build()).AsXRange()
+	if err != nil {
+		return nil, fmt.Errorf("realtime: range of event %d after %d: %w", eventID, after, err)
+	}
+	out := make([]rawEntry, 0, len(xs))
+	for _, x := range xs {
+		raw := []byte(x.FieldValues["e"])
+		var e Entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, fmt.Errorf("realtime: range of event %d: entry %s: %w", eventID, x.ID, err)
+		}
+		out = append(out, rawEntry{Entry: e, raw: raw})
+	}
+	return out, nil
+}
+
+// Oldest returns the lowest seq still held in Redis (0 when none).
+func (l *Log) Oldest(ctx context.Context, eventID int64) (int64, error) {
+	k := l.keys(eventID)
+	xs, err := l.client.Do(ctx, l.client.B().Xrange().Key(k[3]).Start("-").End("+").Count(1).Build()).AsXRange()
+	if err != nil {
+		return 0, fmt.Errorf("realtime: oldest of event %d: %w", eventID, err)
+	}
+	if len(xs) == 0 {
+		return 0, nil
+	}
+	return seqOfID(xs[0].ID)
+}
+
+func seqOfID(id string) (int64, error) {
+	s, _, _ := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("realtime: bad log id %q: %w", id, err)
+	}
+	return n, nil
+}
+
+// Trim drops the entries with seq <= upTo. Item state for snapshots and the
+// dedupe ids are kept for the life of the log: ops may still target old items
+// and a replayed old item must still be recognised.
+func (l *Log) Trim(ctx context.Context, eventID int64, upTo int64) error {
+	k := l.keys(eventID)
+	err := l.client.Do(ctx, l.client.B().Xtrim().Key(k[3]).Minid().Threshold(strconv.FormatInt(upTo+1, 10)+"-0").Build()).Error()
+	if err != nil {
+		return fmt.Errorf("realtime: trim event %d up to %d: %w", eventID, upTo, err)
+	}
+	return nil
+}
+
+// snapshotScript returns the newest ARGV[1] public items, newest first.
+// KEYS: state, shown.
+var snapshotScript = rueidis.NewLuaScriptReadOnly(`
+local seqs = redis.call('ZRANGE', KEYS[2], '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[1]))
+if #seqs == 0 then return {} end
+return redis.call('HMGET', KEYS[1], unpack(seqs))
+`)
+
+// Items returns the newest limit public items of the log, oldest first.
+func (l *Log) Items(ctx context.Context, eventID int64, limit int) ([]Item, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	k := l.keys(eventID)
+	vals, err := snapshotScript.Exec(ctx, l.client, []string{k[4], k[5]}, []string{strconv.Itoa(limit)}).ToArray()
+	if err != nil {
+		return nil, fmt.Errorf("realtime: items of event %d: %w", eventID, err)
+	}
+	out := make([]Item, 0, len(vals))
+	for i := len(vals) - 1; i >= 0; i-- {
+		s, err := vals[i].ToString()
+		if err != nil {
+			continue // state missing: nothing to show
+		}
+		var it Item
+		if err := json.Unmarshal([]byte(s), &it); err != nil {
+			return nil, fmt.Errorf("realtime: items of event %d: %w", eventID, err)
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// Events returns the ids of the events that have a live log. It scans the
+// keyspace of every node (a few keys per event), which is fine at the
+// strainer's pace of one call every few seconds.
+func (l *Log) Events(ctx context.Context) ([]int64, error) {
+	prefix := l.ns + "live:{ev:"
+	seen := map[int64]bool{}
+	var out []int64
+	for _, node := range l.client.Nodes() {
+		var cursor uint64
+		for {
+			res, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(prefix+"*}:seq").Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				return nil, fmt.Errorf("realtime: list events: %w", err)
+			}
+			for _, key := range res.Elements {
+				s := strings.TrimSuffix(strings.TrimPrefix(key, prefix), "}:seq")
+				if id, err := strconv.ParseInt(s, 10, 64); err == nil && !seen[id] {
+					seen[id] = true
+					out = append(out, id)
+				}
+			}
+			if res.Cursor == 0 {
+				break
+			}
+			cursor = res.Cursor
+		}
+	}
+	return out, nil
+}
