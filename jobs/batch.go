@@ -1,0 +1,201 @@
+package jobs
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/realtime"
+)
+
+// batch is one run of log entries split into column arrays for unnest().
+type batch struct {
+	adds    addColumns
+	ops     opColumns
+	changes changeColumns
+}
+
+type addColumns struct {
+	seq                      []int64
+	source, externalID, kind []string
+	authorName, authorHandle []string
+	authorURL, authorAvatar  []string
+	text, html, media, url   []string
+	createdAt, receivedAt    []time.Time
+	hidden, pinned           []bool
+	review                   []string
+}
+
+func (a *addColumns) args(eventID int64) []any {
+	return []any{eventID, a.seq, a.source, a.externalID, a.kind,
+		a.authorName, a.authorHandle, a.authorURL, a.authorAvatar, a.text, a.html, a.media, a.url,
+		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review}
+}
+
+type opColumns struct {
+	seq    []int64
+	op     []string
+	target []int64
+}
+
+// changeColumns is the batch's ops folded to one row per target, in order of
+// first appearance; later ops overwrite earlier ones field by field.
+type changeColumns struct {
+	target                   []int64
+	hidden, pinned           []*bool
+	review                   []*string
+	content                  []bool
+	text, html, media, url   []string
+	authorName, authorHandle []string
+	authorURL, authorAvatar  []string
+}
+
+func (c *changeColumns) args(eventID int64) []any {
+	return []any{eventID, c.target, c.hidden, c.pinned, c.review, c.content,
+		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar}
+}
+
+// row returns the index of target's row, adding an empty one if needed.
+func (c *changeColumns) row(index map[int64]int, target int64) int {
+	if i, ok := index[target]; ok {
+		return i
+	}
+	i := len(c.target)
+	index[target] = i
+	c.target = append(c.target, target)
+	c.hidden = append(c.hidden, nil)
+	c.pinned = append(c.pinned, nil)
+	c.review = append(c.review, nil)
+	c.content = append(c.content, false)
+	for _, col := range []*[]string{&c.text, &c.html, &c.media, &c.url, &c.authorName, &c.authorHandle, &c.authorURL, &c.authorAvatar} {
+		*col = append(*col, "")
+	}
+	return i
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// splitBatch turns entries into column arrays. Unknown ops are skipped.
+func splitBatch(entries []realtime.Entry) batch {
+	var b batch
+	index := map[int64]int{}
+	for _, e := range entries {
+		if e.Op == realtime.OpAdd {
+			if e.Item != nil {
+				b.adds.add(e.Seq, e.Item)
+			}
+			continue
+		}
+		switch e.Op {
+		case realtime.OpHide, realtime.OpUnhide, realtime.OpPin, realtime.OpUnpin, realtime.OpUpdate:
+		default:
+			continue
+		}
+		target := e.Target
+		if target == 0 && e.Item != nil {
+			target = e.Item.Seq
+		}
+		if target <= 0 {
+			continue
+		}
+		b.ops.seq = append(b.ops.seq, e.Seq)
+		b.ops.op = append(b.ops.op, e.Op)
+		b.ops.target = append(b.ops.target, target)
+		i := b.changes.row(index, target)
+		c := &b.changes
+		switch e.Op {
+		case realtime.OpHide:
+			c.hidden[i] = ptr(true)
+		case realtime.OpUnhide:
+			// An unhide is also how a held item is approved.
+			c.hidden[i] = ptr(false)
+			c.review[i] = ptr(models.ReviewApproved)
+		case realtime.OpPin:
+			c.pinned[i] = ptr(true)
+		case realtime.OpUnpin:
+			c.pinned[i] = ptr(false)
+		case realtime.OpUpdate:
+			if it := e.Item; it != nil {
+				c.content[i] = true
+				c.text[i], c.html[i], c.url[i] = clean(it.Text), clean(it.HTML), clean(it.URL)
+				c.media[i] = mediaJSON(it.Media)
+				c.authorName[i], c.authorHandle[i] = clean(it.Author.Name), clean(it.Author.Handle)
+				c.authorURL[i], c.authorAvatar[i] = clean(it.Author.URL), clean(it.Author.AvatarURL)
+			}
+		}
+	}
+	return b
+}
+
+func (a *addColumns) add(seq int64, it *realtime.Item) {
+	kind := it.Kind
+	if kind != realtime.KindPhoto {
+		kind = realtime.KindPost
+	}
+	review := models.ReviewApproved
+	if it.Held {
+		review = models.ReviewPending
+	}
+	received := it.ReceivedAt
+	if received.IsZero() {
+		received = time.Now().UTC()
+	}
+	created := it.CreatedAt
+	if created.IsZero() {
+		created = received
+	}
+	a.seq = append(a.seq, seq)
+	a.source = append(a.source, clean(it.Source))
+	a.externalID = append(a.externalID, clean(externalID(seq, it)))
+	a.kind = append(a.kind, kind)
+	a.authorName = append(a.authorName, clean(it.Author.Name))
+	a.authorHandle = append(a.authorHandle, clean(it.Author.Handle))
+	a.authorURL = append(a.authorURL, clean(it.Author.URL))
+	a.authorAvatar = append(a.authorAvatar, clean(it.Author.AvatarURL))
+	a.text = append(a.text, clean(it.Text))
+	a.html = append(a.html, clean(it.HTML))
+	a.media = append(a.media, mediaJSON(it.Media))
+	a.url = append(a.url, clean(it.URL))
+	a.createdAt = append(a.createdAt, created.UTC())
+	a.receivedAt = append(a.receivedAt, received.UTC())
+	a.hidden = append(a.hidden, it.Hidden)
+	a.pinned = append(a.pinned, it.Pinned)
+	a.review = append(a.review, review)
+}
+
+// externalID is the item's id without its "source:" prefix.
+func externalID(seq int64, it *realtime.Item) string {
+	if rest, ok := strings.CutPrefix(it.ID, it.Source+":"); ok {
+		return rest
+	}
+	if it.ID == "" {
+		return "seq:" + strconv.FormatInt(seq, 10)
+	}
+	return it.ID
+}
+
+// clean makes a string storable in a Postgres text column: valid UTF-8, no
+// NUL. One malformed item must never wedge the strainer on its batch.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
+func mediaJSON(m []realtime.Media) string {
+	if len(m) == 0 {
+		return "[]"
+	}
+	for i := range m {
+		m[i].URL, m[i].ThumbURL, m[i].Alt, m[i].Type = clean(m[i].URL), clean(m[i].ThumbURL), clean(m[i].Alt), clean(m[i].Type)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "[]"
+	}
+	return string(b)
+}

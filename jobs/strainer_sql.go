@@ -1,0 +1,75 @@
+package jobs
+
+// SQL of the strainer, written by hand because it is on the ≥10,000 items/s
+// path: each batch is a handful of statements over unnest()ed arrays.
+
+// sqlEnsureCursor creates the event's cursor at seq 0 unless the event is gone.
+const sqlEnsureCursor = `INSERT INTO strainer_cursors (event_id, epoch, seq)
+SELECT $1, $2, 0 WHERE EXISTS (SELECT 1 FROM events WHERE id = $1)
+ON CONFLICT (event_id) DO NOTHING`
+
+// sqlLockCursor reads the cursor and holds it for the batch's transaction.
+const sqlLockCursor = `SELECT epoch, seq FROM strainer_cursors WHERE event_id = $1 FOR UPDATE`
+
+// sqlSaveCursor moves the cursor forward (never back).
+const sqlSaveCursor = `UPDATE strainer_cursors SET epoch = $2, seq = GREATEST(seq, $3), updated_at = now()
+WHERE event_id = $1`
+
+// sqlInsertItems copies add entries. ON CONFLICT without a target covers both
+// unique keys: (event_id, seq) and (event_id, source, external_id).
+const sqlInsertItems = `INSERT INTO items (event_id, seq, source, external_id, kind,
+	author_name, author_handle, author_url, author_avatar, text, html, media, url,
+	created_at, received_at, hidden, pinned, review)
+SELECT $1, u.seq, u.source, u.external_id, u.kind,
+	u.author_name, u.author_handle, u.author_url, u.author_avatar, u.text, u.html, u.media::jsonb, u.url,
+	u.created_at, u.received_at, u.hidden, u.pinned, u.review
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
+	$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[])
+	AS u(seq, source, external_id, kind,
+	author_name, author_handle, author_url, author_avatar, text, html, media, url,
+	created_at, received_at, hidden, pinned, review)
+ON CONFLICT DO NOTHING`
+
+// sqlInsertOps keeps non-add entries for replay from Postgres.
+const sqlInsertOps = `INSERT INTO log_ops (event_id, seq, op, target)
+SELECT $1, u.seq, u.op, u.target FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(seq, op, target)
+ON CONFLICT (event_id, seq) DO NOTHING`
+
+// sqlApplyOps applies the batch's ops, folded to one row per target: NULL
+// means "leave as is"; content is set only when an update carried an item.
+const sqlApplyOps = `UPDATE items i SET
+	hidden = COALESCE(u.hidden, i.hidden),
+	pinned = COALESCE(u.pinned, i.pinned),
+	review = COALESCE(u.review, i.review),
+	text = CASE WHEN u.content THEN u.text ELSE i.text END,
+	html = CASE WHEN u.content THEN u.html ELSE i.html END,
+	media = CASE WHEN u.content THEN u.media::jsonb ELSE i.media END,
+	url = CASE WHEN u.content THEN u.url ELSE i.url END,
+	author_name = CASE WHEN u.content THEN u.author_name ELSE i.author_name END,
+	author_handle = CASE WHEN u.content THEN u.author_handle ELSE i.author_handle END,
+	author_url = CASE WHEN u.content THEN u.author_url ELSE i.author_url END,
+	author_avatar = CASE WHEN u.content THEN u.author_avatar ELSE i.author_avatar END
+FROM unnest($2::bigint[], $3::bool[], $4::bool[], $5::text[], $6::bool[],
+	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+	AS u(target, hidden, pinned, review, content, text, html, media, url,
+	author_name, author_handle, author_url, author_avatar)
+WHERE i.event_id = $1 AND i.seq = u.target`
+
+// sessionOf picks the session whose window holds an item's created_at; when
+// parallel rooms overlap, the latest-starting one wins (then the lowest id),
+// the same rule for a batch and for a full re-assignment.
+const sessionOf = `(SELECT s.id FROM sessions s
+	WHERE s.event_id = it.event_id AND it.created_at >= s.starts_at AND it.created_at < s.ends_at
+	ORDER BY s.starts_at DESC, s.id LIMIT 1)`
+
+// sqlAssignBatch assigns sessions to the batch's new items.
+const sqlAssignBatch = `UPDATE items i SET session_id = m.sid
+FROM (SELECT it.seq, ` + sessionOf + ` AS sid FROM items it
+	WHERE it.event_id = $1 AND it.seq BETWEEN $2 AND $3 AND it.session_id IS NULL) m
+WHERE i.event_id = $1 AND i.seq = m.seq AND m.sid IS NOT NULL`
+
+// sqlReassign re-assigns every item of an event (after sessions changed).
+const sqlReassign = `UPDATE items i SET session_id = m.sid
+FROM (SELECT it.seq, ` + sessionOf + ` AS sid FROM items it WHERE it.event_id = $1) m
+WHERE i.event_id = $1 AND i.seq = m.seq AND i.session_id IS DISTINCT FROM m.sid`
