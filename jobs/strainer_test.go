@@ -40,7 +40,7 @@ func TestStrainerKilledMidBatchThenRerunStoresEveryItemExactlyOnce(t *testing.T)
 		t.Fatalf("items = %d, want 5000", len(its))
 	}
 	for i, it := range its {
-		if it.Seq != int64(i+1) || it.ExternalID != item(i+1).ID[len("mastodon:"):] {
+		if it.Seq != int64(i+1) || it.ExternalID != item(i + 1).ID[len("mastodon:"):] {
 			t.Fatalf("row %d is seq %d id %s", i, it.Seq, it.ExternalID)
 		}
 	}
