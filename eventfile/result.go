@@ -29,7 +29,7 @@ type Change struct {
 }
 
 func (c Change) String() string {
-	s := fmt.Sprintf("%sd %s %s", strings.TrimSuffix(c.Action, "e"), c.Object, c.Key)
+	s := fmt.Sprintf("%sd %s %s", c.Action, c.Object, c.Key) // create → created
 	if len(c.Fields) > 0 {
 		s += " (" + strings.Join(c.Fields, ", ") + ")"
 	}
