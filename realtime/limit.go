@@ -1,0 +1,111 @@
+package realtime
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// RateLimit is a number of requests allowed per period ("6/min" is
+// RateLimit{6, time.Minute}). A zero Count means unlimited.
+type RateLimit struct {
+	Count  int
+	Period time.Duration
+}
+
+// Limiter counts requests per key in Redis, so a limit holds across every web
+// node. It is a GCRA (the generic cell rate algorithm): Count requests may come
+// at once, then one per Period/Count; one key costs one small string in Redis.
+type Limiter struct {
+	client    rueidis.Client
+	namespace string
+}
+
+// NewLimiter returns a limiter whose keys start with namespace + "limit:".
+func NewLimiter(client rueidis.Client, namespace string) *Limiter {
+	return &Limiter{client: client, namespace: namespace}
+}
+
+// gcraScript keeps the theoretical arrival time (ms) of the next request in
+// KEYS[1]. ARGV: emission interval ms, burst tolerance ms. Redis's own clock
+// keeps nodes with skewed clocks consistent. Returns {allowed, retry_after_ms}.
+var gcraScript = rueidis.NewLuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new = tat + interval
+local allow_at = new - burst
+if allow_at > now then
+  return {0, allow_at - now}
+end
+redis.call('SET', KEYS[1], new, 'PX', new - now)
+return {1, 0}
+`)
+
+// Allow takes one request from key's allowance. When the allowance is spent
+// it returns false and how long until the next request would be allowed.
+func (l *Limiter) Allow(ctx context.Context, key string, r RateLimit) (bool, time.Duration, error) {
+	if r.Count <= 0 || r.Period <= 0 {
+		return true, 0, nil
+	}
+	interval := r.Period.Milliseconds() / int64(r.Count)
+	if interval < 1 {
+		interval = 1
+	}
+	burst := interval * int64(r.Count)
+	vals, err := gcraScript.Exec(ctx, l.client, []string{l.namespace + "limit:" + key},
+		[]string{strconv.FormatInt(interval, 10), strconv.FormatInt(burst, 10)}).AsIntSlice()
+	if err != nil {
+		return true, 0, fmt.Errorf("realtime: rate limit %s: %w", key, err)
+	}
+	if len(vals) != 2 {
+		return true, 0, fmt.Errorf("realtime: rate limit %s: script answered %v", key, vals)
+	}
+	return vals[0] == 1, time.Duration(vals[1]) * time.Millisecond, nil
+}
+
+// waiters bounds concurrent waits (long polls and streams) per client on
+// this node. A waiter is a parked request; bounding them per client keeps
+// one browser (or script) from holding thousands of the node's file handles.
+type waiters struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+func newWaiters(max int) *waiters { return &waiters{max: max, n: make(map[string]int)} }
+
+// acquire takes a slot for key, or reports false when key holds max already.
+func (w *waiters) acquire(key string) bool {
+	if w.max <= 0 {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n[key] >= w.max {
+		return false
+	}
+	w.n[key]++
+	return true
+}
+
+// release gives back a slot acquire took.
+func (w *waiters) release(key string) {
+	if w.max <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n[key] <= 1 {
+		delete(w.n, key)
+		return
+	}
+	w.n[key]--
+}
