@@ -73,6 +73,8 @@ func (l *Log) eventOfChannel(ch string) (int64, bool) {
 //
 // The entry is built by concatenation so the script needs no JSON library and
 // publishes exactly the bytes it stores: hubs deliver from the message alone.
+// XADD is the only write that can fail (an id not above the stream's last),
+// so it runs before any other write: Redis does not roll a script back.
 var appendScript = rueidis.NewLuaScript(`
 local ep = redis.call('GET', KEYS[2])
 if not ep then ep = ARGV[6]; redis.call('SET', KEYS[2], ep) end
@@ -80,12 +82,13 @@ local op = ARGV[1]
 if op == 'add' then
   local old = redis.call('HGET', KEYS[3], ARGV[2])
   if old then return {tonumber(old), ep, 1} end
-  local seq = redis.call('INCR', KEYS[1])
+  local seq = tonumber(redis.call('GET', KEYS[1]) or '0') + 1
   local s = tostring(seq)
   local item = '{"seq":' .. s .. ',' .. ARGV[3]
   local entry = '{"seq":' .. s .. ',"op":"add","item":' .. item .. '}'
-  redis.call('HSET', KEYS[3], ARGV[2], s)
   redis.call('XADD', KEYS[4], s .. '-0', 'e', entry)
+  redis.call('SET', KEYS[1], s)
+  redis.call('HSET', KEYS[3], ARGV[2], s)
   redis.call('HSET', KEYS[5], s, item)
   if ARGV[4] == '1' then redis.call('ZADD', KEYS[6], seq, s) end
   redis.call('PUBLISH', ARGV[5], ep .. ' ' .. entry)
@@ -95,25 +98,25 @@ local t = ARGV[2]
 if redis.call('HEXISTS', KEYS[5], t) == 0 then
   return redis.error_reply('UNKNOWNTARGET no item at seq ' .. t)
 end
-local seq = redis.call('INCR', KEYS[1])
-local s = tostring(seq)
-local entry
+local s = tostring(tonumber(redis.call('GET', KEYS[1]) or '0') + 1)
+local entry, item
 if op == 'hide' then
-  redis.call('ZREM', KEYS[6], t)
   entry = '{"seq":' .. s .. ',"op":"hide","target":' .. t .. '}'
 else
-  local item = ARGV[3]
-  if op == 'unhide' then
-    redis.call('ZADD', KEYS[6], tonumber(t), t)
-  elseif not redis.call('ZSCORE', KEYS[6], t) then
-    item = ARGV[4]
-  end
-  redis.call('HSET', KEYS[5], t, item)
+  item = ARGV[3]
+  if op ~= 'unhide' and not redis.call('ZSCORE', KEYS[6], t) then item = ARGV[4] end
   entry = '{"seq":' .. s .. ',"op":"' .. op .. '","item":' .. item .. ',"target":' .. t .. '}'
 end
 redis.call('XADD', KEYS[4], s .. '-0', 'e', entry)
+redis.call('SET', KEYS[1], s)
+if op == 'hide' then
+  redis.call('ZREM', KEYS[6], t)
+else
+  if op == 'unhide' then redis.call('ZADD', KEYS[6], tonumber(t), t) end
+  redis.call('HSET', KEYS[5], t, item)
+end
 redis.call('PUBLISH', ARGV[5], ep .. ' ' .. entry)
-return {seq, ep, 0}
+return {tonumber(s), ep, 0}
 `)
 
 // headScript returns {epoch, head}, creating the epoch on first use.
@@ -363,37 +366,57 @@ func (l *Log) Trim(ctx context.Context, eventID int64, upTo int64) error {
 	return nil
 }
 
-// snapshotScript returns the newest ARGV[1] public items, newest first.
-// KEYS: state, shown.
-var snapshotScript = rueidis.NewLuaScriptReadOnly(`
-local seqs = redis.call('ZRANGE', KEYS[2], '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[1]))
-if #seqs == 0 then return {} end
-return redis.call('HMGET', KEYS[1], unpack(seqs))
+// snapshotScript returns {epoch, head, item JSON...} with the newest ARGV[1]
+// public items, newest first, creating the epoch on first use.
+// KEYS: seq, epoch, state, shown. ARGV: limit, epoch candidate.
+var snapshotScript = rueidis.NewLuaScript(`
+local ep = redis.call('GET', KEYS[2])
+if not ep then ep = ARGV[2]; redis.call('SET', KEYS[2], ep) end
+local out = {ep, tonumber(redis.call('GET', KEYS[1]) or '0')}
+local seqs = redis.call('ZRANGE', KEYS[4], '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[1]))
+if #seqs == 0 then return out end
+local items = redis.call('HMGET', KEYS[3], unpack(seqs))
+for i = 1, #items do out[i + 2] = items[i] end
+return out
 `)
 
 // Items returns the newest limit public items of the log, oldest first.
 func (l *Log) Items(ctx context.Context, eventID int64, limit int) ([]Item, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
+	_, _, items, err := l.snapshot(ctx, eventID, limit)
+	return items, err
+}
+
+// snapshot reads, in one atomic script, the epoch, the head and the newest
+// limit public items (oldest first): a client that shows them and polls after
+// head misses nothing.
+func (l *Log) snapshot(ctx context.Context, eventID int64, limit int) (epoch string, head int64, items []Item, err error) {
+	limit = max(limit, 0)
 	k := l.keys(eventID)
-	vals, err := snapshotScript.Exec(ctx, l.client, []string{k[4], k[5]}, []string{strconv.Itoa(limit)}).ToArray()
-	if err != nil {
-		return nil, fmt.Errorf("realtime: items of event %d: %w", eventID, err)
+	vals, err := snapshotScript.Exec(ctx, l.client, []string{k[0], k[1], k[4], k[5]}, []string{strconv.Itoa(limit), newEpoch()}).ToArray()
+	if err == nil && len(vals) < 2 {
+		err = fmt.Errorf("script returned %d values", len(vals))
 	}
-	out := make([]Item, 0, len(vals))
-	for i := len(vals) - 1; i >= 0; i-- {
+	if err == nil {
+		if epoch, err = vals[0].ToString(); err == nil {
+			head, err = vals[1].AsInt64()
+		}
+	}
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("realtime: snapshot of event %d: %w", eventID, err)
+	}
+	items = make([]Item, 0, len(vals)-2)
+	for i := len(vals) - 1; i >= 2; i-- {
 		s, err := vals[i].ToString()
 		if err != nil {
 			continue // state missing: nothing to show
 		}
 		var it Item
 		if err := json.Unmarshal([]byte(s), &it); err != nil {
-			return nil, fmt.Errorf("realtime: items of event %d: %w", eventID, err)
+			return "", 0, nil, fmt.Errorf("realtime: snapshot of event %d: %w", eventID, err)
 		}
-		out = append(out, it)
+		items = append(items, it)
 	}
-	return out, nil
+	return epoch, head, items, nil
 }
 
 // Events returns the ids of the events that have a live log. It scans the

@@ -19,6 +19,19 @@ type redisEnv struct {
 	name      string
 	client    rueidis.Client
 	namespace string
+	// opt connects another client to the same Redis (another "node").
+	opt rueidis.ClientOption
+}
+
+// newClient connects another client to the env's Redis, closed at the end.
+func (e redisEnv) newClient(t testing.TB) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(e.opt)
+	if err != nil {
+		t.Fatalf("connect to %v: %v", e.opt.InitAddress, err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 // redisEnvs returns the single test Redis and, when BC_TEST_CLUSTER_ADDRS is
@@ -26,7 +39,8 @@ type redisEnv struct {
 func redisEnvs(t *testing.T) []redisEnv {
 	t.Helper()
 	r := testenv.NewRedis(t)
-	envs := []redisEnv{{name: "single", client: r.Client, namespace: r.Namespace}}
+	envs := []redisEnv{{name: "single", client: r.Client, namespace: r.Namespace,
+		opt: rueidis.ClientOption{InitAddress: r.Addrs, SelectDB: r.DB, DisableCache: true}}}
 	if c := clusterEnv(t); c != nil {
 		envs = append(envs, *c)
 	}
@@ -41,7 +55,8 @@ func clusterEnv(t testing.TB) *redisEnv {
 	if v == "" {
 		return nil
 	}
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: strings.Split(v, ","), DisableCache: true, ShuffleInit: true})
+	opt := rueidis.ClientOption{InitAddress: strings.Split(v, ","), DisableCache: true, ShuffleInit: true}
+	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		t.Fatalf("Redis Cluster at %s (BC_TEST_CLUSTER_ADDRS) is not reachable: %v", v, err)
 	}
@@ -50,7 +65,7 @@ func clusterEnv(t testing.TB) *redisEnv {
 		deleteNamespace(c, ns)
 		c.Close()
 	})
-	return &redisEnv{name: "cluster", client: c, namespace: ns}
+	return &redisEnv{name: "cluster", client: c, namespace: ns, opt: opt}
 }
 
 // requireCluster returns the cluster env or skips the test.
