@@ -1,0 +1,131 @@
+package views
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/backchannel/backchannel/realtime"
+)
+
+// ItemVM is one post or photo ready to render. Every URL in it is an
+// absolute http(s) URL or empty; HTML is the server's sanitized HTML.
+type ItemVM struct {
+	Seq          int64
+	ID           string
+	Source       string
+	SourceLabel  string
+	Kind         string
+	AuthorName   string
+	AuthorHandle string
+	AuthorURL    string
+	AvatarURL    string
+	// Text is the plain text, shown when HTML is empty.
+	Text string
+	// HTML was produced by the server's sanitizer; it is the one field
+	// rendered unescaped.
+	HTML string
+	// URL is the item's origin permalink.
+	URL       string
+	Photos    []PhotoVM
+	CreatedAt time.Time // in the event's time zone
+	Session   string
+	Pinned    bool
+}
+
+// PhotoVM is one picture of an item: a thumbnail linking to the full size.
+type PhotoVM struct {
+	URL      string
+	ThumbURL string
+	Alt      string
+}
+
+// NewItemVM prepares an item for display in loc (the event's time zone; UTC
+// when nil). Media other than images, and media without a usable http(s) URL,
+// are dropped; so are non-http(s) author and origin URLs.
+func NewItemVM(it realtime.Item, loc *time.Location) ItemVM {
+	if loc == nil {
+		loc = time.UTC
+	}
+	name := strings.TrimSpace(it.Author.Name)
+	if name == "" {
+		name = strings.TrimSpace(it.Author.Handle)
+	}
+	if name == "" {
+		name = "Anonymous"
+	}
+	vm := ItemVM{
+		Seq:          it.Seq,
+		ID:           it.ID,
+		Source:       it.Source,
+		SourceLabel:  sourceLabel(it.Source),
+		Kind:         it.Kind,
+		AuthorName:   name,
+		AuthorHandle: strings.TrimSpace(it.Author.Handle),
+		AuthorURL:    SafeHTTPURL(it.Author.URL),
+		AvatarURL:    SafeHTTPURL(it.Author.AvatarURL),
+		Text:         it.Text,
+		HTML:         strings.TrimSpace(it.HTML),
+		URL:          SafeHTTPURL(it.URL),
+		CreatedAt:    it.CreatedAt.In(loc),
+		Session:      it.Session,
+		Pinned:       it.Pinned,
+	}
+	for _, m := range it.Media {
+		if m.Type != "" && m.Type != "image" && m.Type != "photo" {
+			continue
+		}
+		full := SafeHTTPURL(m.URL)
+		thumb := SafeHTTPURL(m.ThumbURL)
+		if full == "" {
+			full = thumb
+		}
+		if thumb == "" {
+			thumb = full
+		}
+		if full == "" {
+			continue
+		}
+		vm.Photos = append(vm.Photos, PhotoVM{URL: full, ThumbURL: thumb, Alt: m.Alt})
+	}
+	return vm
+}
+
+// NewItemVMs converts items in order, dropping hidden and held ones.
+func NewItemVMs(items []realtime.Item, loc *time.Location) []ItemVM {
+	out := make([]ItemVM, 0, len(items))
+	for _, it := range items {
+		if it.Hidden || it.Held {
+			continue
+		}
+		out = append(out, NewItemVM(it, loc))
+	}
+	return out
+}
+
+// StreamOrder sorts items for the live stream in place and returns them:
+// pinned first, then newest first (by seq, the log's order).
+func StreamOrder(items []ItemVM) []ItemVM {
+	slices.SortStableFunc(items, func(a, b ItemVM) int {
+		if a.Pinned != b.Pinned {
+			if a.Pinned {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.Seq, a.Seq)
+	})
+	return items
+}
+
+func (it ItemVM) seqString() string { return strconv.FormatInt(it.Seq, 10) }
+
+// DisplayHandle is the handle with one leading "@" (or "" when none).
+func (it ItemVM) DisplayHandle() string {
+	if it.AuthorHandle == "" {
+		return ""
+	}
+	return "@" + strings.TrimPrefix(it.AuthorHandle, "@")
+}

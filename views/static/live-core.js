@@ -1,0 +1,455 @@
+/* Backchannel live core: long polling of the Live API (API.md), the item
+   renderer (the same markup as views/item.templ) and an ordered, deduplicated
+   stream. Shared by live.js and wall.js; no dependencies. */
+(function () {
+  'use strict';
+
+  const sleepers = new Set();
+
+  // safeURL returns an absolute http(s) URL or '' (javascript:, data: ... dropped).
+  function safeURL(u) {
+    if (!u) return '';
+    try {
+      const p = new URL(u);
+      return p.protocol === 'http:' || p.protocol === 'https:' ? p.href : '';
+    } catch (e) { return ''; }
+  }
+
+  function el(tag, cls, text) {
+    const n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text != null) n.textContent = text;
+    return n;
+  }
+
+  // The server sanitizes html already; this allowlist (the server's own) is a
+  // second fence so a bug there cannot become script here.
+  const KEEP = new Set('P BR SPAN A DEL S PRE BLOCKQUOTE CODE B STRONG U I EM UL OL LI'.split(' '));
+  const DROP = new Set('SCRIPT STYLE TEMPLATE IFRAME OBJECT EMBED NOSCRIPT SVG MATH TITLE TEXTAREA SELECT HEAD'.split(' '));
+  function cleanHTML(html) {
+    const doc = new DOMParser().parseFromString('<!doctype html><body>' + html, 'text/html');
+    const out = document.createDocumentFragment();
+    (function walk(src, dst) {
+      for (const n of Array.from(src.childNodes)) {
+        if (n.nodeType === 3) { dst.appendChild(document.createTextNode(n.data)); continue; }
+        if (n.nodeType !== 1 || DROP.has(n.tagName)) continue;
+        if (!KEEP.has(n.tagName)) { walk(n, dst); continue; }
+        const c = document.createElement(n.tagName.toLowerCase());
+        if (n.tagName === 'A') {
+          const h = safeURL(n.getAttribute('href'));
+          if (h) { c.href = h; c.rel = 'nofollow noopener ugc'; }
+        }
+        walk(n, c);
+        dst.appendChild(c);
+      }
+    })(doc.body, out);
+    return out;
+  }
+
+  function fmt(tz, o) {
+    try { return new Intl.DateTimeFormat('en-US', Object.assign({ timeZone: tz || undefined }, o)); }
+    catch (e) { return new Intl.DateTimeFormat('en-US', o); }
+  }
+
+  // Time formats matching views/format.go.
+  function timeFormats(tz) {
+    const day = fmt(tz, { year: 'numeric', month: '2-digit', day: '2-digit' });
+    const clock = fmt(tz, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    const md = fmt(tz, { month: 'short', day: 'numeric' });
+    const mdy = fmt(tz, { month: 'short', day: 'numeric', year: 'numeric' });
+    const full = fmt(tz, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    return {
+      rel(d, now) {
+        const s = (now - d) / 1000;
+        if (s < 45) return 'just now';
+        if (s < 3600) return Math.max(1, Math.round(s / 60)) + ' min ago';
+        if (s < 86400) return Math.floor(s / 3600) + ' h ago';
+        if (s < 7 * 86400) return Math.floor(s / 86400) + ' d ago';
+        return mdy.format(d);
+      },
+      abs(d, now) {
+        const c = clock.format(d);
+        return day.format(d) === day.format(now) ? c : md.format(d) + ', ' + c;
+      },
+      full: (d) => full.format(d)
+    };
+  }
+
+  function updateTimes(root, tf) {
+    const now = new Date();
+    for (const t of root.querySelectorAll('time[datetime]')) {
+      const rel = t.querySelector('.rel');
+      const d = new Date(t.getAttribute('datetime'));
+      if (rel && !isNaN(d)) rel.textContent = tf.rel(d, now);
+    }
+  }
+
+  const LABELS = { mastodon: 'Mastodon', bluesky: 'Bluesky', x: 'X', flickr: 'Flickr', feed: 'Blog', room: 'In the room', replay: 'Demo' };
+
+  // renderItem builds the markup of views/item.templ for an API item.
+  function renderItem(it, tf) {
+    const now = new Date();
+    const a = it.author || {};
+    const name = (a.name || '').trim() || (a.handle || '').trim() || 'Anonymous';
+    const photos = (it.media || []).filter((m) => !m.type || m.type === 'image' || m.type === 'photo')
+      .map((m) => ({ url: safeURL(m.url) || safeURL(m.thumb_url), thumb: safeURL(m.thumb_url) || safeURL(m.url), alt: m.alt || '' }))
+      .filter((m) => m.url);
+    const art = el('article', 'item');
+    if (it.pinned) art.classList.add('is-pinned');
+    if (photos.length) art.classList.add('has-photos');
+    art.id = 'item-' + it.seq;
+    art.dataset.seq = it.seq;
+    art.dataset.session = it.session || '';
+
+    const head = el('header', 'item-head');
+    const av = safeURL(a.avatar_url);
+    if (av) {
+      const img = el('img', 'avatar');
+      Object.assign(img, { src: av, alt: '', width: 40, height: 40, loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' });
+      head.appendChild(img);
+    } else {
+      const s = el('span', 'avatar avatar-none', Array.from(name)[0].toUpperCase());
+      s.setAttribute('aria-hidden', 'true');
+      head.appendChild(s);
+    }
+    const who = el('div', 'who');
+    const au = safeURL(a.url);
+    const nm = el(au ? 'a' : 'span', 'name', name);
+    if (au) { nm.href = au; nm.rel = 'nofollow noopener ugc'; }
+    who.appendChild(nm);
+    if (a.handle) who.appendChild(el('span', 'handle', '@' + a.handle.replace(/^@/, '')));
+    head.appendChild(who);
+    const src = String(it.source || '');
+    head.appendChild(el('span', 'badge badge-' + src.replace(/[^a-z0-9_-]/gi, ''), LABELS[src] || (src ? src[0].toUpperCase() + src.slice(1) : 'Unknown')));
+    art.appendChild(head);
+
+    if (it.pinned) art.appendChild(el('p', 'pin-note', 'Pinned'));
+    const body = el('div', 'item-body');
+    if (it.html && it.html.trim()) body.appendChild(cleanHTML(it.html));
+    else body.appendChild(el('p', '', it.text || ''));
+    art.appendChild(body);
+
+    if (photos.length) {
+      const ul = el('ul', 'photos');
+      for (const p of photos) {
+        const li = el('li');
+        const link = el('a', 'photo');
+        link.href = p.url;
+        link.rel = 'nofollow noopener ugc';
+        const img = el('img');
+        Object.assign(img, { src: p.thumb, alt: p.alt || 'Photo shared by ' + name, loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' });
+        link.appendChild(img);
+        li.appendChild(link);
+        ul.appendChild(li);
+      }
+      art.appendChild(ul);
+    }
+
+    const foot = el('footer', 'item-foot');
+    const d = new Date(it.created_at);
+    const t = el('time');
+    if (!isNaN(d)) {
+      t.dateTime = it.created_at;
+      t.title = tf.full(d);
+      t.append(el('span', 'rel', tf.rel(d, now)), ' · ', el('span', 'abs', tf.abs(d, now)));
+    }
+    foot.appendChild(t);
+    const origin = safeURL(it.url);
+    if (origin) {
+      const o = el('a', 'origin', 'Original');
+      o.href = origin;
+      o.rel = 'nofollow noopener ugc';
+      foot.appendChild(o);
+    }
+    art.appendChild(foot);
+    return art;
+  }
+
+  // Stream keeps a container showing exactly the visible items, pinned first
+  // then newest first, each seq at most once, and at most max items.
+  class Stream {
+    constructor(root, opts) {
+      this.root = root;
+      this.tf = opts.tf;
+      this.max = opts.max || 200;
+      this.hold = opts.hold || (() => false);
+      this.onChange = opts.onChange || (() => {});
+      this.onNew = opts.onNew || (() => {});
+      this.recs = new Map(); // seq -> {pinned, el, held}
+      this.hidden = new Set();
+      this.pending = [];
+      this.floor = 0; // items at or below this seq were trimmed: never shown again
+      for (const n of root.querySelectorAll('.item[data-seq]')) {
+        this.recs.set(+n.dataset.seq, { pinned: n.classList.contains('is-pinned'), el: n });
+      }
+      this.trim();
+    }
+
+    key(e) { return e.item ? +e.item.seq : +e.target; }
+
+    has(seq) { return this.recs.has(seq) || this.hidden.has(seq) || seq <= this.floor; }
+
+    apply(e, force) {
+      const seq = this.key(e);
+      if (!seq) return;
+      const rec = this.recs.get(seq);
+      switch (e.op) {
+        case 'add':
+          if (this.has(seq) || !e.item || e.item.hidden || e.item.held) return;
+          this.put(e.item, !force && this.hold());
+          this.onNew(e.item);
+          break;
+        case 'hide':
+          this.hidden.add(seq);
+          if (rec) this.drop(seq);
+          break;
+        case 'unhide':
+          this.hidden.delete(seq);
+          if (!e.item) return;
+          if (rec) this.replace(seq, e.item); else if (seq > this.floor) this.put(e.item, false);
+          break;
+        case 'pin':
+          if (e.item && rec) this.replace(seq, e.item);
+          else if (e.item && !this.hidden.has(seq)) this.put(e.item, false);
+          break;
+        case 'unpin':
+        case 'update':
+          if (e.item && rec) this.replace(seq, e.item);
+          break;
+        default:
+          return;
+      }
+      this.onChange();
+    }
+
+    put(item, held) {
+      const n = renderItem(item, this.tf);
+      const rec = { pinned: !!item.pinned, el: n, held };
+      this.recs.set(+item.seq, rec);
+      if (held) {
+        this.pending.push(+item.seq);
+      } else {
+        this.fresh(n);
+        this.place(+item.seq, rec);
+      }
+      this.trim();
+    }
+
+    fresh(n) {
+      n.classList.add('is-new');
+      n.addEventListener('animationend', () => n.classList.remove('is-new'), { once: true });
+    }
+
+    replace(seq, item) {
+      const old = this.recs.get(seq);
+      const n = renderItem(item, this.tf);
+      if (old.el.classList.contains('is-current')) n.classList.add('is-current');
+      old.el.replaceWith(n);
+      old.el = n;
+      if (old.pinned !== !!item.pinned) {
+        old.pinned = !!item.pinned;
+        if (!old.held) this.place(seq, old);
+      }
+    }
+
+    drop(seq) {
+      const rec = this.recs.get(seq);
+      rec.el.remove();
+      this.recs.delete(seq);
+      if (rec.held) this.pending = this.pending.filter((s) => s !== seq);
+    }
+
+    // place inserts (or moves) an element at its position in stream order.
+    place(seq, rec) {
+      let next = null;
+      for (const n of this.root.children) {
+        if (n === rec.el || !n.dataset.seq) continue;
+        const other = this.recs.get(+n.dataset.seq);
+        const op = other ? other.pinned : n.classList.contains('is-pinned');
+        if ((rec.pinned && !op) || (rec.pinned === op && +n.dataset.seq < seq)) { next = n; break; }
+      }
+      this.root.insertBefore(rec.el, next);
+    }
+
+    // trim removes the oldest unpinned items beyond max, and bounds the
+    // dedupe memory with a floor instead of a growing set.
+    trim() {
+      let shown = this.recs.size - this.pending.length;
+      if (this.pending.length > this.max) {
+        for (const s of this.pending.splice(0, this.pending.length - this.max)) {
+          this.recs.delete(s);
+          this.floor = Math.max(this.floor, s);
+        }
+      }
+      const kids = Array.from(this.root.children);
+      for (let i = kids.length - 1; i >= 0 && shown > this.max; i--) {
+        const s = +kids[i].dataset.seq;
+        const rec = this.recs.get(s);
+        if (!rec || rec.pinned) continue;
+        this.drop(s);
+        this.floor = Math.max(this.floor, s);
+        shown--;
+      }
+      for (const s of this.hidden) if (s <= this.floor) this.hidden.delete(s);
+    }
+
+    // flush shows the items held while the reader was away; returns how many.
+    flush() {
+      const seqs = this.pending;
+      this.pending = [];
+      for (const s of seqs) {
+        const rec = this.recs.get(s);
+        if (!rec) continue;
+        rec.held = false;
+        this.fresh(rec.el);
+        this.place(s, rec);
+      }
+      this.trim();
+      if (seqs.length) this.onChange();
+      return seqs.length;
+    }
+
+    // load replaces everything with a snapshot (items oldest first).
+    load(items) {
+      for (const rec of this.recs.values()) rec.el.remove();
+      this.recs.clear();
+      this.hidden.clear();
+      this.pending = [];
+      this.floor = 0;
+      for (const it of items) {
+        if (it.hidden || it.held || this.recs.has(+it.seq)) continue;
+        const rec = { pinned: !!it.pinned, el: renderItem(it, this.tf) };
+        this.recs.set(+it.seq, rec);
+        this.place(+it.seq, rec);
+      }
+      this.trim();
+      this.onChange();
+    }
+  }
+
+  // trackSessions keeps the "now" marks of a schedule (.session elements with
+  // data-start/data-end) and the now banner current; it returns a function
+  // giving the slugs of the sessions happening now.
+  function trackSessions(root, onChange) {
+    const all = Array.from(root.querySelectorAll('.session[data-session]')).map((li) => ({
+      li, slug: li.dataset.session, start: Date.parse(li.dataset.start), end: Date.parse(li.dataset.end)
+    }));
+    const banner = root.querySelector('[data-now-banner]');
+    const list = root.querySelector('[data-now-list]');
+    let live = new Set();
+    let key = null;
+    function tick() {
+      const now = Date.now();
+      const on = all.filter((s) => s.start <= now && now < s.end);
+      live = new Set(on.map((s) => s.slug));
+      const k = on.map((s) => s.slug).join(' ');
+      if (k === key) return;
+      key = k;
+      for (const s of all) {
+        s.li.classList.toggle('is-live', live.has(s.slug));
+        const tag = s.li.querySelector('[data-live-tag]');
+        if (tag) tag.hidden = !live.has(s.slug);
+      }
+      if (banner && list) {
+        list.replaceChildren(...on.map((s) => {
+          const li = el('li');
+          li.appendChild(s.li.querySelector('.s-title').cloneNode(true));
+          const m = s.li.querySelector('.s-meta');
+          if (m) li.append(' ', m.cloneNode(true));
+          return li;
+        }));
+        banner.hidden = on.length === 0;
+      }
+      if (onChange) onChange(live);
+    }
+    tick();
+    setInterval(tick, 30000);
+    return () => live;
+  }
+
+  function sleep(ms) {
+    return new Promise((resolve) => {
+      const s = { wake: () => { clearTimeout(t); sleepers.delete(s); resolve(); } };
+      const t = setTimeout(s.wake, ms);
+      sleepers.add(s);
+    });
+  }
+
+  // poll long-polls api forever. It starts from (epoch, head) when the page
+  // was rendered with a snapshot, else from a fresh snapshot. since lives in
+  // memory only: a reload starts again from the server's snapshot.
+  function poll(api, opts) {
+    let epoch = opts.epoch || '';
+    let since = epoch ? +opts.head || 0 : null;
+    let fails = 0;
+    let ctrl = null;
+    let kicked = false;
+
+    async function fetchOnce() {
+      const q = since == null ? '' : '?since=' + since + (epoch ? '&epoch=' + encodeURIComponent(epoch) : '');
+      ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), 75000); // dead connection guard (server waits at most 55 s)
+      try {
+        const res = await fetch(api + q, { signal: ctrl.signal, cache: 'no-store', credentials: 'same-origin', headers: { Accept: 'application/json' } });
+        if (!res.ok) {
+          const err = new Error('HTTP ' + res.status);
+          err.retryAfter = +res.headers.get('Retry-After') || 0;
+          throw err;
+        }
+        return await res.json();
+      } finally {
+        clearTimeout(timer);
+        ctrl = null;
+      }
+    }
+
+    async function run() {
+      for (;;) {
+        const started = Date.now();
+        let data;
+        try {
+          data = await fetchOnce();
+        } catch (err) {
+          if (kicked) { kicked = false; continue; }
+          fails++;
+          if (opts.onStatus) opts.onStatus(false, fails);
+          const cap = Math.min(30000, 1000 * 2 ** (fails - 1));
+          await sleep(Math.max(cap / 2 + Math.random() * cap / 2, err.retryAfter * 1000 || 0));
+          continue;
+        }
+        kicked = false;
+        if (fails) { fails = 0; if (opts.onStatus) opts.onStatus(true, 0); }
+        if (data.reset || Array.isArray(data.items)) {
+          epoch = data.epoch || '';
+          since = +(data.next != null ? data.next : data.head) || 0;
+          opts.onSnapshot(data.items || []);
+          continue;
+        }
+        const entries = Array.isArray(data.entries) ? data.entries : [];
+        for (const e of entries) {
+          if (since != null && +e.seq <= since) continue; // already applied
+          opts.onEntry(e);
+          since = +e.seq;
+        }
+        if (+data.next > since) since = +data.next;
+        if (data.epoch) epoch = data.epoch;
+        // An empty answer that came back at once is not a long poll: pace it.
+        if (!entries.length && !data.more && Date.now() - started < 1000) await sleep(1000);
+      }
+    }
+
+    // now polls at once: wakes a backoff sleep, or restarts a request that
+    // may have died with the network while the device slept.
+    function now() {
+      if (ctrl) { kicked = true; ctrl.abort(); }
+      for (const s of Array.from(sleepers)) s.wake();
+    }
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') now(); });
+    window.addEventListener('online', now);
+    window.addEventListener('pageshow', (e) => { if (e.persisted) now(); });
+    run();
+    return { now };
+  }
+
+  window.Backchannel = { safeURL, cleanHTML, renderItem, timeFormats, updateTimes, trackSessions, Stream, poll, sleep };
+})();

@@ -1,0 +1,137 @@
+package views
+
+import (
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+func TestAssetBudgetJSAndCSSUnder50KB(t *testing.T) {
+	const budget = 50 * 1024
+	size := Assets().Size(".js", ".css")
+	t.Logf("JS + CSS: %d bytes uncompressed (budget %d)", size, budget)
+	if size == 0 {
+		t.Fatal("no JS or CSS embedded")
+	}
+	if size > budget {
+		t.Fatalf("JS + CSS is %d bytes, over the %d byte budget", size, budget)
+	}
+}
+
+func TestAssetURLsCarryAContentHash(t *testing.T) {
+	for _, name := range []string{"app.css", "live-core.js", "live.js", "wall.js", "favicon.svg"} {
+		u := Assets().URL(name)
+		if !regexp.MustCompile(`^/static/` + regexp.QuoteMeta(name) + `\?v=[0-9a-f]{12}$`).MatchString(u) {
+			t.Errorf("URL(%q) = %q, want /static/%s?v=<12 hex>", name, u, name)
+		}
+	}
+}
+
+func TestAssetURLChangesWithContent(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		if err := os.WriteFile(filepath.Join(dir, "a.css"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := NewStatic(os.DirFS(dir), "/static/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.URL("a.css")
+	}
+	if a, b := write("body{}"), write("body{color:red}"); a == b {
+		t.Fatalf("same URL %q for different content", a)
+	}
+}
+
+func TestStaticHandlerServesTypesAndImmutableCaching(t *testing.T) {
+	app := fiber.New()
+	Assets().Register(app)
+	cases := []struct {
+		name, wantType string
+	}{
+		{"app.css", "text/css; charset=utf-8"},
+		{"live-core.js", "text/javascript; charset=utf-8"},
+		{"live.js", "text/javascript; charset=utf-8"},
+		{"wall.js", "text/javascript; charset=utf-8"},
+		{"favicon.svg", "image/svg+xml"},
+	}
+	for _, c := range cases {
+		res, err := app.Test(httptest.NewRequest("GET", Assets().URL(c.name), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || len(body) == 0 {
+			t.Errorf("%s: status %d, %d bytes", c.name, res.StatusCode, len(body))
+		}
+		if got := res.Header.Get("Content-Type"); got != c.wantType {
+			t.Errorf("%s: Content-Type %q, want %q", c.name, got, c.wantType)
+		}
+		if got := res.Header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: Cache-Control %q", c.name, got)
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff", c.name)
+		}
+	}
+}
+
+func TestStaticHandlerNeverPinsAnotherVersionAsImmutable(t *testing.T) {
+	app := fiber.New()
+	Assets().Register(app)
+	for _, u := range []string{"/static/app.css", "/static/app.css?v=000000000000"} {
+		res, err := app.Test(httptest.NewRequest("GET", u, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: status %d", u, res.StatusCode)
+		}
+		if cc := res.Header.Get("Cache-Control"); strings.Contains(cc, "immutable") {
+			t.Errorf("%s: Cache-Control %q must not be immutable", u, cc)
+		}
+	}
+}
+
+func TestStaticHandlerAnswersNotModifiedAndNotFound(t *testing.T) {
+	app := fiber.New()
+	Assets().Register(app)
+	res, _ := app.Test(httptest.NewRequest("GET", Assets().URL("live.js"), nil))
+	etag := res.Header.Get("ETag")
+	req := httptest.NewRequest("GET", Assets().URL("live.js"), nil)
+	req.Header.Set("If-None-Match", etag)
+	res, _ = app.Test(req)
+	if etag == "" || res.StatusCode != 304 {
+		t.Errorf("revalidation with ETag %q: status %d, want 304", etag, res.StatusCode)
+	}
+	for _, u := range []string{"/static/nope.js", "/static/../static.go", "/static/"} {
+		res, _ = app.Test(httptest.NewRequest("GET", u, nil))
+		if res.StatusCode != 404 {
+			t.Errorf("%s: status %d, want 404", u, res.StatusCode)
+		}
+	}
+}
+
+func TestEveryScriptPassesNodeCheck(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not on PATH")
+	}
+	files, _ := filepath.Glob("static/*.js")
+	if len(files) < 3 {
+		t.Fatalf("found %d scripts", len(files))
+	}
+	for _, f := range files {
+		if out, err := exec.Command(node, "--check", f).CombinedOutput(); err != nil {
+			t.Errorf("node --check %s: %v\n%s", f, err, out)
+		}
+	}
+}
