@@ -1,0 +1,62 @@
+package sources
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HTTPError is a non-success answer of a source's server.
+type HTTPError struct {
+	Status int
+	// RetryAfter is the server's Retry-After, 0 when absent.
+	RetryAfter time.Duration
+	URL        string
+	Body       string
+}
+
+func (e *HTTPError) Error() string {
+	return fmt.Sprintf("sources: %s answered %d: %s", e.URL, e.Status, truncate(strings.TrimSpace(e.Body), 200))
+}
+
+// errStreamSilent ends a stream that sent nothing, not even a heartbeat,
+// for longer than its heartbeat interval.
+var errStreamSilent = errors.New("sources: stream silent past its heartbeat interval")
+
+// errStreamEnded is a stream the server closed cleanly.
+var errStreamEnded = errors.New("sources: stream closed by the server")
+
+// httpError builds an HTTPError from a response, reading a little of its body.
+func httpError(resp *http.Response) *HTTPError {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+	return &HTTPError{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), URL: redactURL(resp.Request), Body: string(b)}
+}
+
+// retryAfter parses a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// redactURL names the request without its query (which may hold an API key).
+func redactURL(req *http.Request) string {
+	if req == nil || req.URL == nil {
+		return "server"
+	}
+	u := *req.URL
+	u.RawQuery = ""
+	return u.String()
+}

@@ -1,0 +1,377 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/realtime"
+)
+
+// adapter speaks one source kind's protocol on behalf of a runner.
+type adapter interface {
+	// run connects and feeds r until the stream ends (it then returns why),
+	// or, for a poll, polls once and returns nil.
+	run(ctx context.Context, r *runner) error
+	// interval is the wait after a successful run: 0 for a stream.
+	interval() time.Duration
+}
+
+// errReconnectRequested ends a run on RequestReconnect.
+var errReconnectRequested = errors.New("sources: reconnect requested")
+
+// checkpoint is a cursor and when the last item before it was appended.
+type checkpoint struct {
+	cursor string
+	start  time.Time
+	at     time.Time
+}
+
+// runner runs one source while its worker holds the source's lease.
+type runner struct {
+	m     *Manager
+	src   models.Source
+	cfg   Config
+	token string
+	log   *slog.Logger
+
+	mu        sync.Mutex
+	st        State
+	dirty     bool
+	cursor    string
+	pending   []checkpoint
+	attempt   int
+	rules     Rules
+	cancelRun context.CancelCauseFunc
+	wake      chan struct{}
+}
+
+func newRunner(m *Manager, src models.Source, token string) *runner {
+	return &runner{
+		m: m, src: src, token: token,
+		log:  m.opts.Logger.With("source", src.ID, "kind", src.Kind, "event", src.EventID),
+		st:   State{Holder: m.opts.Holder},
+		wake: make(chan struct{}, 1),
+	}
+}
+
+// init loads the saved cursor, the counters of the previous holder and the
+// moderation rules.
+func (r *runner) init(ctx context.Context) error {
+	c := r.m.redis
+	res := c.DoMulti(ctx,
+		c.B().Hget().Key(r.m.k.cursor(r.src.ID)).Field("cursor").Build(),
+		c.B().Hgetall().Key(r.m.k.state(r.src.ID)).Build())
+	cur, err := res[0].ToString()
+	if err != nil && !rueidis.IsRedisNil(err) {
+		return fmt.Errorf("sources: load cursor of source %d: %w", r.src.ID, err)
+	}
+	prev, err := res[1].AsStrMap()
+	if err != nil {
+		return fmt.Errorf("sources: load state of source %d: %w", r.src.ID, err)
+	}
+	old := stateFrom(prev)
+	r.cursor = cur
+	r.st.ItemsTotal, r.st.Reconnects, r.st.BadPayloads, r.st.LastItemAt = old.ItemsTotal, old.Reconnects, old.BadPayloads, old.LastItemAt
+	r.dirty = true
+	return r.reloadRules(ctx)
+}
+
+func (r *runner) reloadRules(ctx context.Context) error {
+	rules, err := LoadRules(ctx, r.m.db, r.src.EventID)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.rules = rules
+	r.mu.Unlock()
+	return nil
+}
+
+// loop runs the adapter until ctx ends: reconnecting with backoff after a
+// stream ends or a poll fails, waiting the interval after a good poll.
+func (r *runner) loop(ctx context.Context) {
+	a, err := newAdapter(r)
+	if err != nil {
+		// A misconfigured source keeps its lease and shows its error until
+		// an admin edits it (the manager then restarts it).
+		r.fail(err)
+		<-ctx.Done()
+		return
+	}
+	for ctx.Err() == nil {
+		actx, cancel := context.WithCancelCause(ctx)
+		r.mu.Lock()
+		r.cancelRun = cancel
+		r.mu.Unlock()
+		err := a.run(actx, r)
+		cause := context.Cause(actx)
+		cancel(nil)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(cause, errReconnectRequested) {
+			err = errReconnectRequested
+		}
+		if err == nil {
+			if iv := a.interval(); iv > 0 {
+				r.mu.Lock()
+				r.attempt = 0
+				r.mu.Unlock()
+				r.sleep(ctx, iv)
+				continue
+			}
+			err = errStreamEnded
+		}
+		attempt := r.disconnected(err)
+		d := r.m.opts.Backoff.delay(err, attempt)
+		if errors.Is(err, errReconnectRequested) {
+			d = 0
+		}
+		r.log.Info("source disconnected", "err", err, "retry_in", d)
+		r.sleep(ctx, d)
+	}
+}
+
+func (r *runner) sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-r.wake:
+	}
+}
+
+// requestReconnect drops the current connection (or wakes a sleeping poll).
+func (r *runner) requestReconnect() {
+	r.mu.Lock()
+	if r.cancelRun != nil {
+		r.cancelRun(errReconnectRequested)
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *runner) fail(err error) {
+	r.log.Error("source failed", "err", err)
+	r.mu.Lock()
+	r.st.LastError = err.Error()
+	r.st.Connected = false
+	r.dirty = true
+	r.mu.Unlock()
+}
+
+func (r *runner) disconnected(err error) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.attempt++
+	r.st.Connected = false
+	r.st.Reconnects++
+	r.st.LastError = err.Error()
+	r.dirty = true
+	return r.attempt
+}
+
+// connected records a working connection and resets the backoff.
+func (r *runner) connected() {
+	r.mu.Lock()
+	r.attempt = 0
+	if !r.st.Connected {
+		r.st.Connected = true
+		r.dirty = true
+	}
+	r.mu.Unlock()
+}
+
+// bad counts a payload that could not be used; the stream goes on.
+func (r *runner) bad(err error) {
+	r.log.Warn("bad payload skipped", "err", err)
+	r.mu.Lock()
+	r.st.BadPayloads++
+	r.dirty = true
+	r.mu.Unlock()
+}
+
+// savedCursor is the newest cursor known to this runner (saved or not yet).
+func (r *runner) savedCursor() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cursor
+}
+
+// checkpoint records that everything before cursor is appended. It is saved
+// to Redis only CursorDelay later (see flushCursor). Checkpoints are grouped
+// in 100 ms buckets so a busy stream keeps a short list.
+func (r *runner) checkpoint(cursor string) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cursor = cursor
+	if n := len(r.pending); n > 0 && now.Sub(r.pending[n-1].start) < 100*time.Millisecond {
+		r.pending[n-1].cursor, r.pending[n-1].at = cursor, now
+		return
+	}
+	r.pending = append(r.pending, checkpoint{cursor: cursor, start: now, at: now})
+}
+
+// flushCursor saves the newest checkpoint whose items were appended at
+// least CursorDelay ago: if Redis loses its last second of appends, the
+// source sends those items again.
+func (r *runner) flushCursor(ctx context.Context) error {
+	limit := time.Now().Add(-r.m.opts.CursorDelay)
+	r.mu.Lock()
+	i := 0
+	for i < len(r.pending) && !r.pending[i].at.After(limit) {
+		i++
+	}
+	if i == 0 {
+		r.mu.Unlock()
+		return nil
+	}
+	cur := r.pending[i-1].cursor
+	r.pending = append(r.pending[:0], r.pending[i:]...)
+	r.mu.Unlock()
+	c := r.m.redis
+	err := c.Do(ctx, c.B().Hset().Key(r.m.k.cursor(r.src.ID)).FieldValue().
+		FieldValue("cursor", cur).FieldValue("saved_at", timeStr(time.Now())).Build()).Error()
+	if err != nil {
+		return fmt.Errorf("sources: save cursor of source %d: %w", r.src.ID, err)
+	}
+	return nil
+}
+
+func (r *runner) writeState(ctx context.Context, force bool) error {
+	r.mu.Lock()
+	if !r.dirty && !force {
+		r.mu.Unlock()
+		return nil
+	}
+	s := r.st
+	s.UpdatedAt = time.Now()
+	r.dirty = false
+	r.mu.Unlock()
+	return writeState(ctx, r.m.redis, r.m.k.state(r.src.ID), s)
+}
+
+func (r *runner) applyRules(it *realtime.Item) {
+	r.mu.Lock()
+	rules := r.rules
+	r.mu.Unlock()
+	rules.Apply(it)
+}
+
+// add appends an item (moderation rules applied) and remembers its seq under
+// its ID and the given aliases (e.g. a local status id a delete names).
+func (r *runner) add(ctx context.Context, it realtime.Item, aliases ...string) error {
+	r.applyRules(&it)
+	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
+	if err != nil {
+		return err
+	}
+	if err := r.remember(ctx, res.Seq, it.ID, aliases...); err != nil {
+		return err
+	}
+	now := time.Now()
+	r.mu.Lock()
+	if !res.Duplicate {
+		r.st.ItemsTotal++
+		r.st.LastItemAt = now
+		r.st.LagSeconds = now.Sub(it.CreatedAt).Seconds()
+	}
+	r.dirty = true
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *runner) remember(ctx context.Context, seq int64, id string, aliases ...string) error {
+	c := r.m.redis
+	s := strconv.FormatInt(seq, 10)
+	cmd := c.B().Hset().Key(r.m.k.seqs(r.src.EventID)).FieldValue().FieldValue(id, s)
+	for _, a := range aliases {
+		cmd = cmd.FieldValue(a, s)
+	}
+	if err := c.Do(ctx, cmd.Build()).Error(); err != nil {
+		return fmt.Errorf("sources: remember seq of %s: %w", id, err)
+	}
+	return nil
+}
+
+// seqOf finds the seq of an item by its ID or an alias (0 when unknown).
+func (r *runner) seqOf(ctx context.Context, key string) (int64, error) {
+	c := r.m.redis
+	n, err := c.Do(ctx, c.B().Hget().Key(r.m.k.seqs(r.src.EventID)).Field(key).Build()).AsInt64()
+	if rueidis.IsRedisNil(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sources: seq of %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// hide appends a hide for the item known by key (a deletion at the source).
+// Unknown items are ignored; an item hidden this way is hidden once.
+func (r *runner) hide(ctx context.Context, key string) error {
+	seq, err := r.seqOf(ctx, key)
+	if err != nil || seq == 0 {
+		return err
+	}
+	c := r.m.redis
+	mark := "hidden:" + strconv.FormatInt(seq, 10)
+	done, err := c.Do(ctx, c.B().Hexists().Key(r.m.k.seqs(r.src.EventID)).Field(mark).Build()).AsBool()
+	if err != nil {
+		return fmt.Errorf("sources: hide %s: %w", key, err)
+	}
+	if done {
+		return nil
+	}
+	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, realtime.OpHide, seq, nil); err != nil {
+		if errors.Is(err, realtime.ErrUnknownTarget) {
+			return nil
+		}
+		return err
+	}
+	return c.Do(ctx, c.B().Hset().Key(r.m.k.seqs(r.src.EventID)).FieldValue().FieldValue(mark, "1").Build()).Error()
+}
+
+// update replaces a known item's content (an edit at the source); an item
+// never seen is added instead. An edit that now breaks a rule hides it.
+func (r *runner) update(ctx context.Context, it realtime.Item, aliases ...string) error {
+	seq, err := r.seqOf(ctx, it.ID)
+	if err != nil {
+		return err
+	}
+	if seq == 0 {
+		return r.add(ctx, it, aliases...)
+	}
+	r.applyRules(&it)
+	if it.Hidden {
+		return r.hide(ctx, it.ID)
+	}
+	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, realtime.OpUpdate, seq, &it); err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
+		return err
+	}
+	return nil
+}
+
+// secret reads the source's token from the environment variable it names.
+func (r *runner) secret() string {
+	if r.cfg.TokenEnv == "" {
+		return ""
+	}
+	return r.m.opts.Getenv(r.cfg.TokenEnv)
+}
