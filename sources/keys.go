@@ -7,10 +7,12 @@ import "strconv"
 // event carries the event's hash tag, like the live log's keys.
 type keys struct{ ns string }
 
-func (k keys) lease(id int64) string     { return k.ns + "sources:lease:" + strconv.FormatInt(id, 10) }
-func (k keys) cursor(id int64) string    { return k.ns + "sources:cursor:" + strconv.FormatInt(id, 10) }
-func (k keys) state(id int64) string     { return k.ns + "sources:state:" + strconv.FormatInt(id, 10) }
-func (k keys) reconnect(id int64) string { return k.ns + "sources:reconnect:" + strconv.FormatInt(id, 10) }
+func (k keys) lease(id int64) string  { return k.ns + "sources:lease:" + strconv.FormatInt(id, 10) }
+func (k keys) cursor(id int64) string { return k.ns + "sources:cursor:" + strconv.FormatInt(id, 10) }
+func (k keys) state(id int64) string  { return k.ns + "sources:state:" + strconv.FormatInt(id, 10) }
+func (k keys) reconnect(id int64) string {
+	return k.ns + "sources:reconnect:" + strconv.FormatInt(id, 10)
+}
 func (k keys) seqs(eventID int64) string {
 	return k.ns + "sources:{ev:" + strconv.FormatInt(eventID, 10) + "}:seqs"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -63,7 +64,9 @@ func TestDisablingASourceStopsItsRunnerAndReleasesTheLease(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	src := h.addSource("replay", "replay", map[string]any{"every": "20ms"})
-	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-a:1"))
+	opts := h.fastOptions("worker-a:1")
+	opts.LeaseTTL = time.Minute // so only a release, not expiry, frees it
+	m := NewManager(h.db.DB, h.rd.Client, h.log, opts)
 	h.start(m)
 	h.waitFor("items", func(es []realtime.Entry) bool { return countAdds(es) >= 2 })
 	if err := h.db.DB.Exec("UPDATE sources SET enabled = false, updated_at = now() WHERE id = ?", src.ID).Error; err != nil {
@@ -71,10 +74,10 @@ func TestDisablingASourceStopsItsRunnerAndReleasesTheLease(t *testing.T) {
 	}
 	h.waitState("runner stopped", src.ID, func(s State) bool { return !s.Connected })
 	leaseKey := keys{ns: h.rd.Namespace}.lease(src.ID)
-	n, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
-	if err != nil || n != 0 {
-		t.Errorf("lease still held after disable: %d %v", n, err)
-	}
+	h.waitFor("lease released", func([]realtime.Entry) bool {
+		n, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
+		return err == nil && n == 0
+	})
 	// Enabling it again starts a runner that continues the count.
 	if err := h.db.DB.Exec("UPDATE sources SET enabled = true, updated_at = now() WHERE id = ?", src.ID).Error; err != nil {
 		t.Fatal(err)
