@@ -1,0 +1,54 @@
+// Package realtime owns the live path of every event: the live log in Redis
+// (log.go), each web node's hub that answers long polls and SSE from memory
+// (hub.go), the Postgres fallback for history older than Redis (archive.go),
+// the HTTP handlers of the Live API (http*.go, posts*.go, limit*.go) and the
+// live path's metrics (metrics.go).
+//
+// # The live log
+//
+// Each event's log lives in Redis under keys sharing the hash tag {ev:<id>}
+// (namespace + "live:{ev:42}:seq", ":epoch", ":ids", ":log", ":state",
+// ":shown"), so one event's keys share a Redis Cluster slot and its scripts
+// stay atomic on a cluster. One Lua script (appendScript, run by EVALSHA with
+// EVAL fallback) is the only place that assigns seq: for an add it dedupes on
+// the item's "source:external_id" (hash :ids, id → seq), takes head+1, writes
+// the entry, keeps the item's current state for snapshots (hash :state seq →
+// item JSON, and the sorted set :shown of public seqs) and PUBLISHes
+// "<epoch> <entry JSON>" on namespace + "live:pub:<id>". Ops (hide, unhide,
+// pin, unpin, update) go through the same script.
+//
+// Entries are kept in a Redis stream (:log) with id "<seq>-0" rather than a
+// sorted set: XRANGE from "<since+1>-0" is O(log n + k); XTRIM MINID drops
+// whole listpack nodes; ids are delta-encoded so memory per entry is about the
+// entry's bytes; and XADD refuses an id not above the last, a second guard of
+// the gap-free seq (the script runs XADD before any other write, since Redis
+// does not roll scripts back).
+//
+// The epoch (:epoch, a random string set once) names one life of the log. A
+// hub that finds the head below a seq it already served (Redis lost its tail
+// after a crash: AOF everysec) or a seq it holds with other content calls
+// Log.NewEpoch, which changes the epoch only if it is still the old one and
+// publishes "<epoch> <head>": every hub reloads and every client resets.
+//
+// # The hub
+//
+// One PSUBSCRIBE on namespace + "live:pub:*" per node carries every event's
+// entries themselves, so in steady state a poll costs no Redis command. Per
+// event followed by a client of this node (created on the first poll) the hub
+// holds a ring of the last Window entries, filled from the published entries;
+// a seq that jumps past head+1 is filled from Redis before anyone is woken,
+// and every (re)subscription re-checks each event's head. Waiters park on a
+// channel shared by the event and closed by the hub after a short batch
+// window (a burst gives one answer per waiter); each waiter has its own timer
+// because fasthttp never says when a client left. A since older than the ring
+// is read from Redis, older than Redis from the Archive, never a silent gap.
+// Hidden (blocked) and held (awaiting approval) items are in the log but are
+// never delivered; their seqs still advance Next.
+//
+// # Never
+//
+// This package never renders templates, never writes Postgres (the strainer
+// does), never assigns a seq outside the append script, never blocks on
+// rueidis's subscription callback, and never sends a Redis command per
+// waiting poll.
+package realtime
