@@ -112,7 +112,7 @@ func TestMastodonSilentStreamIsTreatedAsDeadAndBackfilled(t *testing.T) {
 		if n == 1 {
 			f.waitTimeline(1)
 			sseEvent(w, "update", f.publish(1))
-			f.publish(2) // never streamed
+			f.publish(2)       // never streamed
 			holdOpen(w, r, "") // silent: no heartbeat
 			return
 		}
