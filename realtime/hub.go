@@ -95,8 +95,9 @@ type Hub struct {
 	drainCh   chan struct{}
 	drainOnce sync.Once
 
-	msgs   chan pubMsg
-	resync chan struct{}
+	msgs     chan pubMsg
+	resync   chan struct{}
+	retrying atomic.Bool
 
 	subscribed     chan struct{}
 	subscribedOnce sync.Once
@@ -181,6 +182,20 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// resyncRetry is how soon a failed repair of a window is tried again.
+const resyncRetry = 250 * time.Millisecond
+
+// retryResync asks for a resync of every event a little later: a repair that
+// failed (Redis unreachable) must not leave a gap until the next message.
+func (h *Hub) retryResync() {
+	if h.retrying.CompareAndSwap(false, true) {
+		time.AfterFunc(resyncRetry, func() {
+			h.retrying.Store(false)
+			h.requestResync()
+		})
 	}
 }
 
@@ -327,6 +342,7 @@ func (h *Hub) fillLocked(ctx context.Context, ev *liveEvent) {
 		h.countCommands(1)
 		if err != nil {
 			h.logger.Error("realtime: hub: fill gap", "event", ev.id, "after", after, "err", err)
+			h.retryResync()
 			return
 		}
 		if len(raws) > 0 && raws[0].Seq != after+1 {
@@ -356,6 +372,7 @@ func (h *Hub) syncLocked(ctx context.Context, ev *liveEvent) {
 	h.countCommands(1)
 	if err != nil {
 		h.logger.Error("realtime: hub: resync", "event", ev.id, "err", err)
+		h.retryResync()
 		return
 	}
 	ev.mu.RLock()
@@ -379,6 +396,7 @@ func (h *Hub) lostTailLocked(ctx context.Context, ev *liveEvent) {
 	h.countCommands(1)
 	if err != nil {
 		h.logger.Error("realtime: hub: new epoch after lost tail", "event", ev.id, "err", err)
+		h.retryResync()
 		return
 	}
 	h.logger.Warn("realtime: live log lost its tail: new epoch", "event", ev.id, "old_epoch", old, "epoch", epoch, "head", head)
@@ -406,6 +424,7 @@ func (h *Hub) resyncAll(ctx context.Context) {
 func (h *Hub) reloadLocked(ctx context.Context, ev *liveEvent) {
 	if err := h.loadLocked(ctx, ev); err != nil {
 		h.logger.Error("realtime: hub: reload window", "event", ev.id, "err", err)
+		h.retryResync()
 	}
 }
 
