@@ -1,0 +1,48 @@
+// Backchannel admin: keyboard shortcuts for the moderation console.
+// j / k move between items, h hides or unhides, p pins or unpins the
+// current item. Each shortcut submits the same form a mouse click would.
+(function () {
+  "use strict";
+  function items() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-testid=stream] article.item"));
+  }
+  function current() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest("article.item") : null;
+  }
+  function move(step) {
+    var list = items();
+    if (list.length === 0) return;
+    var i = list.indexOf(current());
+    i = i < 0 ? 0 : Math.min(list.length - 1, Math.max(0, i + step));
+    list[i].focus();
+    list[i].scrollIntoView({ block: "nearest" });
+    try { sessionStorage.setItem("bc-admin-seq", list[i].dataset.seq); } catch (e) { /* private mode */ }
+  }
+  function submit(key) {
+    var it = current();
+    if (!it) return;
+    var form = it.querySelector("form[data-key=" + key + "]");
+    if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
+  }
+  document.addEventListener("keydown", function (ev) {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    var t = ev.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    switch (ev.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "h": submit("h"); break;
+      case "p": submit("p"); break;
+      default: return;
+    }
+    ev.preventDefault();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var seq = null;
+    try { seq = sessionStorage.getItem("bc-admin-seq"); } catch (e) { /* private mode */ }
+    if (!seq) return;
+    var el = document.querySelector("[data-testid=stream] article.item[data-seq='" + seq + "']");
+    if (el) el.focus();
+  });
+})();
