@@ -1,0 +1,23 @@
+// Package archive owns what an event leaves behind once the live log is
+// strained into Postgres: the archive pages (event, session, item permalink,
+// search), the Atom feeds, the JSON and CSV exports and the JSON archive API
+// (API.md, "Archive API and pages"), and the in-memory caches in front of them.
+//
+// Choices made here, and why:
+//   - Only visible rows are ever read: every query carries visibleSQL (not
+//     hidden, review approved). There is no code path that reads a hidden or
+//     pending item, so none can leak one.
+//   - Item HTML is sanitized again on the way out with a policy as tight as
+//     the ingest one: the archive does not trust that every writer of the
+//     items table sanitized.
+//   - Pagination is keyset on seq (?after=SEQ) everywhere, so a page costs an
+//     index range scan however deep it is, and a page never repeats or skips
+//     an item while new ones arrive.
+//   - Rendered pages and query results are cached in memory under a key that
+//     carries the event's stamp (archive/stamp), which the strainer and the
+//     admin bump on every change: a hide invalidates at once, and a cache hit
+//     costs one Redis GET.
+//
+// What it must never do: write to Postgres or to the live log, render a
+// hidden or pending item, or put unsanitized remote HTML in a page or feed.
+package archive

@@ -1,0 +1,210 @@
+package archive
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/views"
+	av "github.com/backchannel/backchannel/views/archive"
+)
+
+// eventArchive serves /events/{event}/archive.
+func (h *Handler) eventArchive(c *fiber.Ctx) error {
+	ec, err := h.resolve(c)
+	if err != nil {
+		return err
+	}
+	now := h.opts.Now()
+	return h.render(c, ec.key("archive"), func() (templ.Component, error) {
+		ctx := c.UserContext()
+		ev := ec.ev
+		counts, err := models.SessionCounts(ctx, h.db, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		total, err := models.VisibleItemCount(ctx, h.db, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		sparks, err := h.store.SessionBuckets(ctx, ev.ID, sparkBars)
+		if err != nil {
+			return nil, err
+		}
+		step := stepFor(ev.EndsAt.Sub(ev.StartsAt), eventBars)
+		act, err := h.store.Activity(ctx, ev.ID, 0, ev.StartsAt, ev.EndsAt, step)
+		if err != nil {
+			return nil, err
+		}
+		vm := av.EventArchiveVM{
+			Event:     views.NewEventCardVM(ev, now),
+			Total:     total,
+			Activity:  chartOf("activity", "Posts over the event", act, ev.StartsAt, step, ec.loc),
+			Links:     links(ev.Slug),
+			Canonical: h.absolute(links(ev.Slug).Archive),
+		}
+		var assigned int64
+		for _, s := range views.NewSessionVMs(ev, now) {
+			sess := ec.bySlug[s.Slug]
+			n := counts[sess.ID]
+			assigned += n
+			b := sparks[sess.ID]
+			if b == nil {
+				b = make([]int64, sparkBars)
+			}
+			step := sess.EndsAt.Sub(sess.StartsAt) / sparkBars
+			spark := chartOf(idOf("spark-", sess.ID), "Posts during "+s.Title, b, sess.StartsAt, max(step, time.Second), ec.loc)
+			vm.Sessions = append(vm.Sessions, av.SessionRowVM{Session: s, Count: n, Spark: spark})
+		}
+		vm.Unassigned = max(total-assigned, 0)
+		return av.EventArchive(vm), nil
+	})
+}
+
+// sessionPage serves /events/{event}/sessions/{session}?after=SEQ.
+func (h *Handler) sessionPage(c *fiber.Ctx) error {
+	ec, err := h.resolve(c)
+	if err != nil {
+		return err
+	}
+	sess, err := h.session(ec, c.Params("session"))
+	if err != nil {
+		return err
+	}
+	after, err := afterParam(c)
+	if err != nil {
+		return err
+	}
+	now := h.opts.Now()
+	return h.render(c, ec.key("session", sess.Slug, strconv.FormatInt(after, 10)), func() (templ.Component, error) {
+		ctx := c.UserContext()
+		st, err := cached(h.cache, ec.key("stats", sess.Slug), func() (*sessionStats, int64, error) {
+			st, err := h.store.SessionStats(ctx, ec.ev.ID, sess.ID, sess.StartsAt, sess.EndsAt)
+			return st, 16 << 10, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		rows, err := h.store.Items(ctx, ItemQuery{EventID: ec.ev.ID, SessionID: sess.ID, After: after, Limit: h.opts.PageSize + 1})
+		if err != nil {
+			return nil, err
+		}
+		path := views.SessionPath(ec.ev.Slug, sess.Slug)
+		vm := av.SessionPageVM{
+			Event:      views.NewEventCardVM(ec.ev, now),
+			Total:      st.total,
+			Photos:     st.photos,
+			TopLinks:   st.links,
+			TopPosters: st.posters,
+			Activity:   chartOf("activity", "Posts per "+stepName(st.step), st.perStep, sess.StartsAt, st.step, ec.loc),
+			FeedURL:    path + "/feed.atom",
+			Links:      links(ec.ev.Slug),
+			Canonical:  h.absolute(withAfter(path, after, nil)),
+			Now:        now,
+		}
+		for _, s := range views.NewSessionVMs(ec.ev, now) {
+			if s.Slug == sess.Slug {
+				vm.Session = s
+			}
+		}
+		if len(rows) > h.opts.PageSize {
+			rows = rows[:h.opts.PageSize]
+			vm.NextURL = withAfter(path, rows[len(rows)-1].Item.Seq, nil)
+		}
+		if after > 0 {
+			vm.FirstURL = path
+		}
+		for _, r := range rows {
+			r.Item.Session = sess.Slug
+			vm.Items = append(vm.Items, views.NewItemVM(r.Item, ec.loc))
+		}
+		return av.SessionPage(vm), nil
+	})
+}
+
+func stepName(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "minute"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	case d == time.Hour:
+		return "hour"
+	default:
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	}
+}
+
+// itemPage serves /events/{event}/items/{seq}.
+func (h *Handler) itemPage(c *fiber.Ctx) error {
+	ec, err := h.resolve(c)
+	if err != nil {
+		return err
+	}
+	seq, err := strconv.ParseInt(c.Params("seq"), 10, 64)
+	if err != nil || seq <= 0 {
+		return fiber.NewError(fiber.StatusNotFound, "No such post.")
+	}
+	now := h.opts.Now()
+	return h.render(c, ec.key("item", strconv.FormatInt(seq, 10)), func() (templ.Component, error) {
+		r, ok, err := h.store.Item(c.UserContext(), ec.ev.ID, seq)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fiber.NewError(fiber.StatusNotFound, "No such post.")
+		}
+		r.Item.Session = ec.sessionSlug(r.SessionID)
+		path := views.EventPath(ec.ev.Slug) + "/items/" + strconv.FormatInt(seq, 10)
+		vm := av.ItemPageVM{Event: views.NewEventCardVM(ec.ev, now), Item: views.NewItemVM(r.Item, ec.loc),
+			Links: links(ec.ev.Slug), Canonical: h.absolute(path), Now: now}
+		for _, s := range views.NewSessionVMs(ec.ev, now) {
+			if s.Slug == r.Item.Session {
+				vm.Session = &s
+			}
+		}
+		return av.ItemPage(vm), nil
+	})
+}
+
+// search serves /events/{event}/search?q=TEXT&after=SEQ.
+func (h *Handler) search(c *fiber.Ctx) error {
+	ec, err := h.resolve(c)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(c.Query("q"))
+	if len([]rune(q)) > 200 {
+		return fiber.NewError(fiber.StatusBadRequest, "The search is too long (200 characters at most).")
+	}
+	after, err := afterParam(c)
+	if err != nil {
+		return err
+	}
+	now := h.opts.Now()
+	return h.render(c, ec.key("search", strconv.FormatInt(after, 10), url.QueryEscape(q)), func() (templ.Component, error) {
+		vm := av.SearchVM{Event: views.NewEventCardVM(ec.ev, now), Query: q, Links: links(ec.ev.Slug), Now: now}
+		if q == "" {
+			return av.SearchPage(vm), nil
+		}
+		hits, err := h.store.Search(c.UserContext(), ec.ev.ID, q, after, searchPage+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(hits) > searchPage {
+			hits = hits[:searchPage]
+			vm.NextURL = withAfter(vm.Links.Search, hits[len(hits)-1].Item.Seq, url.Values{"q": {q}})
+		}
+		for _, hit := range hits {
+			hit.Item.Session = ec.sessionSlug(hit.SessionID)
+			vm.Hits = append(vm.Hits, av.HitVM{Item: views.NewItemVM(hit.Item, ec.loc), Snippet: hit.Snippet,
+				Permalink: views.EventPath(ec.ev.Slug) + "/items/" + strconv.FormatInt(hit.Item.Seq, 10)})
+		}
+		return av.SearchPage(vm), nil
+	})
+}
