@@ -29,6 +29,8 @@ type ServerOptions struct {
 	ErrorPage httperr.HTMLRenderer
 	// Routes are registered after the app's own (health, metrics, events API).
 	Routes []Routes
+	// Mounts add routes that need the whole app (the admin mounts its own groups).
+	Mounts []func(*fiber.App) error
 }
 
 // NewFiber builds the fiber app with middleware, health, metrics, the events
@@ -54,6 +56,12 @@ func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 	f.Get("/api/events/:event", a.eventAPI)
 	for _, r := range opts.Routes {
 		r.Register(f)
+	}
+	for _, m := range opts.Mounts {
+		if err := m(f); err != nil {
+			a.Logger.Error("mount routes", "err", err)
+			return nil
+		}
 	}
 	f.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, "Not found.")

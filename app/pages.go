@@ -1,0 +1,68 @@
+package app
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/views"
+)
+
+// snapshotSize is how many items the live page and the wall render on the server.
+const snapshotSize = 50
+
+// pages serves the public HTML pages that are not archives: home, the live
+// page and the wall.
+type pages struct {
+	app *App
+	hub *realtime.Hub
+}
+
+func (p *pages) Register(r fiber.Router) {
+	r.Get("/", p.home)
+	r.Get("/events/:event", p.live)
+	r.Get("/events/:event/wall", p.wall)
+}
+
+func (p *pages) home(c *fiber.Ctx) error {
+	evs, err := models.ListEvents(c.UserContext(), p.app.DB)
+	if err != nil {
+		return err
+	}
+	now := p.app.Now()
+	return views.Render(c, fiber.StatusOK, views.Home(views.NewHomeVM(models.GroupEvents(evs, now), now)))
+}
+
+// snapshot loads the event and the newest visible items of its live log.
+func (p *pages) snapshot(c *fiber.Ctx) (*models.Event, views.LiveSnapshot, error) {
+	ctx := c.UserContext()
+	ev, err := models.EventBySlug(ctx, p.app.DB, c.Params("event"))
+	if err != nil {
+		return nil, views.LiveSnapshot{}, err
+	}
+	snap, err := p.hub.Snapshot(ctx, ev.ID, snapshotSize)
+	if err != nil {
+		return nil, views.LiveSnapshot{}, err
+	}
+	// The page embeds the log position it shows, so it must never be cached.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return ev, views.LiveSnapshot{Items: snap.Items, Epoch: snap.Epoch, Head: snap.Head}, nil
+}
+
+func (p *pages) live(c *fiber.Ctx) error {
+	ev, snap, err := p.snapshot(c)
+	if err != nil {
+		return err
+	}
+	vm := views.NewEventVM(ev, snap, p.app.Now())
+	vm.Canonical = p.app.Config.BaseURL.String() + views.EventPath(ev.Slug)
+	return views.Render(c, fiber.StatusOK, views.EventLive(vm))
+}
+
+func (p *pages) wall(c *fiber.Ctx) error {
+	ev, snap, err := p.snapshot(c)
+	if err != nil {
+		return err
+	}
+	return views.Render(c, fiber.StatusOK, views.Wall(views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())))
+}

@@ -1,0 +1,190 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hibiken/asynq"
+
+	"github.com/backchannel/backchannel/admin"
+	"github.com/backchannel/backchannel/archive"
+	"github.com/backchannel/backchannel/jobs"
+	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/sources"
+	"github.com/backchannel/backchannel/views"
+)
+
+// strainOnVolume is how many appends to one event trigger a strain sooner than
+// the schedule (the strainer also runs every couple of seconds regardless).
+const strainOnVolume = 1000
+
+// Web is the web role: the fiber app and the per-node hub it answers from.
+type Web struct {
+	Fiber *fiber.App
+	Hub   *realtime.Hub
+	Log   *realtime.Log
+	Live  *realtime.Handler
+	app   *App
+	queue *asynq.Client
+	insp  *asynq.Inspector
+}
+
+// NewWeb builds every route of the web role. Run starts it.
+func (a *App) NewWeb() (*Web, error) {
+	metrics := realtime.NewMetrics(a.Metrics)
+	log := realtime.NewLog(a.Redis, a.Namespace)
+	log.SetMetrics(metrics)
+	hub := realtime.NewHub(a.Redis, log, realtime.NewPostgresArchive(a.DB),
+		realtime.HubOptions{Metrics: metrics, Logger: a.Logger})
+	live := realtime.NewHandler(realtime.HandlerDeps{
+		Hub: hub, Log: log, Events: liveEvents{a},
+		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
+		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
+		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
+		SecureCookie: !a.Config.Development(),
+	})
+	w := &Web{Hub: hub, Log: log, Live: live, app: a,
+		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
+	arch := archive.NewHandler(a.DB, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
+		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
+	w.Fiber = a.NewFiber(ServerOptions{
+		ErrorPage: views.RenderError,
+		Routes:    []Routes{views.Assets(), live, &pages{app: a, hub: hub}, arch},
+		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
+			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
+				Inspector: w.insp, Dev: a.Config.Development(), EventFiles: eventFiles{}, Logger: a.Logger})
+		}},
+	})
+	if w.Fiber == nil {
+		return nil, errors.New("app: web: routes failed to mount")
+	}
+	return w, nil
+}
+
+// Run serves until ctx ends, then drains waiting polls and shuts down.
+func (w *Web) Run(ctx context.Context) error {
+	defer w.queue.Close()
+	defer w.insp.Close()
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- w.Hub.Run(hubCtx) }()
+	admin.StartHeartbeat(ctx, w.app.Redis, w.app.Namespace, "web", admin.WithVersion(Version),
+		admin.WithLogger(w.app.Logger))
+	err := w.app.ListenAndServe(ctx, w.Fiber, w.Hub.Drain)
+	stopHub()
+	<-hubDone
+	return err
+}
+
+// RunWeb runs the web role until ctx ends.
+func (a *App) RunWeb(ctx context.Context) error {
+	w, err := a.NewWeb()
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// RunWorker runs the worker role until ctx ends: the source runners under
+// their leases, the asynq server (strainer tasks) and the scheduler.
+func (a *App) RunWorker(ctx context.Context) error {
+	redisOpt := AsynqRedis(a.Config)
+	log := realtime.NewLog(a.Redis, a.Namespace)
+	queue := asynq.NewClient(redisOpt)
+	defer queue.Close()
+
+	strainer := jobs.NewStrainer(a.DB, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
+	mux := asynq.NewServeMux()
+	jobs.RegisterHandlers(mux, strainer)
+	srv := asynq.NewServer(redisOpt, asynq.Config{
+		Concurrency: 4,
+		// The strainer's latency matters to archives; poll the queue often.
+		TaskCheckInterval: 200 * time.Millisecond,
+		ShutdownTimeout:   20 * time.Second,
+		Logger:            asynqLogger{a.Logger},
+		LogLevel:          asynq.WarnLevel,
+	})
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("app: worker: start asynq server: %w", err)
+	}
+	sch, err := jobs.NewScheduler(redisOpt, &asynq.SchedulerOpts{Logger: asynqLogger{a.Logger}, LogLevel: asynq.WarnLevel})
+	if err != nil {
+		srv.Shutdown()
+		return err
+	}
+	if err := sch.Start(); err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("app: worker: start scheduler: %w", err)
+	}
+
+	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
+		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := mgr.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Logger.Error("source manager stopped", "err", err)
+		}
+	}()
+	admin.StartHeartbeat(ctx, a.Redis, a.Namespace, "worker", admin.WithVersion(Version), admin.WithLogger(a.Logger))
+	a.Logger.Info("worker running")
+	<-ctx.Done()
+	a.Logger.Info("worker shutting down: releasing leases, finishing tasks")
+	wg.Wait()
+	sch.Shutdown()
+	srv.Shutdown()
+	return nil
+}
+
+// RunAll runs the web and worker roles in one process.
+func (a *App) RunAll(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- a.RunWorker(ctx) }()
+	go func() { errs <- a.RunWeb(ctx) }()
+	first := <-errs
+	cancel()
+	second := <-errs
+	return errors.Join(first, second)
+}
+
+// volumeAppender appends through the live log and asks for a strain sooner
+// when an event's log grows fast.
+type volumeAppender struct {
+	log    *realtime.Log
+	queue  *asynq.Client
+	logger *slog.Logger
+}
+
+func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it realtime.Item) (realtime.AppendResult, error) {
+	res, err := v.log.AppendItem(ctx, eventID, it)
+	if err == nil && !res.Duplicate {
+		if _, terr := jobs.TriggerOnVolume(ctx, v.queue, eventID, res.Seq, strainOnVolume); terr != nil {
+			v.logger.Warn("strain trigger", "event", eventID, "err", terr)
+		}
+	}
+	return res, err
+}
+
+func (v volumeAppender) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *realtime.Item) (realtime.AppendResult, error) {
+	return v.log.AppendOp(ctx, eventID, op, target, it)
+}
+
+// asynqLogger sends asynq's logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}
