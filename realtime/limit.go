@@ -109,3 +109,10 @@ func (w *waiters) release(key string) {
 	}
 	w.n[key]--
 }
+
+// count returns key's slots in use.
+func (w *waiters) count(key string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n[key]
+}

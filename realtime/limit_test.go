@@ -57,8 +57,10 @@ func TestLimiterRefillsAfterTheInterval(t *testing.T) {
 
 func TestWaitersAreBoundedPerClient(t *testing.T) {
 	w := newWaiters(2)
-	if !w.acquire("a") || !w.acquire("a") {
-		t.Fatal("first two slots refused")
+	for i := range 2 {
+		if !w.acquire("a") {
+			t.Fatalf("slot %d refused", i+1)
+		}
 	}
 	if w.acquire("a") {
 		t.Fatal("third slot granted")

@@ -77,7 +77,7 @@ func TestPostItemIDIsStablePerClientAndKey(t *testing.T) {
 	if !strings.HasPrefix(a, "room:") {
 		t.Fatalf("id %q is not a room id", a)
 	}
-	if PostItemID("c", "") == PostItemID("c", "") {
+	if x, y := PostItemID("c", ""), PostItemID("c", ""); x == y {
 		t.Fatal("posts without a key share an id")
 	}
 }

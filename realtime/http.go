@@ -1,0 +1,219 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/backchannel/backchannel/models"
+)
+
+// Posting states of an event (events.posting).
+const (
+	PostingOpen      = "open"
+	PostingModerated = "moderated"
+	PostingClosed    = "closed"
+)
+
+// LiveEvent is what the live handlers need to know of an event.
+type LiveEvent struct {
+	ID         int64
+	Slug       string
+	Posting    string // open | moderated | closed
+	Moderation string // after | before
+}
+
+// EventLookup finds an event by slug. An unknown slug gives an error
+// wrapping models.ErrNotFound.
+type EventLookup interface {
+	LookupLive(ctx context.Context, slug string) (LiveEvent, error)
+}
+
+// HandlerDeps is everything a Handler uses. Hub, Log, Events and Limiter are
+// required; the rest have defaults.
+type HandlerDeps struct {
+	Hub     *Hub
+	Log     *Log
+	Events  EventLookup
+	Limiter *Limiter
+	// Metrics is optional; the hub already counts deliveries and latency.
+	Metrics *Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	// PostRate is RATE_LIMIT_POSTS per client (default 6/min).
+	PostRate RateLimit
+	// HistoryRate is RATE_LIMIT_HISTORY per client, for requests that read
+	// Redis or Postgres (default 60/min).
+	HistoryRate RateLimit
+	// IPCeiling multiplies the per-client rates into a per-address ceiling
+	// (default 50): a whole venue behind one NAT must fit under it.
+	IPCeiling int
+	// MaxWaitsPerClient bounds a client's parked polls and streams on one
+	// node (default 8; negative: unbounded).
+	MaxWaitsPerClient int
+	// KeepAlive is the SSE comment interval (default 15s).
+	KeepAlive time.Duration
+	// EventCacheTTL is how long an event's lookup is reused (default 2s), so
+	// a poll costs no database query in steady state.
+	EventCacheTTL time.Duration
+	// SecureCookie marks the client cookie Secure (outside development).
+	SecureCookie bool
+	// Moderate, when set, applies the event's moderation rules to an
+	// attendee's post before it is appended (set it.Hidden for a blocked
+	// author or word; Held is already set for moderated posting).
+	Moderate func(ctx context.Context, eventID int64, it *Item) error
+}
+
+// Handler serves the Live API: long poll, SSE stream and attendees' posts.
+type Handler struct {
+	deps     HandlerDeps
+	logger   *slog.Logger
+	now      func() time.Time
+	waits    *waiters
+	draining atomic.Bool
+
+	cacheMu sync.Mutex
+	cache   map[string]cachedEvent
+	flight  singleflight.Group
+}
+
+type cachedEvent struct {
+	ev      LiveEvent
+	expires time.Time
+}
+
+// maxCachedEvents bounds the lookup cache; it is cleared when full.
+const maxCachedEvents = 10000
+
+// NewHandler returns a Handler over deps, filling in defaults.
+func NewHandler(deps HandlerDeps) *Handler {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.PostRate == (RateLimit{}) {
+		deps.PostRate = RateLimit{Count: 6, Period: time.Minute}
+	}
+	if deps.HistoryRate == (RateLimit{}) {
+		deps.HistoryRate = RateLimit{Count: 60, Period: time.Minute}
+	}
+	if deps.IPCeiling <= 0 {
+		deps.IPCeiling = 50
+	}
+	if deps.MaxWaitsPerClient == 0 {
+		deps.MaxWaitsPerClient = 8
+	}
+	if deps.KeepAlive <= 0 {
+		deps.KeepAlive = 15 * time.Second
+	}
+	if deps.EventCacheTTL <= 0 {
+		deps.EventCacheTTL = 2 * time.Second
+	}
+	return &Handler{
+		deps:   deps,
+		logger: deps.Logger,
+		now:    deps.Now,
+		waits:  newWaiters(deps.MaxWaitsPerClient),
+		cache:  make(map[string]cachedEvent),
+	}
+}
+
+// Register mounts the Live API on r (the app's root router).
+func (h *Handler) Register(r fiber.Router) {
+	r.Get("/api/events/:event/live", h.live)
+	r.Get("/api/events/:event/stream", h.stream)
+	r.Post("/api/events/:event/posts", h.post)
+}
+
+// Drain makes the handler answer 503 to new live requests, ends open
+// streams and wakes every waiting poll (through the hub) so it answers now.
+func (h *Handler) Drain() {
+	h.draining.Store(true)
+	h.deps.Hub.Drain()
+}
+
+var errDraining = fiber.NewError(fiber.StatusServiceUnavailable, "This server is restarting; try again in a moment.")
+
+// noStore marks a live answer uncacheable; set first so errors carry it too.
+func noStore(c *fiber.Ctx) { c.Set(fiber.HeaderCacheControl, "no-store") }
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// event resolves the :event parameter, from a short-lived cache.
+func (h *Handler) event(c *fiber.Ctx) (LiveEvent, error) {
+	slug := c.Params("event")
+	notFound := fiber.NewError(fiber.StatusNotFound, "There is no such event.")
+	if len(slug) > 100 || !slugPattern.MatchString(slug) {
+		return LiveEvent{}, notFound
+	}
+	now := h.now()
+	h.cacheMu.Lock()
+	ce, ok := h.cache[slug]
+	h.cacheMu.Unlock()
+	if ok && now.Before(ce.expires) {
+		return ce.ev, nil
+	}
+	v, err, _ := h.flight.Do(slug, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ev, err := h.deps.Events.LookupLive(ctx, slug)
+		if err != nil {
+			return LiveEvent{}, err
+		}
+		h.cacheMu.Lock()
+		if len(h.cache) >= maxCachedEvents {
+			clear(h.cache)
+		}
+		h.cache[slug] = cachedEvent{ev: ev, expires: h.now().Add(h.deps.EventCacheTTL)}
+		h.cacheMu.Unlock()
+		return ev, nil
+	})
+	if errors.Is(err, models.ErrNotFound) {
+		return LiveEvent{}, notFound
+	}
+	if err != nil {
+		return LiveEvent{}, fmt.Errorf("realtime: look up event %q: %w", slug, err)
+	}
+	return v.(LiveEvent), nil
+}
+
+// limit applies a per-client rate and the per-address ceiling above it. When
+// either is spent it sets Retry-After and returns a 429. A Redis failure lets
+// the request through (logged): limits protect the service, they must not
+// take it down.
+func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ok, retry, err := h.deps.Limiter.Allow(ctx, kind+":c:"+client, r)
+	if err == nil && ok {
+		ceiling := RateLimit{Count: r.Count * h.deps.IPCeiling, Period: r.Period}
+		ok, retry, err = h.deps.Limiter.Allow(ctx, kind+":ip:"+c.IP(), ceiling)
+	}
+	if err != nil {
+		h.logger.Warn("realtime: rate limit unavailable, letting the request through", "kind", kind, "err", err)
+		return nil
+	}
+	if !ok {
+		return tooMany(c, retry, "Too many requests from this browser; try again in a moment.")
+	}
+	return nil
+}
+
+// tooMany sets Retry-After (whole seconds, at least 1) and returns a 429.
+func tooMany(c *fiber.Ctx, retry time.Duration, msg string) error {
+	secs := int64((retry + time.Second - 1) / time.Second)
+	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(max(secs, 1), 10))
+	return fiber.NewError(fiber.StatusTooManyRequests, msg)
+}

@@ -1,0 +1,127 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// maxPostBody bounds a post's request body: 500 characters of text and a
+// name fit many times over, even as escaped JSON.
+const maxPostBody = 16 << 10
+
+// postAnswer is the body of 201 (the entry) and 202 (held: true, the entry).
+type postAnswer struct {
+	Held bool `json:"held,omitempty"`
+	Entry
+}
+
+// postInput is a decoded post before validation.
+type postInput struct {
+	Name, Text, ClientPostID string
+}
+
+// post answers POST /api/events/:event/posts: an attendee's post.
+func (h *Handler) post(c *fiber.Ctx) error {
+	noStore(c)
+	ev, err := h.event(c)
+	if err != nil {
+		return err
+	}
+	if ev.Posting == PostingClosed {
+		return fiber.NewError(fiber.StatusForbidden, "Posting is closed for this event.")
+	}
+	in, err := readPost(c)
+	if err != nil {
+		return err
+	}
+	name, text, err := ValidatePost(in.Name, in.Text)
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	key := c.Get("Idempotency-Key")
+	if key == "" {
+		key = in.ClientPostID
+	}
+	if key != "" && !ValidIdempotencyKey(key) {
+		return fiber.NewError(fiber.StatusBadRequest, "The Idempotency-Key (client_post_id) must be 1 to 128 printable ASCII characters.")
+	}
+	client := ClientID(c, h.deps.SecureCookie)
+	if err := h.limit(c, "posts", client, h.deps.PostRate); err != nil {
+		return err
+	}
+	item := NewPostItem(PostItemID(client, key), name, text, ev.Posting == PostingModerated, h.now())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if h.deps.Moderate != nil {
+		if err := h.deps.Moderate(ctx, ev.ID, &item); err != nil {
+			return fmt.Errorf("realtime: post to event %d: moderate: %w", ev.ID, err)
+		}
+	}
+	res, err := h.deps.Log.AppendItem(ctx, ev.ID, item)
+	if err != nil {
+		return fmt.Errorf("realtime: post to event %d: %w", ev.ID, err)
+	}
+	item.Seq = res.Seq
+	entry := Entry{Seq: res.Seq, Op: OpAdd, Item: &item}
+	if res.Duplicate {
+		// A retry: answer with the post as it was first stored.
+		es, err := h.deps.Log.Range(ctx, ev.ID, res.Seq-1, 1)
+		if err != nil {
+			return fmt.Errorf("realtime: post to event %d: read original: %w", ev.ID, err)
+		}
+		if len(es) == 1 && es[0].Seq == res.Seq && es[0].Item != nil {
+			entry = es[0]
+		}
+	}
+	if entry.Item.Held {
+		return c.Status(fiber.StatusAccepted).JSON(postAnswer{Held: true, Entry: entry})
+	}
+	return c.Status(fiber.StatusCreated).JSON(postAnswer{Entry: entry})
+}
+
+// readPost decodes a JSON or form body. Invalid UTF-8 is refused per field
+// before decoding, because encoding/json would quietly replace it.
+func readPost(c *fiber.Ctx) (postInput, error) {
+	body := c.Body()
+	if len(body) > maxPostBody {
+		return postInput{}, fiber.NewError(fiber.StatusRequestEntityTooLarge, "The post is too large.")
+	}
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	if strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		var raw struct {
+			Name         json.RawMessage `json:"name"`
+			Text         json.RawMessage `json:"text"`
+			ClientPostID json.RawMessage `json:"client_post_id"`
+		}
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return postInput{}, fiber.NewError(fiber.StatusBadRequest, `The body must be a JSON object like {"name": "…", "text": "…"}.`)
+		}
+		var in postInput
+		for _, f := range []struct {
+			name string
+			raw  json.RawMessage
+			dst  *string
+		}{{"name", raw.Name, &in.Name}, {"text", raw.Text, &in.Text}, {"client_post_id", raw.ClientPostID, &in.ClientPostID}} {
+			if len(f.raw) == 0 || string(f.raw) == "null" {
+				continue
+			}
+			if !utf8.Valid(f.raw) {
+				return postInput{}, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("The %s is not valid UTF-8.", f.name))
+			}
+			if err := json.Unmarshal(f.raw, f.dst); err != nil {
+				return postInput{}, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("The %s must be a string.", f.name))
+			}
+		}
+		return in, nil
+	}
+	if strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm) {
+		return postInput{Name: c.FormValue("name"), Text: c.FormValue("text"), ClientPostID: c.FormValue("client_post_id")}, nil
+	}
+	return postInput{}, fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the post as JSON or as a form.")
+}
