@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -116,22 +115,6 @@ func TestStaticHandlerAnswersNotModifiedAndNotFound(t *testing.T) {
 		res, _ = app.Test(httptest.NewRequest("GET", u, nil))
 		if res.StatusCode != 404 {
 			t.Errorf("%s: status %d, want 404", u, res.StatusCode)
-		}
-	}
-}
-
-func TestEveryScriptPassesNodeCheck(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not on PATH")
-	}
-	files, _ := filepath.Glob("static/*.js")
-	if len(files) < 3 {
-		t.Fatalf("found %d scripts", len(files))
-	}
-	for _, f := range files {
-		if out, err := exec.Command(node, "--check", f).CombinedOutput(); err != nil {
-			t.Errorf("node --check %s: %v\n%s", f, err, out)
 		}
 	}
 }
