@@ -46,7 +46,12 @@ func (e EventCardVM) Dates() string { return DateRange(e.StartsAt, e.EndsAt) }
 
 // NewEventCardVM prepares an event for display as of now.
 func NewEventCardVM(ev *models.Event, now time.Time) EventCardVM {
-	loc := ev.Location()
+	return newEventCardVM(ev, ev.Location(), now)
+}
+
+// newEventCardVM takes the already loaded location: LoadLocation reads the
+// zone database on every call.
+func newEventCardVM(ev *models.Event, loc *time.Location, now time.Time) EventCardVM {
 	tag := strings.TrimSpace(ev.Hashtag)
 	if tag != "" && !strings.HasPrefix(tag, "#") {
 		tag = "#" + tag
@@ -100,7 +105,10 @@ func (s SessionVM) Span() string { return TimeSpan(s.StartsAt, s.EndsAt) }
 
 // NewSessionVMs prepares an event's sessions in the given order.
 func NewSessionVMs(ev *models.Event, now time.Time) []SessionVM {
-	loc := ev.Location()
+	return newSessionVMs(ev, ev.Location(), now)
+}
+
+func newSessionVMs(ev *models.Event, loc *time.Location, now time.Time) []SessionVM {
 	out := make([]SessionVM, 0, len(ev.Sessions))
 	for _, s := range ev.Sessions {
 		out = append(out, SessionVM{
@@ -147,10 +155,11 @@ type EventVM struct {
 // NewEventVM prepares the live page from an event (with its sessions) and a
 // snapshot of its live log, as of now.
 func NewEventVM(ev *models.Event, snap LiveSnapshot, now time.Time) EventVM {
+	loc := ev.Location()
 	return EventVM{
-		Event:    NewEventCardVM(ev, now),
-		Sessions: NewSessionVMs(ev, now),
-		Items:    StreamOrder(NewItemVMs(snap.Items, ev.Location())),
+		Event:    newEventCardVM(ev, loc, now),
+		Sessions: newSessionVMs(ev, loc, now),
+		Items:    StreamOrder(NewItemVMs(snap.Items, loc)),
 		Epoch:    snap.Epoch,
 		Head:     snap.Head,
 		Posting:  ev.Posting,
@@ -188,16 +197,17 @@ const WallMaxItems = 50
 // NewWallVM prepares the wall. baseURL is the site's public base URL
 // (BASE_URL), used for the QR code's absolute link.
 func NewWallVM(ev *models.Event, snap LiveSnapshot, baseURL string, now time.Time) WallVM {
-	items := StreamOrder(NewItemVMs(snap.Items, ev.Location()))
+	loc := ev.Location()
+	items := StreamOrder(NewItemVMs(snap.Items, loc))
 	if len(items) > WallMaxItems {
 		items = items[:WallMaxItems]
 	}
 	live := strings.TrimRight(baseURL, "/") + EventPath(ev.Slug)
 	qr, _ := NewQRCode(live) // fails only past QR capacity: the wall then shows the URL alone
 	return WallVM{
-		Event:    NewEventCardVM(ev, now),
+		Event:    newEventCardVM(ev, loc, now),
 		Items:    items,
-		Sessions: NewSessionVMs(ev, now),
+		Sessions: newSessionVMs(ev, loc, now),
 		Epoch:    snap.Epoch,
 		Head:     snap.Head,
 		LiveURL:  live,
