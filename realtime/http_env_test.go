@@ -58,7 +58,8 @@ func newLiveEnv(t *testing.T, posting string, tweak func(*HandlerDeps)) *liveEnv
 		tweak(&deps)
 	}
 	h := NewHandler(deps)
-	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil)})
+	// A short WriteTimeout, as production sets a (longer) one: streams must outlive it.
+	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), WriteTimeout: time.Second})
 	h.Register(app)
 	return &liveEnv{app: app, handler: h, log: log, hub: hub, db: db,
 		ev: LiveEvent{ID: row.ID, Slug: row.Slug, Posting: posting, Moderation: "after"}}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"strconv"
 	"time"
 
@@ -48,15 +49,35 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set("X-Accel-Buffering", "no")
+	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.waits.release(client)
-		h.pump(w, ev.ID, q)
+		h.pump(&streamWriter{Writer: w, conn: conn,  grace: h.deps.KeepAlive + 15*time.Second}, ev.ID, q)
 	})
 	return nil
 }
 
+// streamWriter pushes the server's write deadline forward before each flush:
+// fasthttp sets it once per response (the server's WriteTimeout), which
+// would cut every stream after that long.
+type streamWriter struct {
+	*bufio.Writer
+	conn  net.Conn
+	grace time.Duration
+}
+
+// Flush writes what is buffered within a fresh deadline.
+func (s *streamWriter) Flush() error {
+	if s.conn != nil {
+		if err := s.conn.SetWriteDeadline(time.Now().Add(s.grace)); err != nil {
+			return err
+		}
+	}
+	return s.Writer.Flush()
+}
+
 // pump writes the stream until the client goes away or the node drains.
-func (h *Handler) pump(w *bufio.Writer, eventID int64, q LiveQuery) {
+func (h *Handler) pump(w *streamWriter, eventID int64, q LiveQuery) {
 	since, epoch := q.Since, q.Epoch
 	// Reconnect soon after a drain or a network blip; the id resumes it.
 	if _, err := w.WriteString("retry: 2000\n\n"); err != nil {
@@ -115,7 +136,7 @@ func (h *Handler) pump(w *bufio.Writer, eventID int64, q LiveQuery) {
 	}
 }
 
-func writeSnapshotEvent(w *bufio.Writer, name string, s snapshotAnswer) error {
+func writeSnapshotEvent(w *streamWriter, name string, s snapshotAnswer) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -123,7 +144,7 @@ func writeSnapshotEvent(w *bufio.Writer, name string, s snapshotAnswer) error {
 	return writeEvent(w, s.Head, name, b)
 }
 
-func writeEntries(w *bufio.Writer, p Page) error {
+func writeEntries(w *streamWriter, p Page) error {
 	for i, e := range p.Entries {
 		var b []byte
 		if i < len(p.Raw) && len(p.Raw) == len(p.Entries) {
@@ -143,7 +164,7 @@ func writeEntries(w *bufio.Writer, p Page) error {
 
 // writeEvent writes one SSE event. Entry JSON holds no raw newline (JSON
 // escapes them), so data fits on one line.
-func writeEvent(w *bufio.Writer, id int64, name string, data []byte) error {
+func writeEvent(w *streamWriter, id int64, name string, data []byte) error {
 	var buf [20]byte
 	w.WriteString("id: ")
 	w.Write(strconv.AppendInt(buf[:0], id, 10))

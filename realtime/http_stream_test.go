@@ -152,3 +152,23 @@ func TestStreamEndsWhenTheNodeDrains(t *testing.T) {
 		t.Fatal("the stream stayed open after Drain")
 	}
 }
+
+func TestStreamOutlivesTheServerWriteTimeout(t *testing.T) {
+	e := newLiveEnv(t, "open", nil) // WriteTimeout is 1s in tests
+	e.appendItems(t, 1)
+	base := e.serve(t)
+	_, next := openStream(t, base+"/api/events/"+e.ev.Slug+"/stream?since=1")
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
+		if ev := next(); ev.comment != "keep-alive" {
+			t.Fatalf("idle stream sent %+v", ev)
+		}
+	}
+	e.appendItems(t, 1)
+	ev := next()
+	for ev.comment != "" {
+		ev = next()
+	}
+	if ev.id != "2" {
+		t.Fatalf("after the write timeout the stream sent %+v, want entry 2", ev)
+	}
+}
