@@ -52,7 +52,7 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer h.waits.release(client)
-		h.pump(&streamWriter{Writer: w, conn: conn,  grace: h.deps.KeepAlive + 15*time.Second}, ev.ID, q)
+		h.pump(&streamWriter{Writer: w, conn: conn, grace: h.deps.KeepAlive + 15*time.Second}, ev.ID, q)
 	})
 	return nil
 }
