@@ -129,6 +129,7 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Author: realtime.Author{Name: "Tester", Handle: "@tester@example.social"}, Text: text,
 			HTML: "<p>" + text + "</p>", CreatedAt: now, ReceivedAt: now}
 		res, err := c.log.AppendItem(ctx, c.db.ID, it)
+		c.t.Logf("%s appended seq %d (%q)", time.Now().Format("15:04:05.000"), res.Seq, text)
 		reply(map[string]any{"seq": res.Seq, "text": text}, err)
 	case "/hide":
 		seq, err := strconv.ParseInt(r.URL.Query().Get("seq"), 10, 64)

@@ -12,7 +12,9 @@ const livePath = `${base}/events/${event}`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-    '--disable-quic', '--disable-component-update', '--disable-sync'],
+    '--disable-quic', '--disable-component-update', '--disable-sync',
+    // Two pages are watched at once: keep background pages running at full speed.
+    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
 });
 
 async function ctl(path) {
