@@ -18,6 +18,12 @@ import (
 // MaxFileSize is the largest event file Parse reads.
 const MaxFileSize = 1 << 20
 
+// maxEntries bounds the sessions (and the sources) of one event.
+const maxEntries = 1000
+
+// maxErrors is how many problems Parse lists before it stops counting.
+const maxErrors = 50
+
 // Parse reads and validates an event file (see API.md). filename only names
 // the file in errors. On failure the error is Errors, listing every problem
 // found with its line and field; unknown fields are problems too.
@@ -35,6 +41,10 @@ func Parse(filename string, data []byte) (*File, error) {
 	errs := append(p.errs, p.f.check()...)
 	if len(errs) > 0 {
 		sortErrors(errs)
+		if len(errs) > maxErrors {
+			more := len(errs) - maxErrors
+			errs = append(errs[:maxErrors], &Error{File: filename, Message: fmt.Sprintf("and %d more problems", more)})
+		}
 		return nil, errs
 	}
 	return p.f, nil
@@ -223,6 +233,10 @@ func (p *parser) list(n *yaml.Node, path string, each func(path string, n *yaml.
 	}
 	if n.Kind != yaml.SequenceNode {
 		p.errorf(n.Line, path, "must be a list (entries starting with -), not %s", kindName(n))
+		return
+	}
+	if len(n.Content) > maxEntries {
+		p.errorf(n.Line, path, "has %d entries; at most %d", len(n.Content), maxEntries)
 		return
 	}
 	for i, item := range n.Content {

@@ -219,3 +219,17 @@ func TestParseRejectsEmptyNonMappingAndMultiDocumentFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStopsListingAfterFiftyProblems(t *testing.T) {
+	data := "slug: many\ntitle: Many\ntimezone: UTC\nstarts_at: 2026-01-01T00:00:00Z\nends_at: 2026-01-02T00:00:00Z\nsessions:\n" +
+		strings.Repeat("  - {slug: same, room: r, title: t, starts_at: 2026-01-01T00:00:00Z, ends_at: 2026-01-01T01:00:00Z}\n", 100)
+	_, err := Parse("many.yaml", []byte(data))
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 51 || errs[50].Error() != "many.yaml: and 148 more problems" {
+		t.Fatalf("got %d problems, last %v", len(errs), errs[len(errs)-1])
+	}
+	data = "slug: many\nsessions:\n" + strings.Repeat("  - {}\n", 1001)
+	if _, err := Parse("many.yaml", []byte(data)); err == nil || !strings.Contains(err.Error(), "many.yaml:3: sessions: has 1001 entries; at most 1000") {
+		t.Errorf("err = %v", err)
+	}
+}

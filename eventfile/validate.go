@@ -101,18 +101,23 @@ func ValidateSession(ev *models.Event, s *models.Session, others []models.Sessio
 		}
 	}
 	room := strings.TrimSpace(s.Room)
+	// One clash of each sort is enough to act on (and keeps a file of
+	// identical sessions from producing n² messages).
+	dupSlug, overlap := false, false
 	for i := range others {
 		o := &others[i]
 		if s.ID != 0 && o.ID == s.ID {
 			continue
 		}
-		if s.Slug != "" && o.Slug == s.Slug {
+		if !dupSlug && s.Slug != "" && o.Slug == s.Slug {
+			dupSlug = true
 			v.Add("slug", "%q is already used by another session of this event", s.Slug)
 		}
-		if !okWindow || room == "" || !strings.EqualFold(room, strings.TrimSpace(o.Room)) {
+		if overlap || !okWindow || room == "" || !strings.EqualFold(room, strings.TrimSpace(o.Room)) {
 			continue
 		}
 		if s.StartsAt.Before(o.EndsAt) && o.StartsAt.Before(s.EndsAt) {
+			overlap = true
 			field := "ends_at"
 			if !s.StartsAt.Before(o.StartsAt) {
 				field = "starts_at"
