@@ -248,3 +248,13 @@ func TestLayoutIsAccessibleAndCacheBusted(t *testing.T) {
 		}
 	}
 }
+
+func TestPhotoWithoutTextHasNoEmptyBody(t *testing.T) {
+	it := testItem(1, "ana", "")
+	it.Kind = realtime.KindPhoto
+	it.Media = []realtime.Media{{Type: "image", URL: "https://img.example/a.jpg"}}
+	doc, _ := renderDoc(t, ItemCard(NewItemVM(it, nil), testNow))
+	if doc.Find(".item-body").Length() != 0 || doc.Find(".photos img").AttrOr("alt", "") != "Photo shared by ana" {
+		t.Error("photo item renders an empty body or no fallback alt")
+	}
+}

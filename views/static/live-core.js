@@ -124,10 +124,12 @@
     art.appendChild(head);
 
     if (it.pinned) art.appendChild(el('p', 'pin-note', 'Pinned'));
-    const body = el('div', 'item-body');
-    if (it.html && it.html.trim()) body.appendChild(cleanHTML(it.html));
-    else body.appendChild(el('p', '', it.text || ''));
-    art.appendChild(body);
+    if ((it.html && it.html.trim()) || it.text) {
+      const body = el('div', 'item-body');
+      if (it.html && it.html.trim()) body.appendChild(cleanHTML(it.html));
+      else body.appendChild(el('p', '', it.text));
+      art.appendChild(body);
+    }
 
     if (photos.length) {
       const ul = el('ul', 'photos');

@@ -37,7 +37,9 @@
   function changed() {
     const n = stream.pending.length;
     pill.hidden = n === 0;
-    pill.textContent = '↑ ' + (n === 1 ? '1 new post' : n + ' new posts');
+    const label = n === 1 ? '1 new post' : n + ' new posts';
+    pill.textContent = '↑ ' + label;
+    pill.setAttribute('aria-label', 'Show ' + label);
     empty.hidden = list.children.length > 0 || n > 0;
     applyFilter();
   }
@@ -143,7 +145,7 @@
     count.textContent = n + ' / 500';
     count.classList.toggle('is-over', n > 500);
   }
-  textIn.addEventListener('input', counted);
+  textIn.addEventListener('input', () => { counted(); if (!errBox.hidden) say(null); });
   counted();
 
   function say(box, msg) {
