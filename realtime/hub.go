@@ -91,9 +91,7 @@ type Hub struct {
 	mu     sync.Mutex
 	events map[int64]*liveEvent
 
-	draining  atomic.Bool
-	drainCh   chan struct{}
-	drainOnce sync.Once
+	draining atomic.Bool
 
 	msgs     chan pubMsg
 	resync   chan struct{}
@@ -127,6 +125,14 @@ type liveEvent struct {
 	ring    []rawEntry // entry of seq s at s % len(ring)
 	wake    chan struct{}
 	pending bool // a wake-up is scheduled
+
+	// pages are the pages cut at the current head and epoch, by (since,
+	// limit): the waiters woken together ask for the same few pages, each
+	// then cut once.
+	pagesMu    sync.Mutex
+	pages      map[[2]int64]Page
+	pagesHead  int64
+	pagesEpoch string
 }
 
 // NewHub returns a hub over client and log. archive may be nil (then a since
@@ -144,10 +150,9 @@ func NewHub(client rueidis.Client, log *Log, archive Archive, opts HubOptions) *
 	return &Hub{
 		client: client, log: log, archive: archive,
 		window: int64(opts.Window), batch: opts.Batch, metrics: opts.Metrics, logger: opts.Logger,
-		events:  map[int64]*liveEvent{},
-		drainCh: make(chan struct{}),
-		msgs:    make(chan pubMsg, 65536),
-		resync:  make(chan struct{}, 1),
+		events: map[int64]*liveEvent{},
+		msgs:   make(chan pubMsg, 65536),
+		resync: make(chan struct{}, 1),
 
 		subscribed: make(chan struct{}),
 	}
@@ -527,7 +532,17 @@ func (h *Hub) Snapshot(ctx context.Context, eventID int64, limit int) (Snapshot,
 // new Polls return ErrDraining.
 func (h *Hub) Drain() {
 	h.draining.Store(true)
-	h.drainOnce.Do(func() { close(h.drainCh) })
+	h.mu.Lock()
+	evs := make([]*liveEvent, 0, len(h.events))
+	for _, ev := range h.events {
+		evs = append(evs, ev)
+	}
+	h.mu.Unlock()
+	for _, ev := range evs {
+		ev.mu.Lock()
+		ev.wakeAll()
+		ev.mu.Unlock()
+	}
 }
 
 // Poll answers at once with the public entries after since (up to limit,
@@ -580,7 +595,7 @@ func (h *Hub) Poll(ctx context.Context, eventID int64, epoch string, since int64
 			ev.mu.RUnlock()
 			return h.history(ctx, ev, cur, limit)
 		}
-		p := ev.collect(cur, limit)
+		p := ev.cachedCollect(cur, limit)
 		wake := ev.wake
 		ev.mu.RUnlock()
 		if len(p.Entries) > 0 {
@@ -600,11 +615,9 @@ func (h *Hub) Poll(ctx context.Context, eventID int64, epoch string, since int64
 			}
 		}
 		select {
-		case <-wake:
+		case <-wake: // also closed by Drain
 			woken = true
 		case <-timer.C:
-			return p, nil
-		case <-h.drainCh:
 			return p, nil
 		case <-ctx.Done():
 			return p, ctx.Err()
@@ -723,6 +736,25 @@ func (ev *liveEvent) resetPage() Page {
 	return Page{Reset: true, Epoch: ev.epoch, Head: ev.head, Next: ev.head, Served: ServedMemory}
 }
 
+// cachedCollect is collect, reusing a page already cut for the same since
+// and limit at the same head and epoch. Caller holds ev.mu (read).
+func (ev *liveEvent) cachedCollect(since int64, limit int) Page {
+	ev.pagesMu.Lock()
+	defer ev.pagesMu.Unlock()
+	if ev.pages == nil || ev.pagesHead != ev.head || ev.pagesEpoch != ev.epoch {
+		ev.pages, ev.pagesHead, ev.pagesEpoch = make(map[[2]int64]Page, 4), ev.head, ev.epoch
+	}
+	key := [2]int64{since, int64(limit)}
+	if p, ok := ev.pages[key]; ok {
+		return p
+	}
+	p := ev.collect(since, limit)
+	if len(ev.pages) < 64 {
+		ev.pages[key] = p
+	}
+	return p
+}
+
 // collect cuts a page from the window after since. Caller holds ev.mu and
 // has checked that the window covers since.
 func (ev *liveEvent) collect(since int64, limit int) Page {
@@ -739,5 +771,7 @@ func (ev *liveEvent) collect(since int64, limit int) Page {
 		}
 		p.Next = s
 	}
+	// Pages are shared between waiters: a caller's append must copy.
+	p.Entries, p.Raw = p.Entries[:len(p.Entries):len(p.Entries)], p.Raw[:len(p.Raw):len(p.Raw)]
 	return p
 }

@@ -461,3 +461,42 @@ func waitFor(t testing.TB, cond func() bool) {
 	}
 	t.Fatal("condition not met within 10s")
 }
+
+func TestHubsFollowEventsOnEveryNodeOfACluster(t *testing.T) {
+	env := requireCluster(t)
+	ctx := testCtx(t)
+	l := NewLog(env.client, env.namespace)
+	hubs := []*Hub{startHub(t, env.newClient(t), l, nil, HubOptions{}), startHub(t, env.newClient(t), l, nil, HubOptions{})}
+	events := []int64{101, 102, 103, 104, 105, 106, 107, 108} // hash tags spread over the three masters
+	const total = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(events)+len(events))
+	for _, ev := range events {
+		for _, h := range hubs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := follow(ctx, ev, total, 3, func() *Hub { return h }, nil); err != nil {
+					errs <- fmt.Errorf("event %d: %w", ev, err)
+				}
+			}()
+		}
+	}
+	for _, ev := range events {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range total {
+				if _, err := l.AppendItem(ctx, ev, testItem(fmt.Sprint(i))); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

@@ -36,7 +36,7 @@ func (e redisEnv) newClient(t testing.TB) rueidis.Client {
 
 // redisEnvs returns the single test Redis and, when BC_TEST_CLUSTER_ADDRS is
 // set, the test Redis Cluster too, so each suite runs on both.
-func redisEnvs(t *testing.T) []redisEnv {
+func redisEnvs(t testing.TB) []redisEnv {
 	t.Helper()
 	r := testenv.NewRedis(t)
 	envs := []redisEnv{{name: "single", client: r.Client, namespace: r.Namespace,
