@@ -42,7 +42,6 @@ var (
 	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
 )
 
-
 // SessionStats computes a session's photos, top links, top posters and
 // activity (buckets of a nice width, at most chartBars of them).
 func (s *Store) SessionStats(ctx context.Context, eventID, sessionID int64, start, end time.Time) (*sessionStats, error) {

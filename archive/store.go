@@ -57,7 +57,7 @@ type ItemQuery struct {
 	Limit int
 	// Q is a full-text query (websearch syntax) when not empty.
 	Q string
-	// Desc orders newest first; After is then ignored unless Before is set.
+	// Desc orders newest first (the first page only: After is ignored).
 	Desc bool
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/rueidis"
 )
@@ -28,9 +29,12 @@ func Bump(ctx context.Context, client rueidis.Client, namespace string, eventID 
 	return v, nil
 }
 
-// Get returns an event's stamp (0 when it was never bumped).
+// Get returns an event's stamp (0 when it was never bumped). It reads through
+// rueidis' client-side cache, which Redis invalidates on every bump: with
+// client caching enabled a cache hit costs no round trip; with it disabled
+// (ClientOption.DisableCache) this is a plain GET.
 func Get(ctx context.Context, client rueidis.Client, namespace string, eventID int64) (int64, error) {
-	v, err := client.Do(ctx, client.B().Get().Key(Key(namespace, eventID)).Build()).AsInt64()
+	v, err := client.DoCache(ctx, client.B().Get().Key(Key(namespace, eventID)).Cache(), time.Minute).AsInt64()
 	if rueidis.IsRedisNil(err) {
 		return 0, nil
 	}
