@@ -33,6 +33,9 @@ func ApplyFile(ctx context.Context, db *gorm.DB, filename string, data []byte, a
 // unchanged object is not written at all (its updated_at stays). Any error
 // rolls everything back. An invalid f returns Errors and changes nothing.
 func Apply(ctx context.Context, db *gorm.DB, f *File, actor string) (*Result, error) {
+	if f == nil {
+		return nil, errors.New("eventfile: apply: no file")
+	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -95,24 +98,17 @@ func snapSession(s *models.Session) sessionSnap {
 func (a *applier) apply(f *File) error {
 	want := f.Event
 	want.StartsAt, want.EndsAt = normalize(want.StartsAt), normalize(want.EndsAt)
-	var ev models.Event
-	err := a.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("slug = ?", want.Slug).Take(&ev).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		ev = models.Event{Slug: want.Slug, Title: want.Title, Description: want.Description, Hashtag: want.Hashtag,
-			Timezone: want.Timezone, StartsAt: want.StartsAt, EndsAt: want.EndsAt, Posting: want.Posting,
-			Moderation: want.Moderation, CreatedAt: a.now, UpdatedAt: a.now}
-		if err := a.tx.Create(&ev).Error; err != nil {
-			return fmt.Errorf("create event: %w", err)
-		}
-		if err := a.audit(ActionCreate, ObjectEvent, ev.ID, ev.ID, nil, snapEvent(&ev), "created by event apply"); err != nil {
+	ev, created, err := a.lockOrCreateEvent(&want)
+	if err != nil {
+		return err
+	}
+	if created {
+		if err := a.audit(ActionCreate, ObjectEvent, ev.ID, ev.ID, nil, snapEvent(ev), "created by event apply"); err != nil {
 			return err
 		}
 		a.res.add(ActionCreate, ObjectEvent, ev.Slug, ev.ID, nil)
-	case err != nil:
-		return fmt.Errorf("load event: %w", err)
-	default:
-		before := snapEvent(&ev)
+	} else {
+		before := snapEvent(ev)
 		after := snapEvent(&want)
 		changed := diffFields(before, after)
 		if len(changed) > 0 {
@@ -135,6 +131,42 @@ func (a *applier) apply(f *File) error {
 		return err
 	}
 	return a.sources(ev.ID, f.Sources)
+}
+
+// lockOrCreateEvent returns the event with want's slug, locked for the
+// rest of the transaction, creating it from want if it does not exist. Two
+// applies of the same new event run one after the other (the insert waits
+// on the unique slug) instead of one failing.
+func (a *applier) lockOrCreateEvent(want *models.Event) (ev *models.Event, created bool, err error) {
+	lock := func() (*models.Event, error) {
+		var ev models.Event
+		err := a.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("slug = ?", want.Slug).Take(&ev).Error
+		if err != nil {
+			return nil, err
+		}
+		return &ev, nil
+	}
+	ev, err = lock()
+	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
+		if err != nil {
+			return nil, false, fmt.Errorf("load event: %w", err)
+		}
+		return ev, false, nil
+	}
+	ev = &models.Event{Slug: want.Slug, Title: want.Title, Description: want.Description, Hashtag: want.Hashtag,
+		Timezone: want.Timezone, StartsAt: want.StartsAt, EndsAt: want.EndsAt, Posting: want.Posting,
+		Moderation: want.Moderation, CreatedAt: a.now, UpdatedAt: a.now}
+	ins := a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(ev)
+	if ins.Error != nil {
+		return nil, false, fmt.Errorf("create event: %w", ins.Error)
+	}
+	if ins.RowsAffected == 1 {
+		return ev, true, nil
+	}
+	if ev, err = lock(); err != nil { // created meanwhile by another apply
+		return nil, false, fmt.Errorf("load event: %w", err)
+	}
+	return ev, false, nil
 }
 
 func (a *applier) sessions(eventID int64, want []models.Session) error {

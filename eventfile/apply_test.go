@@ -240,3 +240,24 @@ func TestApplyRejectsAnInvalidFileBuiltInCode(t *testing.T) {
 		t.Errorf("rows = %v", counts)
 	}
 }
+
+func TestConcurrentAppliesOfANewEventBothSucceedAndCreateItOnce(t *testing.T) {
+	db := testenv.NewDatabase(t).DB
+	data := readTestdata(t, "full.yaml")
+	results := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := ApplyFile(context.Background(), db, "full.yaml", data, "cli:test")
+			results <- err
+		}()
+	}
+	for range 2 {
+		if err := <-results; err != nil {
+			t.Errorf("apply: %v", err)
+		}
+	}
+	counts := rowCounts(t, db)
+	if counts["events"] != 1 || counts["sessions"] != 4 || counts["sources"] != 3 || counts["audit_log"] != 8 {
+		t.Errorf("rows = %v, want one event created once", counts)
+	}
+}
