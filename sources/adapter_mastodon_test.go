@@ -153,3 +153,33 @@ func opTarget(es []realtime.Entry, op string, i int) int64 {
 	}
 	return -1
 }
+
+func TestMastodonTakeoverAfterAbruptStopBackfillsWhatNobodyStreamed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, srv := newFakeMastodon(t)
+	f.streamScript = func(n int, w http.ResponseWriter, r *http.Request, f *fakeMastodon) {
+		sseStart(w)
+		if n == 1 {
+			f.waitTimeline(1)
+			for i := 1; i <= 3; i++ {
+				sseEvent(w, "update", f.publish(i))
+			}
+		}
+		holdOpen(w, r, ":thump\n")
+	}
+	src := h.addSource("mastodon", "mastodon:gophercon2026", map[string]any{"instance": srv.URL, "tag": "gophercon2026"})
+	a := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-a:1"))
+	stopA := h.start(a)
+	h.waitFor("a streams posts 1-3", hasAll(mastodonIDs(1, 2, 3)...))
+	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-b:2")))
+	// a dies like kill -9; posts 4-6 appear while nobody holds the source.
+	a.abandon.Store(true)
+	stopA()
+	for i := 4; i <= 6; i++ {
+		f.publish(i)
+	}
+	h.waitState("b takes over", src.ID, func(s State) bool { return s.Holder == "worker-b:2" })
+	es := h.waitFor("b backfills posts 4-6", hasAll(mastodonIDs(1, 2, 3, 4, 5, 6)...))
+	assertExactlyOnce(t, es, mastodonIDs(1, 2, 3, 4, 5, 6)...)
+}

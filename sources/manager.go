@@ -214,6 +214,9 @@ func (m *Manager) housekeeping(ctx context.Context, r *runner, leaseKey, token s
 			if err := r.reloadRules(ctx); err != nil {
 				r.log.Warn("sources: reload rules", "err", err)
 			}
+			// The id→seq map lives as long as the event is being followed, and
+			// a month after.
+			c.Do(ctx, c.B().Expire().Key(m.k.seqs(r.src.EventID)).Seconds(30*86400).Build())
 		}
 	}
 }
