@@ -125,6 +125,10 @@ type liveEvent struct {
 	ring    []rawEntry // entry of seq s at s % len(ring)
 	wake    chan struct{}
 	pending bool // a wake-up is scheduled
+	gone    bool // evicted from the hub: its Polls must look the event up again
+
+	lastUsed atomic.Int64 // unix nanoseconds of the last Poll
+	waiters  atomic.Int32
 
 	// pages are the pages cut at the current head and epoch, by (since,
 	// limit): the waiters woken together ask for the same few pages, each
@@ -235,7 +239,16 @@ func (h *Hub) onMessage(m rueidis.PubSubMessage) {
 	}
 }
 
+// Idle windows are dropped: an event nobody polled on this node for
+// idleAfter costs nothing but its entry in Redis.
+const (
+	idleAfter = 10 * time.Minute
+	idleSweep = time.Minute
+)
+
 func (h *Hub) dispatch(ctx context.Context) {
+	sweep := time.NewTicker(idleSweep)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -244,7 +257,29 @@ func (h *Hub) dispatch(ctx context.Context) {
 			h.handle(ctx, m)
 		case <-h.resync:
 			h.resyncAll(ctx)
+		case now := <-sweep.C:
+			h.evictIdle(now.Add(-idleAfter))
 		}
+	}
+}
+
+// evictIdle drops the windows last polled before cutoff with nobody waiting.
+// A Poll still holding one is woken and finds it gone (then loads afresh).
+func (h *Hub) evictIdle(cutoff time.Time) {
+	h.mu.Lock()
+	var gone []*liveEvent
+	for id, ev := range h.events {
+		if ev.waiters.Load() == 0 && ev.lastUsed.Load() < cutoff.UnixNano() {
+			delete(h.events, id)
+			gone = append(gone, ev)
+		}
+	}
+	h.mu.Unlock()
+	for _, ev := range gone {
+		ev.mu.Lock()
+		ev.gone = true
+		ev.wakeAll()
+		ev.mu.Unlock()
 	}
 }
 
@@ -572,7 +607,15 @@ func (h *Hub) Poll(ctx context.Context, eventID int64, epoch string, since int64
 		cur      = since
 	)
 	for {
+		ev.lastUsed.Store(time.Now().UnixNano())
 		ev.mu.RLock()
+		if ev.gone {
+			ev.mu.RUnlock()
+			if ev, err = h.event(ctx, eventID); err != nil {
+				return Page{}, err
+			}
+			continue
+		}
 		switch {
 		case epoch != "" && epoch != ev.epoch:
 			p := ev.resetPage()
@@ -614,14 +657,18 @@ func (h *Hub) Poll(ctx context.Context, eventID int64, epoch string, since int64
 				defer h.metrics.Waiting.Dec()
 			}
 		}
+		ev.waiters.Add(1)
 		select {
-		case <-wake: // also closed by Drain
+		case <-wake: // also closed by Drain and eviction
 			woken = true
 		case <-timer.C:
+			ev.waiters.Add(-1)
 			return p, nil
 		case <-ctx.Done():
+			ev.waiters.Add(-1)
 			return p, ctx.Err()
 		}
+		ev.waiters.Add(-1)
 	}
 }
 

@@ -500,3 +500,34 @@ func TestHubsFollowEventsOnEveryNodeOfACluster(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestIdleWindowsAreDroppedButNeverUnderAWaiter(t *testing.T) {
+	r := redisEnvs(t)[0]
+	ctx := testCtx(t)
+	l := NewLog(r.client, r.namespace)
+	h := startHub(t, r.client, l, nil, HubOptions{})
+	appendN(t, l, 24, "a", 1)
+	got := make(chan Page, 1)
+	go func() {
+		p, _ := h.Poll(ctx, 24, "", 1, 10, 30*time.Second)
+		got <- p
+	}()
+	waitFor(t, func() bool { return testutilGauge(h.metrics) == 1 })
+	h.evictIdle(time.Now().Add(time.Hour))
+	if !h.InMemory(24, 1) {
+		t.Fatal("a window with a waiter was dropped")
+	}
+	appendN(t, l, 24, "b", 1)
+	if p := <-got; fmt.Sprint(seqs(p.Entries)) != "[2]" {
+		t.Fatalf("waiter got %v", seqs(p.Entries))
+	}
+	h.evictIdle(time.Now().Add(time.Hour))
+	if h.InMemory(24, 2) {
+		t.Fatal("an idle window was kept")
+	}
+	appendN(t, l, 24, "c", 1)
+	p, err := h.Poll(ctx, 24, "", 2, 10, time.Second)
+	if err != nil || fmt.Sprint(seqs(p.Entries)) != "[3]" || !h.InMemory(24, 3) {
+		t.Fatalf("poll after eviction = %v, %v", seqs(p.Entries), err)
+	}
+}
