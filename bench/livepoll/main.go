@@ -1,0 +1,443 @@
+// Command livepoll measures the live path end to end: it parks C long-poll
+// (or SSE) clients on a running web node, appends items to the event's live
+// log in Redis at R per second through realtime.Log.AppendItem (the path a
+// source takes), and reports arrival → client latency, deliveries per
+// second, entries lost or duplicated per client, and the server's (and
+// Redis's) memory and CPU.
+//
+//	go run ./bench/livepoll -url http://127.0.0.1:3000 -event demo -clients 1000 -rate 5 -duration 30s -redis 127.0.0.1:56379
+//
+// Every client has its own connection and cookie jar, starts at the log's
+// head and must receive every entry appended during the run exactly once,
+// in order; the tool prints the totals of lost and duplicated entries (both
+// must be 0) and exits non-zero otherwise.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/backchannel/backchannel/realtime"
+)
+
+type config struct {
+	baseURL   string
+	event     string
+	eventID   int64
+	clients   int
+	rate      float64
+	duration  time.Duration
+	redisAddr string
+	redisDB   int
+	namespace string
+	pid       int
+	mode      string
+	wait      int
+	settle    time.Duration
+}
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.baseURL, "url", "http://127.0.0.1:3000", "base URL of the web node")
+	flag.StringVar(&cfg.event, "event", "demo", "event slug")
+	flag.Int64Var(&cfg.eventID, "event-id", 0, "event id (default: looked up with GET /api/events/{event})")
+	flag.IntVar(&cfg.clients, "clients", 1000, "concurrent clients")
+	flag.Float64Var(&cfg.rate, "rate", 5, "items appended per second")
+	flag.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to append")
+	flag.StringVar(&cfg.redisAddr, "redis", "127.0.0.1:56379", "Redis address the server uses")
+	flag.IntVar(&cfg.redisDB, "redis-db", 0, "Redis logical database the server uses")
+	flag.StringVar(&cfg.namespace, "namespace", "", "key namespace the server uses (\"\" in production)")
+	flag.IntVar(&cfg.pid, "pid", 0, "server process id (default: the process listening on -url's port)")
+	flag.StringVar(&cfg.mode, "mode", "poll", "poll (long poll) or sse")
+	flag.IntVar(&cfg.wait, "wait", 25, "long-poll wait in seconds")
+	flag.DurationVar(&cfg.settle, "settle", 10*time.Second, "how long clients may take to catch up after the last append")
+	flag.Parse()
+	if cfg.mode != "poll" && cfg.mode != "sse" {
+		log.Fatalf("livepoll: -mode must be poll or sse, not %q", cfg.mode)
+	}
+	if err := run(cfg); err != nil {
+		log.Fatalf("livepoll: %v", err)
+	}
+}
+
+func run(cfg config) error {
+	ctx := context.Background()
+	if cfg.eventID == 0 {
+		id, err := lookupEventID(cfg.baseURL, cfg.event)
+		if err != nil {
+			return err
+		}
+		cfg.eventID = id
+	}
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{cfg.redisAddr}, SelectDB: cfg.redisDB, DisableCache: true})
+	if err != nil {
+		return fmt.Errorf("connect to Redis %s: %w", cfg.redisAddr, err)
+	}
+	defer rc.Close()
+	rlog := realtime.NewLog(rc, cfg.namespace)
+	epoch, head, err := rlog.Head(ctx, cfg.eventID)
+	if err != nil {
+		return err
+	}
+	if cfg.pid == 0 {
+		cfg.pid = pidListeningOn(cfg.baseURL)
+	}
+	fmt.Printf("livepoll: %s event %s (id %d) at head %d, %d %s clients, %.1f items/s for %s, server pid %d\n",
+		cfg.baseURL, cfg.event, cfg.eventID, head, cfg.clients, cfg.mode, cfg.rate, cfg.duration, cfg.pid)
+
+	stop := make(chan struct{})
+	var started atomic.Int64
+	cls := make([]*client, cfg.clients)
+	var wg sync.WaitGroup
+	for i := range cls {
+		cls[i] = newClient(cfg, epoch, head)
+		wg.Add(1)
+		go func(c *client) {
+			defer wg.Done()
+			c.run(stop, &started)
+		}(cls[i])
+		if i%200 == 199 {
+			time.Sleep(20 * time.Millisecond) // spread the connection storm a little
+		}
+	}
+	for started.Load() < int64(cfg.clients) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // let every first request park
+	fmt.Printf("livepoll: %d clients connected\n", cfg.clients)
+
+	srvBefore, _ := readProc(cfg.pid)
+	redisBefore := redisCPU(ctx, rc)
+	deliveredBefore := totalDelivered(cls)
+	begin := time.Now()
+	seqs, appendErrs, last := appendLoop(ctx, cfg, rlog)
+	sent := int64(len(seqs))
+	elapsed := time.Since(begin)
+	deliveredDuring := totalDelivered(cls) - deliveredBefore
+	srvAfter, _ := readProc(cfg.pid)
+	redisAfter := redisCPU(ctx, rc)
+
+	// Let every client catch up to the last append, then stop them.
+	deadline := time.Now().Add(cfg.settle)
+	for time.Now().Before(deadline) && !allReached(cls, last) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	for _, c := range cls {
+		c.cancel()
+	}
+	wg.Wait()
+
+	var lats []time.Duration
+	var lost, dup, resets, errs, behind int64
+	samples := map[string]int{}
+	for _, c := range cls {
+		if c.firstErr != nil && len(samples) < 5 {
+			samples[c.firstErr.Error()]++
+		}
+		lats = append(lats, c.lats...)
+		for _, s := range seqs {
+			if !c.seen[s] {
+				lost++
+			}
+		}
+		dup += c.dup
+		resets += c.resets
+		errs += c.errs
+		if c.last < last {
+			behind++
+		}
+	}
+	slices.Sort(lats)
+	fmt.Printf("appended: %d items in %s (%.1f/s), %d append errors, log head %d\n",
+		sent, elapsed.Round(time.Millisecond), float64(sent)/elapsed.Seconds(), appendErrs, last)
+	fmt.Printf("latency arrival→client: p50 %s  p90 %s  p99 %s  max %s  (%d deliveries)\n",
+		pct(lats, 50), pct(lats, 90), pct(lats, 99), pct(lats, 100), len(lats))
+	fmt.Printf("deliveries/s: %.0f\n", float64(deliveredDuring)/elapsed.Seconds())
+	fmt.Printf("lost: %d  duplicated: %d  (clients behind at the end: %d, resets: %d, request errors: %d)\n",
+		lost, dup, behind, resets, errs)
+	for msg, n := range samples {
+		fmt.Printf("  first error of %d clients: %s\n", n, msg)
+	}
+	if cfg.pid > 0 {
+		cpu := srvAfter.cpu - srvBefore.cpu
+		fmt.Printf("server pid %d: RSS %d MiB (peak %d MiB), threads %d, CPU %.2f s over %s = %.0f%% of a core",
+			cfg.pid, srvAfter.rssKB>>10, srvAfter.hwmKB>>10, srvAfter.threads, cpu, elapsed.Round(time.Millisecond), 100*cpu/elapsed.Seconds())
+		if deliveredDuring > 0 {
+			fmt.Printf(", %.4f CPU-s per 1,000 deliveries", 1000*cpu/float64(deliveredDuring))
+		}
+		fmt.Println()
+	}
+	if redisBefore >= 0 && redisAfter >= 0 {
+		rcpu := redisAfter - redisBefore
+		fmt.Printf("redis: CPU %.2f s", rcpu)
+		if deliveredDuring > 0 && cfg.pid > 0 {
+			fmt.Printf(", server+redis %.4f CPU-s per 1,000 deliveries", 1000*(rcpu+srvAfter.cpu-srvBefore.cpu)/float64(deliveredDuring))
+		}
+		fmt.Println()
+	}
+	if lost != 0 || dup != 0 {
+		return fmt.Errorf("%d entries lost and %d duplicated", lost, dup)
+	}
+	return nil
+}
+
+// appendLoop appends one item every 1/rate seconds for the duration. Each
+// item carries its send time as ReceivedAt.
+func appendLoop(ctx context.Context, cfg config, rlog *realtime.Log) (seqs []int64, errs int64, last int64) {
+	run := fmt.Sprintf("%x", time.Now().UnixNano())
+	interval := time.Duration(float64(time.Second) / cfg.rate)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	end := time.Now().Add(cfg.duration)
+	for n := 0; time.Now().Before(end); n++ {
+		<-tick.C
+		now := time.Now()
+		it := realtime.Item{ID: fmt.Sprintf("bench:%s-%d", run, n), Source: "bench", Kind: realtime.KindPost,
+			Author: realtime.Author{Name: "bench"}, Text: "load test item", HTML: "load test item",
+			Media: []realtime.Media{}, CreatedAt: now.UTC(), ReceivedAt: now.UTC()}
+		res, err := rlog.AppendItem(ctx, cfg.eventID, it)
+		if err != nil {
+			errs++
+			continue
+		}
+		seqs = append(seqs, res.Seq)
+		last = res.Seq
+	}
+	return seqs, errs, last
+}
+
+// client is one simulated browser.
+type client struct {
+	cfg    config
+	http   *http.Client
+	epoch  string
+	since  int64
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	last     int64
+	seen     map[int64]bool
+	lats     []time.Duration
+	dup      int64
+	resets   int64
+	errs     int64
+	firstErr error
+	count    int64
+}
+
+func newClient(cfg config, epoch string, head int64) *client {
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, DisableCompression: true,
+		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &client{cfg: cfg, http: &http.Client{Jar: jar, Transport: tr}, epoch: epoch, since: head, last: head,
+		seen: map[int64]bool{}, ctx: ctx, cancel: cancel}
+}
+
+func (c *client) run(stop <-chan struct{}, started *atomic.Int64) {
+	first := true
+	mark := func() {
+		if first {
+			started.Add(1)
+			first = false
+		}
+	}
+	for {
+		select {
+		case <-stop:
+			mark()
+			return
+		default:
+		}
+		var err error
+		if c.cfg.mode == "sse" {
+			err = c.stream(mark)
+		} else {
+			err = c.poll(mark)
+		}
+		if err != nil && c.ctx.Err() == nil {
+			c.mu.Lock()
+			c.errs++
+			if c.firstErr == nil {
+				c.firstErr = err
+			}
+			c.mu.Unlock()
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+// page is the part of a live answer the bench reads.
+type page struct {
+	Entries []realtime.Entry `json:"entries"`
+	Next    int64            `json:"next"`
+	Reset   bool             `json:"reset"`
+	Epoch   string           `json:"epoch"`
+	Head    int64            `json:"head"`
+}
+
+func (c *client) poll(mark func()) error {
+	u := fmt.Sprintf("%s/api/events/%s/live?since=%d&epoch=%s&wait=%d&limit=500", c.cfg.baseURL, url.PathEscape(c.cfg.event),
+		c.since, url.QueryEscape(c.epoch), c.cfg.wait)
+	req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
+	mark()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	at := time.Now()
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	var p page
+	if err := json.Unmarshal(body, &p); err != nil {
+		return err
+	}
+	if p.Reset {
+		c.mu.Lock()
+		c.resets++
+		c.mu.Unlock()
+		c.since, c.epoch = p.Head, p.Epoch
+		return nil
+	}
+	c.record(p.Entries, at)
+	c.since = p.Next
+	return nil
+}
+
+func (c *client) stream(mark func()) error {
+	u := fmt.Sprintf("%s/api/events/%s/stream?since=%d&epoch=%s", c.cfg.baseURL, url.PathEscape(c.cfg.event), c.since, url.QueryEscape(c.epoch))
+	req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
+	mark()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	r := newLineReader(resp.Body)
+	var event string
+	for {
+		line, err := r.line()
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			at := time.Now()
+			data := line[6:]
+			if event == "reset" || event == "snapshot" {
+				var p page
+				if err := json.Unmarshal([]byte(data), &p); err != nil {
+					return err
+				}
+				c.mu.Lock()
+				c.resets++
+				c.mu.Unlock()
+				c.since, c.epoch = p.Head, p.Epoch
+				continue
+			}
+			var e realtime.Entry
+			if err := json.Unmarshal([]byte(data), &e); err != nil {
+				return err
+			}
+			c.record([]realtime.Entry{e}, at)
+			c.since = max(c.since, e.Seq)
+		}
+	}
+}
+
+// record checks order and duplicates and keeps the latency of each add.
+func (c *client) record(es []realtime.Entry, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range es {
+		if c.seen[e.Seq] || e.Seq <= c.last {
+			c.dup++
+			continue
+		}
+		c.seen[e.Seq] = true
+		c.last = e.Seq
+		c.count++
+		if e.Item != nil && e.Item.Source == "bench" {
+			c.lats = append(c.lats, at.Sub(e.Item.ReceivedAt))
+		}
+	}
+}
+
+func totalDelivered(cls []*client) int64 {
+	var n int64
+	for _, c := range cls {
+		c.mu.Lock()
+		n += c.count
+		c.mu.Unlock()
+	}
+	return n
+}
+
+func allReached(cls []*client, last int64) bool {
+	for _, c := range cls {
+		c.mu.Lock()
+		l := c.last
+		c.mu.Unlock()
+		if l < last {
+			return false
+		}
+	}
+	return true
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	i = min(max(i-1, 0), len(sorted)-1)
+	return sorted[i].Round(10 * time.Microsecond)
+}
+
+func lookupEventID(base, slug string) (int64, error) {
+	resp, err := http.Get(base + "/api/events/" + url.PathEscape(slug))
+	if err != nil {
+		return 0, fmt.Errorf("look up event %q: %w", slug, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("look up event %q: status %d (pass -event-id)", slug, resp.StatusCode)
+	}
+	var ev struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ev); err != nil || ev.ID == 0 {
+		return 0, errors.Join(fmt.Errorf("look up event %q: no id in the answer (pass -event-id)", slug), err)
+	}
+	return ev.ID, nil
+}

@@ -1,0 +1,87 @@
+// Command liveserver serves only the Live API (realtime.Handler over a Hub
+// and Log on Redis) with no other middleware, so bench/livepoll can measure
+// the live path alone and compare it with the full app. The event is given
+// on the command line; nothing is read from Postgres.
+//
+//	go run ./bench/liveserver -addr 127.0.0.1:3200 -redis 127.0.0.1:56379 -event demo -event-id 1 -cpuprofile cpu.out
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/rueidis"
+
+	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/realtime"
+)
+
+// oneEvent is an EventLookup that knows a single event.
+type oneEvent struct{ ev realtime.LiveEvent }
+
+func (o oneEvent) LookupLive(_ context.Context, slug string) (realtime.LiveEvent, error) {
+	if slug != o.ev.Slug {
+		return realtime.LiveEvent{}, fmt.Errorf("event %q: %w", slug, models.ErrNotFound)
+	}
+	return o.ev, nil
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3200", "listen address")
+	redisAddr := flag.String("redis", "127.0.0.1:56379", "Redis address")
+	redisDB := flag.Int("redis-db", 0, "Redis logical database")
+	ns := flag.String("namespace", "", "Redis key namespace")
+	slug := flag.String("event", "demo", "event slug")
+	id := flag.Int64("event-id", 1, "event id")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT")
+	flag.Parse()
+
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{*redisAddr}, SelectDB: *redisDB, DisableCache: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rc.Close()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	metrics := realtime.NewMetrics(nil)
+	rlog := realtime.NewLog(rc, *ns)
+	hub := realtime.NewHub(rc, rlog, nil, realtime.HubOptions{Metrics: metrics, Logger: logger})
+	h := realtime.NewHandler(realtime.HandlerDeps{Hub: hub, Log: rlog, Events: oneEvent{realtime.LiveEvent{ID: *id, Slug: *slug, Posting: "open"}},
+		Limiter: realtime.NewLimiter(rc, *ns), Metrics: metrics, Logger: logger})
+	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), DisableStartupMessage: true,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 75 * time.Second, Concurrency: 256 * 1024})
+	h.Register(app)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go func() { _ = hub.Run(ctx) }()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	go func() {
+		<-ctx.Done()
+		h.Drain()
+		_ = app.ShutdownWithTimeout(5 * time.Second)
+	}()
+	fmt.Fprintf(os.Stderr, "liveserver: serving event %s (id %d) on %s\n", *slug, *id, *addr)
+	if err := app.Listen(*addr); err != nil && !errors.Is(err, context.Canceled) {
+		log.Print(err)
+	}
+}
