@@ -36,7 +36,7 @@ type SourceRow struct {
 	Kind    string
 	Key     string
 	Enabled bool
-	State   SourceState
+	State   SourceState `gorm:"-"`
 }
 
 // QueueRow is one asynq queue's figures.

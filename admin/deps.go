@@ -54,8 +54,8 @@ type Deps struct {
 	Inspector *asynq.Inspector
 	// Dev relaxes cookie security (no Secure, no __Host- prefix) for plain HTTP.
 	Dev bool
-	// EventFiles validates forms and imports/exports event files. Nil: the
-	// admin's own basic checks, and import/export answer 501.
+	// EventFiles validates forms and imports/exports event files. Nil:
+	// DefaultEventFiles() (package eventfile).
 	EventFiles EventFiles
 	// SourceStates reports runner states by source id (sources.ReadStates). Optional.
 	SourceStates func(ctx context.Context, ids []int64) (map[int64]SourceState, error)

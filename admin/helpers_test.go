@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,12 +38,17 @@ type env struct {
 
 const testPassword = "correct horse battery"
 
+// testHash hashes testPassword once for the whole test binary (argon2id is
+// deliberately slow, more so under -race).
+var testHash = sync.OnceValues(func() (string, error) { return HashPassword(testPassword) })
+
 func newEnv(t *testing.T, opts ...func(*Deps)) *env {
 	t.Helper()
 	db := testenv.NewDatabase(t).DB
 	rdb := testenv.NewRedis(t)
 	e := &env{t: t, db: db, rdb: rdb, log: realtime.NewLog(rdb.Client, rdb.Namespace)}
-	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true, EventFiles: DefaultEventFiles()}
+	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true, EventFiles: DefaultEventFiles(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(&e.deps)
 	}
@@ -68,7 +75,7 @@ func (e *env) event(slug string) models.Event {
 
 func (e *env) user(email string, super bool) models.User {
 	e.t.Helper()
-	hash, err := HashPassword(testPassword)
+	hash, err := testHash()
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -54,6 +54,9 @@ func newServer(d Deps) *server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.EventFiles == nil {
+		d.EventFiles = DefaultEventFiles()
+	}
 	if d.SessionTTL <= 0 {
 		d.SessionTTL = 12 * time.Hour
 	}

@@ -1,0 +1,124 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/models"
+)
+
+func TestHeartbeatsShowProcessesAndMarkSilentOnesStale(t *testing.T) {
+	rdb := testenv.NewRedis(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	StartHeartbeat(ctx, rdb.Client, rdb.Namespace, "web", WithInterval(20*time.Millisecond), WithVersion("v1.2.3"),
+		WithClients(func() int64 { return 7 }))
+	var ps []Process
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ps) == 0 && time.Now().Before(deadline) {
+		var err error
+		if ps, err = ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(ps) != 1 {
+		t.Fatalf("%d processes; want 1", len(ps))
+	}
+	p := ps[0]
+	if p.Role != "web" || p.Version != "v1.2.3" || p.Clients != 7 || p.Goroutines <= 0 || p.SysBytes <= 0 || p.RSSBytes <= 0 || p.Stale {
+		t.Fatalf("process: %+v", p)
+	}
+	later, _ := ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, p.Heartbeat.Add(16*time.Second))
+	if len(later) != 1 || !later[0].Stale {
+		t.Fatalf("16 s after its last beat: %+v; want stale", later)
+	}
+	cancel()
+	for time.Now().Before(deadline) {
+		ps, _ = ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, time.Now())
+		if len(ps) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(ps) != 0 {
+		t.Fatal("a stopped process keeps its heartbeat")
+	}
+}
+
+func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
+	var reconnected int64
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: testenv.RedisAddrs()[0], DB: testenv.RedisDB})
+	t.Cleanup(func() { insp.Close() })
+	e := newEnv(t, func(d *Deps) {
+		d.Inspector = insp
+		d.SourceStates = func(ctx context.Context, ids []int64) (map[int64]SourceState, error) {
+			out := map[int64]SourceState{}
+			for _, id := range ids {
+				out[id] = SourceState{State: "running", Worker: "worker-1"}
+			}
+			return out, nil
+		}
+		d.ReconnectSource = func(ctx context.Context, id int64) error { reconnected = id; return nil }
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	StartHeartbeat(ctx, e.rdb.Client, e.rdb.Namespace, "worker", WithInterval(20*time.Millisecond))
+	src := models.Source{EventID: e.evA.ID, Kind: "feed", Key: "feed:https://example.org/a.atom", Config: json.RawMessage(`{}`), Enabled: true}
+	e.db.Create(&src)
+	e.item(e.evA, "1", "ana", "one", models.ReviewApproved)
+	e.item(e.evA, "2", "bob", "two", models.ReviewApproved)
+	c := e.client()
+	c.login(e.super.Email)
+	var body string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var resp *http.Response
+		resp, body = c.get("/admin/dashboard")
+		if resp.StatusCode != 200 {
+			t.Fatalf("dashboard: %d", resp.StatusCode)
+		}
+		if strings.Contains(body, "<td>worker</td>") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"<td>worker</td>", "feed:https://example.org/a.atom", "running", "worker-1",
+		"Stop", "Reconnect", "<svg", e.evA.Slug + ": 2 items"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	resp, _ := c.post("/admin/dashboard/sources/"+id(src.ID)+"/stop", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("stop: %d", resp.StatusCode)
+	}
+	var s models.Source
+	e.db.Take(&s, src.ID)
+	if s.Enabled {
+		t.Fatal("stop did not disable the source")
+	}
+	if e.auditCount("disable", "source", id(src.ID)) != 1 {
+		t.Fatal("stop not audited")
+	}
+	c.post("/admin/dashboard/sources/"+id(src.ID)+"/reconnect", nil)
+	if reconnected != src.ID {
+		t.Fatal("reconnect did not reach the runner")
+	}
+}
+
+func TestChartBarsFitTheBox(t *testing.T) {
+	ch := Chart{Title: "x", Start: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)}
+	ch.Counts[0], ch.Counts[59] = 5, 10
+	ch.Peak, ch.Total = 10, 15
+	bars := ch.Bars()
+	if len(bars) != 2 || bars[1].Y != "0.0" || bars[1].H != "80.0" || bars[0].H != "40.0" || bars[1].Label != "10:59: 10" {
+		t.Fatalf("bars: %+v", bars)
+	}
+}
