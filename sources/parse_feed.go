@@ -3,6 +3,7 @@ package sources
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -87,5 +88,6 @@ func ParseFeed(data []byte, now time.Time) ([]realtime.Item, error) {
 		Finish(&it, now)
 		items = append(items, it)
 	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].CreatedAt.Before(items[j].CreatedAt) })
 	return items, nil
 }
