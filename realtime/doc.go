@@ -43,7 +43,10 @@
 // because fasthttp never says when a client left. A since older than the ring
 // is read from Redis, older than Redis from the Archive, never a silent gap.
 // Hidden (blocked) and held (awaiting approval) items are in the log but are
-// never delivered; their seqs still advance Next.
+// never delivered; their seqs still advance Next. Waiters woken together
+// share the page cut for their (since, limit), so Page slices must be treated
+// as read-only. A window nobody polled for ten minutes is dropped (never
+// under a waiter) and loaded again on the next poll.
 //
 // # Never
 //
