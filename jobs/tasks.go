@@ -42,7 +42,7 @@ func NewReassignTask(eventID int64) *asynq.Task {
 
 // NewStrainAllTask returns the periodic task that strains every live event.
 func NewStrainAllTask() *asynq.Task {
-	return asynq.NewTask(TypeStrainAll, nil, asynq.Unique(30*time.Second), asynq.Timeout(2*time.Minute), asynq.MaxRetry(0))
+	return asynq.NewTask(TypeStrainAll, nil, asynq.Unique(10*time.Second), asynq.Timeout(2*time.Minute), asynq.MaxRetry(0))
 }
 
 func eventTask(typ string, eventID int64, opts ...asynq.Option) *asynq.Task {
@@ -53,8 +53,12 @@ func eventTask(typ string, eventID int64, opts ...asynq.Option) *asynq.Task {
 // RegisterHandlers mounts the strainer's task handlers on mux.
 func RegisterHandlers(mux *asynq.ServeMux, s *Strainer) {
 	mux.HandleFunc(TypeStrainAll, func(ctx context.Context, _ *asynq.Task) error {
-		_, err := s.StrainAll(ctx)
-		return err
+		// The next run, seconds away, is the retry: a failure is logged, not
+		// archived by asynq every two seconds.
+		if _, err := s.StrainAll(ctx); err != nil {
+			s.opts.Logger.Error("strainer: strain all", "err", err)
+		}
+		return nil
 	})
 	mux.HandleFunc(TypeStrainEvent, func(ctx context.Context, t *asynq.Task) error {
 		id, err := eventID(t)
