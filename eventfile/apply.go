@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +26,30 @@ func ApplyFile(ctx context.Context, db *gorm.DB, filename string, data []byte, a
 		return nil, err
 	}
 	return Apply(ctx, db, f, actor)
+}
+
+// ApplyPath reads the event file at path and applies it (errors name path).
+func ApplyPath(ctx context.Context, db *gorm.DB, path, actor string) (*Result, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	return ApplyFile(ctx, db, path, data, actor)
+}
+
+// readLimited reads a file of at most MaxFileSize (+1 byte, so Parse can
+// report a file that is too large).
+func readLimited(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("eventfile: %w", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("eventfile: read %s: %w", path, err)
+	}
+	return data, nil
 }
 
 // Apply makes the database hold what f describes, in one transaction: the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,20 @@ func TestConcurrentAppliesOfANewEventBothSucceedAndCreateItOnce(t *testing.T) {
 	counts := rowCounts(t, db)
 	if counts["events"] != 1 || counts["sessions"] != 4 || counts["sources"] != 3 || counts["audit_log"] != 8 {
 		t.Errorf("rows = %v, want one event created once", counts)
+	}
+}
+
+func TestApplyPathNamesThePathInErrors(t *testing.T) {
+	db := testenv.NewDatabase(t).DB
+	path := t.TempDir() + "/event.yaml"
+	if err := os.WriteFile(path, withLine(readTestdata(t, "base.yaml"), 3, "timezone: Nowhere"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ApplyPath(context.Background(), db, path, "cli:test")
+	if err == nil || !strings.HasPrefix(err.Error(), path+":3: timezone: ") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := ApplyPath(context.Background(), db, path+".missing", "cli:test"); err == nil {
+		t.Error("a missing file applied")
 	}
 }
