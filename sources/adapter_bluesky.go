@@ -66,7 +66,8 @@ func (a *bluesky) run(ctx context.Context, r *runner) error {
 	conn.SetReadLimit(-1)
 	r.connected()
 	buf := make([]byte, 0, 64<<10)
-	for {
+	chunk := make([]byte, 32<<10)
+	for first := true; ; first = false {
 		typ, rd, err := conn.Reader(hb.ctx)
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
@@ -75,8 +76,11 @@ func (a *bluesky) run(ctx context.Context, r *runner) error {
 			return hb.err(fmt.Errorf("sources: jetstream read: %w", err))
 		}
 		hb.kick()
+		if first {
+			r.alive()
+		}
 		buf = buf[:0]
-		n, err := readUpTo(rd, &buf, MaxLine)
+		n, err := readUpTo(rd, &buf, chunk, MaxLine)
 		if err != nil {
 			return hb.err(fmt.Errorf("sources: jetstream read: %w", err))
 		}
@@ -110,9 +114,8 @@ func (a *bluesky) run(ctx context.Context, r *runner) error {
 
 // readUpTo reads rd into buf up to max bytes and drains the rest; it returns
 // the total length of the message.
-func readUpTo(rd io.Reader, buf *[]byte, max int) (int, error) {
+func readUpTo(rd io.Reader, buf *[]byte, chunk []byte, max int) (int, error) {
 	total := 0
-	chunk := make([]byte, 32<<10)
 	for {
 		n, err := rd.Read(chunk)
 		if total+n <= max {

@@ -111,7 +111,14 @@ func (a *mastodon) stream(ctx context.Context, r *runner) error {
 	if err := a.backfill(hb.ctx, hb.kick); err != nil {
 		return hb.err(err)
 	}
-	sr := newSSEReader(resp.Body, hb.kick)
+	first := true
+	sr := newSSEReader(resp.Body, func() {
+		hb.kick()
+		if first {
+			first = false
+			r.alive()
+		}
+	})
 	for {
 		ev, err := sr.next()
 		switch {

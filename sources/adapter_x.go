@@ -141,7 +141,7 @@ func (a *x) run(ctx context.Context, r *runner) error {
 	}
 	r.connected()
 	lr := newLineReader(resp.Body, MaxLine)
-	for {
+	for first := true; ; first = false {
 		line, err := lr.next()
 		switch {
 		case err == nil:
@@ -158,6 +158,9 @@ func (a *x) run(ctx context.Context, r *runner) error {
 			return hb.err(err)
 		}
 		hb.kick()
+		if first {
+			r.alive()
+		}
 		ev, err := ParseXLine(line, time.Now())
 		var se *XStreamError
 		switch {

@@ -186,14 +186,21 @@ func (r *runner) disconnected(err error) int {
 	return r.attempt
 }
 
-// connected records a working connection and resets the backoff.
+// connected records an open connection (or a poll answered).
 func (r *runner) connected() {
 	r.mu.Lock()
-	r.attempt = 0
 	if !r.st.Connected {
 		r.st.Connected = true
 		r.dirty = true
 	}
+	r.mu.Unlock()
+}
+
+// alive resets the backoff once a stream has sent something: a server that
+// accepts and hangs up at once keeps backing off.
+func (r *runner) alive() {
+	r.mu.Lock()
+	r.attempt = 0
 	r.mu.Unlock()
 }
 
