@@ -85,6 +85,7 @@ type Handler struct {
 	cacheMu sync.Mutex
 	cache   map[string]cachedEvent
 	flight  singleflight.Group
+	warmed  sync.Map // event id → true once the hub holds its window
 }
 
 type cachedEvent struct {
@@ -187,6 +188,26 @@ func (h *Handler) event(c *fiber.Ctx) (LiveEvent, error) {
 		return LiveEvent{}, fmt.Errorf("realtime: look up event %q: %w", slug, err)
 	}
 	return v.(LiveEvent), nil
+}
+
+// expensive reports whether a poll at since must read Redis or Postgres. The
+// first request for an event on this node loads the hub's window first (one
+// read shared by everyone), so that a node's restart does not make every
+// client's poll look like a history read and trip the limits of a packed room.
+func (h *Handler) expensive(eventID, since int64) bool {
+	if _, ok := h.warmed.Load(eventID); !ok {
+		_, _, _ = h.flight.Do("warm:"+strconv.FormatInt(eventID, 10), func() (any, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := h.deps.Hub.Snapshot(ctx, eventID, 0); err != nil {
+				h.logger.Warn("realtime: load the hub's window", "event", eventID, "err", err)
+				return nil, err
+			}
+			h.warmed.Store(eventID, true)
+			return nil, nil
+		})
+	}
+	return !h.deps.Hub.InMemory(eventID, since)
 }
 
 // limit applies a per-client rate and the per-address ceiling above it. When

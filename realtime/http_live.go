@@ -38,7 +38,7 @@ func (h *Handler) live(c *fiber.Ctx) error {
 	client := ClientID(c, h.deps.SecureCookie)
 	// A snapshot and a since behind this node's memory read Redis or
 	// Postgres: those are limited per client. Polls at the head are not.
-	if !q.HasSince || !h.deps.Hub.InMemory(ev.ID, q.Since) {
+	if !q.HasSince || h.expensive(ev.ID, q.Since) {
 		if err := h.limit(c, "history", client, h.deps.HistoryRate); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,4 +190,19 @@ func TestDrainAnswersWaitersThen503(t *testing.T) {
 	e.get(t, e.livePath("?since=1"), "").expect(t, http.StatusServiceUnavailable)
 	e.get(t, e.livePath(""), "").expect(t, http.StatusServiceUnavailable)
 	e.get(t, "/api/events/"+e.ev.Slug+"/stream", "").expect(t, http.StatusServiceUnavailable)
+}
+
+func TestAFreshNodeDoesNotLimitPollsAtTheHead(t *testing.T) {
+	e := newLiveEnv(t, "open", func(d *HandlerDeps) { d.HistoryRate = RateLimit{Count: 1, Period: time.Minute} })
+	head := e.appendItems(t, 3)
+	client := NewClientID()
+	// The client has spent its history allowance (say, on another node).
+	if ok, _, err := e.handler.deps.Limiter.Allow(context.Background(), "history:c:"+client, e.handler.deps.HistoryRate); !ok || err != nil {
+		t.Fatalf("spend allowance: ok=%v err=%v", ok, err)
+	}
+	// This node has not loaded the event yet; a poll at the head is still cheap.
+	a := e.get(t, e.livePath("?since="+strconv.FormatInt(head, 10)+"&wait=0"), client).expect(t, http.StatusOK)
+	if a.num("next") != head {
+		t.Fatalf("answer %s", a.raw)
+	}
 }

@@ -39,7 +39,7 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 		return err
 	}
 	client := ClientID(c, h.deps.SecureCookie)
-	if !q.HasSince || !h.deps.Hub.InMemory(ev.ID, q.Since) {
+	if !q.HasSince || h.expensive(ev.ID, q.Since) {
 		if err := h.limit(c, "history", client, h.deps.HistoryRate); err != nil {
 			return err
 		}
