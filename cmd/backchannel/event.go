@@ -57,6 +57,13 @@ func runEventApply(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(e.stdout, res.Summary())
+	if res.SessionsChanged() {
+		// Items already strained move to the sessions' new windows.
+		if err := a.EnqueueReassign(ctx, res.EventID); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "sessions changed: items will be re-assigned to their sessions")
+	}
 	return nil
 }
 

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -187,5 +190,39 @@ func TestDemoCreatesALiveEvent(t *testing.T) {
 	c.db.DB.Model(&models.Source{}).Where("event_id = ? AND kind = 'replay' AND enabled", ev.ID).Count(&sources)
 	if sources != 1 {
 		t.Errorf("demo has %d enabled replay sources", sources)
+	}
+}
+
+func TestEventApplyQueuesReassignmentWhenSessionTimesChange(t *testing.T) {
+	c := newCLI(t)
+	f := writeFile(t, "conf.yaml", goodEvent)
+	if code, out, errs := c.run("", "event", "apply", "-f", f); code != 0 {
+		t.Fatalf("apply: %d %q %q", code, out, errs)
+	}
+	moved := strings.Replace(goodEvent, "ends_at: 2026-06-01T10:00:00+02:00", "ends_at: 2026-06-01T10:30:00+02:00", 1)
+	code, out, errs := c.run("", "event", "apply", "-f", writeFile(t, "conf.yaml", moved))
+	if code != 0 || !strings.Contains(out, "re-assigned") {
+		t.Fatalf("apply moved session: %d %q %q", code, out, errs)
+	}
+	var ev models.Event
+	if err := c.db.DB.Where("slug = 'cli-conf'").Take(&ev).Error; err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: testenv.RedisAddrs()[0], DB: testenv.RedisDB})
+	defer insp.Close()
+	tasks, err := insp.ListPendingTasks("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"event_id":%d}`, ev.ID)
+	found := false
+	for _, task := range tasks {
+		if task.Type == jobs.TypeStrainReassign && string(task.Payload) == want {
+			found = true
+			_ = insp.DeleteTask("default", task.ID)
+		}
+	}
+	if !found {
+		t.Fatalf("no %s task for event %d among %d pending", jobs.TypeStrainReassign, ev.ID, len(tasks))
 	}
 }
