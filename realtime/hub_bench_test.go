@@ -11,12 +11,12 @@ import (
 	"time"
 )
 
-// BenchmarkHubFanOut parks 1,000 waiters on one hub and appends one item at a
+// BenchmarkHubFanOut parks 1,000 (and 10,000) waiters on one hub and appends one item at a
 // time, each delivered to every waiter before the next: it reports
 // deliveries/s and the arrival → delivery latency (append call to the
 // waiter's answer) at p50/p99.
 func BenchmarkHubFanOut(b *testing.B) {
-	for _, waiters := range []int{1000} {
+	for _, waiters := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("waiters=%d", waiters), func(b *testing.B) { benchFanOut(b, waiters, 1) })
 		b.Run(fmt.Sprintf("waiters=%d/burst=10", waiters), func(b *testing.B) { benchFanOut(b, waiters, 10) })
 	}
