@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// options are the command's flags.
+type options struct {
+	items    int
+	rate     float64
+	clients  int
+	duration time.Duration
+	kills    int
+	faults   string
+	down     time.Duration
+	cluster  bool
+	bin      string
+	data     string
+	pgURL    string
+	wait     int
+	settle   time.Duration
+	quiet    time.Duration
+	keep     bool
+	services bool
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.items, "items", 100000, "statuses the fake Mastodon emits")
+	flag.Float64Var(&o.rate, "rate", 500, "statuses emitted per second")
+	flag.IntVar(&o.clients, "clients", 200, "long-poll clients, spread over both web nodes")
+	flag.DurationVar(&o.duration, "duration", 0, "emit for this long at -rate instead of -items (0: use -items)")
+	flag.IntVar(&o.kills, "kills", 3, "kill -9 and restart each worker and each web node this many times")
+	flag.StringVar(&o.faults, "faults", "worker,web,redis,postgres", "fault kinds to inject (comma-separated), or none")
+	flag.DurationVar(&o.down, "down", time.Second, "how long a killed process stays down")
+	flag.BoolVar(&o.cluster, "cluster", false, "use the local Redis Cluster of scripts/redis-cluster.sh (127.0.0.1:57001-57003)")
+	flag.StringVar(&o.bin, "bin", "bin/backchannel", "the backchannel binary")
+	flag.StringVar(&o.data, "data", ".data/chaos", "folder for Redis data, logs and the event file")
+	flag.StringVar(&o.pgURL, "pg", "postgres://backchannel:backchannel@127.0.0.1:55432/backchannel?sslmode=disable", "the local Postgres cluster (a database of the run's own is created in it)")
+	flag.IntVar(&o.wait, "wait", 10, "long-poll wait of the clients, seconds")
+	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "how long to wait at the end for the log, strainer and clients to settle")
+	flag.DurationVar(&o.quiet, "quiet", 20*time.Second, "a log head unchanged this long counts as settled")
+	flag.BoolVar(&o.keep, "keep", false, "keep the run's database even after a clean run")
+	flag.BoolVar(&o.services, "services", true, "run scripts/services.sh up first")
+	flag.Parse()
+	if o.duration > 0 {
+		o.items = int(o.duration.Seconds() * o.rate)
+	}
+	if o.items <= 0 || o.rate <= 0 || o.clients <= 0 {
+		log.Fatal("chaos: -items, -rate and -clients must be positive")
+	}
+	log.SetFlags(log.Ltime | log.Lmicroseconds)
+	log.SetPrefix("[chaos] ")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, o)
+	if err != nil {
+		log.Print(err)
+		if errors.Is(err, context.Canceled) {
+			log.Print("interrupted; everything started was stopped")
+		}
+	}
+	os.Exit(code)
+}
+
+// run is the whole experiment; its deferred calls stop everything it started.
+// The exit code is 0 for a clean run, 1 for a failed check, 2 for a setup error.
+func run(ctx context.Context, o options) (int, error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return 2, err
+	}
+	if _, err := os.Stat(o.bin); err != nil {
+		return 2, fmt.Errorf("binary %s: %w (go build -o bin/backchannel ./cmd/backchannel)", o.bin, err)
+	}
+	bin, _ := filepath.Abs(o.bin)
+	data, _ := filepath.Abs(o.data)
+	logs := filepath.Join(data, "logs")
+	_ = os.RemoveAll(logs)
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		return 2, err
+	}
+	h := &harness{o: o, root: root, bin: bin, data: data, logs: logs}
+	defer h.cleanup()
+	if err := h.setup(ctx); err != nil {
+		return 2, err
+	}
+	if err := h.exercise(ctx); err != nil {
+		return 2, err
+	}
+	return h.check(ctx)
+}
