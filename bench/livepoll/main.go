@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/valyala/fasthttp"
 
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -226,7 +227,9 @@ func appendLoop(ctx context.Context, cfg config, rlog *realtime.Log) (seqs []int
 // client is one simulated browser.
 type client struct {
 	cfg    config
-	http   *http.Client
+	http   *http.Client         // SSE
+	fast   *fasthttp.HostClient // long polls: much cheaper per request, so the tool is not the bottleneck
+	cookie string
 	epoch  string
 	since  int64
 	ctx    context.Context
@@ -248,7 +251,10 @@ func newClient(cfg config, epoch string, head int64) *client {
 	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, DisableCompression: true,
 		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &client{cfg: cfg, http: &http.Client{Jar: jar, Transport: tr}, epoch: epoch, since: head, last: head,
+	u, _ := url.Parse(cfg.baseURL)
+	fast := &fasthttp.HostClient{Addr: u.Host, MaxConns: 1, ReadTimeout: time.Duration(cfg.wait+15) * time.Second,
+		MaxIdleConnDuration: time.Minute}
+	return &client{cfg: cfg, http: &http.Client{Jar: jar, Transport: tr}, fast: fast, epoch: epoch, since: head, last: head,
 		seen: map[int64]bool{}, ctx: ctx, cancel: cancel}
 }
 
@@ -285,32 +291,50 @@ func (c *client) run(stop <-chan struct{}, started *atomic.Int64) {
 	}
 }
 
-// page is the part of a live answer the bench reads.
+// entry and page are the parts of live answers the bench reads.
+type entry struct {
+	Seq  int64 `json:"seq"`
+	Item *struct {
+		Source     string    `json:"source"`
+		ReceivedAt time.Time `json:"received_at"`
+	} `json:"item"`
+}
+
 type page struct {
-	Entries []realtime.Entry `json:"entries"`
-	Next    int64            `json:"next"`
-	Reset   bool             `json:"reset"`
-	Epoch   string           `json:"epoch"`
-	Head    int64            `json:"head"`
+	Entries []entry `json:"entries"`
+	Next    int64   `json:"next"`
+	Reset   bool    `json:"reset"`
+	Epoch   string  `json:"epoch"`
+	Head    int64   `json:"head"`
 }
 
 func (c *client) poll(mark func()) error {
-	u := fmt.Sprintf("%s/api/events/%s/live?since=%d&epoch=%s&wait=%d&limit=500", c.cfg.baseURL, url.PathEscape(c.cfg.event),
-		c.since, url.QueryEscape(c.epoch), c.cfg.wait)
-	req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(fmt.Sprintf("%s/api/events/%s/live?since=%d&epoch=%s&wait=%d&limit=500", c.cfg.baseURL,
+		url.PathEscape(c.cfg.event), c.since, url.QueryEscape(c.epoch), c.cfg.wait))
+	if c.cookie != "" {
+		req.Header.SetCookie(realtime.ClientCookie, c.cookie)
+	}
 	mark()
-	resp, err := c.http.Do(req)
-	if err != nil {
+	if err := c.fast.DoTimeout(req, resp, time.Duration(c.cfg.wait+15)*time.Second); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	at := time.Now()
-	if err != nil {
-		return err
+	if c.cookie == "" {
+		if v := resp.Header.PeekCookie(realtime.ClientCookie); len(v) > 0 {
+			ck := fasthttp.AcquireCookie()
+			if ck.ParseBytes(v) == nil {
+				c.cookie = string(ck.Value())
+			}
+			fasthttp.ReleaseCookie(ck)
+		}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	body := resp.Body()
+	if resp.StatusCode() != http.StatusOK {
+		return fmt.Errorf("status %d: %s", resp.StatusCode(), strings.TrimSpace(string(body)))
 	}
 	var p page
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -365,18 +389,18 @@ func (c *client) stream(mark func()) error {
 				c.since, c.epoch = p.Head, p.Epoch
 				continue
 			}
-			var e realtime.Entry
+			var e entry
 			if err := json.Unmarshal([]byte(data), &e); err != nil {
 				return err
 			}
-			c.record([]realtime.Entry{e}, at)
+			c.record([]entry{e}, at)
 			c.since = max(c.since, e.Seq)
 		}
 	}
 }
 
 // record checks order and duplicates and keeps the latency of each add.
-func (c *client) record(es []realtime.Entry, at time.Time) {
+func (c *client) record(es []entry, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range es {
