@@ -117,3 +117,27 @@ func FuzzMastodonSSE(f *testing.F) {
 		}
 	})
 }
+
+func TestMastodonTimelineSkipsStatusesThatDoNotParse(t *testing.T) {
+	events, _, _ := ParseSSE(bytes.NewReader(fixture(t, "mastodon_sse.txt")))
+	page := []byte("[" + string(events[1].Data) + `,{"id":"9"},` + string(events[0].Data) + "]")
+	items, ids, err := ParseMastodonTimeline(page, testNow)
+	if err != nil || len(items) != 2 || ids[0] != "113512349999000001" || ids[1] != "113512345678901234" {
+		t.Errorf("items %d ids %v err %v", len(items), ids, err)
+	}
+}
+
+func FuzzMastodonTimeline(f *testing.F) {
+	events, _, _ := ParseSSE(bytes.NewReader(fixture(f, "mastodon_sse.txt")))
+	f.Add([]byte("[" + string(events[0].Data) + "," + string(events[1].Data) + "]"))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		items, ids, err := ParseMastodonTimeline(b, testNow)
+		if err == nil && len(items) != len(ids) {
+			t.Fatalf("%d items, %d ids", len(items), len(ids))
+		}
+		for _, it := range items {
+			checkItemInvariants(t, it)
+		}
+	})
+}
