@@ -217,11 +217,8 @@ func (h *Handler) expensive(eventID, since int64) bool {
 func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	ok, retry, err := h.deps.Limiter.Allow(ctx, kind+":c:"+client, r)
-	if err == nil && ok {
-		ceiling := RateLimit{Count: r.Count * h.deps.IPCeiling, Period: r.Period}
-		ok, retry, err = h.deps.Limiter.Allow(ctx, kind+":ip:"+c.IP(), ceiling)
-	}
+	ceiling := RateLimit{Count: r.Count * h.deps.IPCeiling, Period: r.Period}
+	ok, retry, err := h.deps.Limiter.AllowClient(ctx, kind, client, c.IP(), r, ceiling)
 	if err != nil {
 		h.logger.Warn("realtime: rate limit unavailable, letting the request through", "kind", kind, "err", err)
 		return nil

@@ -26,6 +26,7 @@ type liveEnv struct {
 	log     *Log
 	hub     *Hub
 	db      *testenv.Database
+	rds     *testenv.Redis
 	ev      LiveEvent
 }
 
@@ -41,8 +42,17 @@ func newLiveEnv(t *testing.T, posting string, tweak func(*HandlerDeps)) *liveEnv
 	if err := db.DB.Create(&row).Error; err != nil {
 		t.Fatalf("insert event: %v", err)
 	}
-	log := NewLog(rds.Client, rds.Namespace)
-	hub := NewHub(rds.Client, log, nil, HubOptions{Metrics: NewMetrics(nil)})
+	e := &liveEnv{db: db, rds: rds, log: NewLog(rds.Client, rds.Namespace),
+		ev: LiveEvent{ID: row.ID, Slug: row.Slug, Posting: posting, Moderation: "after"}}
+	e.app, e.handler, e.hub = e.newNode(t, tweak)
+	return e
+}
+
+// newNode builds another web node (hub, handler, app) over the env's Redis
+// namespace and database, as a second server behind the same balancer.
+func (e *liveEnv) newNode(t *testing.T, tweak func(*HandlerDeps)) (*fiber.App, *Handler, *Hub) {
+	t.Helper()
+	hub := NewHub(e.rds.Client, e.log, nil, HubOptions{Metrics: NewMetrics(nil)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = hub.Run(ctx) }()
@@ -52,7 +62,7 @@ func newLiveEnv(t *testing.T, posting string, tweak func(*HandlerDeps)) *liveEnv
 	case <-time.After(10 * time.Second):
 		t.Fatal("hub did not subscribe")
 	}
-	deps := HandlerDeps{Hub: hub, Log: log, Events: DBEvents{DB: db.DB}, Limiter: NewLimiter(rds.Client, rds.Namespace),
+	deps := HandlerDeps{Hub: hub, Log: e.log, Events: DBEvents{DB: e.db.DB}, Limiter: NewLimiter(e.rds.Client, e.rds.Namespace),
 		KeepAlive: 300 * time.Millisecond}
 	if tweak != nil {
 		tweak(&deps)
@@ -61,8 +71,7 @@ func newLiveEnv(t *testing.T, posting string, tweak func(*HandlerDeps)) *liveEnv
 	// A short WriteTimeout, as production sets a (longer) one: streams must outlive it.
 	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), WriteTimeout: time.Second})
 	h.Register(app)
-	return &liveEnv{app: app, handler: h, log: log, hub: hub, db: db,
-		ev: LiveEvent{ID: row.ID, Slug: row.Slug, Posting: posting, Moderation: "after"}}
+	return app, h, hub
 }
 
 // appendItems appends n visible items and returns the head.
@@ -91,6 +100,12 @@ type answer struct {
 // call sends a request with an optional cookie client id and body.
 func (e *liveEnv) call(t *testing.T, method, path, client, contentType, body string, header ...string) answer {
 	t.Helper()
+	return callApp(t, e.app, method, path, client, contentType, body, header...)
+}
+
+// callApp sends a request to one node's app.
+func callApp(t *testing.T, app *fiber.App, method, path, client, contentType, body string, header ...string) answer {
+	t.Helper()
 	req, _ := http.NewRequest(method, path, strings.NewReader(body))
 	if client != "" {
 		req.Header.Set("Cookie", ClientCookie+"="+client)
@@ -101,7 +116,7 @@ func (e *liveEnv) call(t *testing.T, method, path, client, contentType, body str
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := e.app.Test(req, 30_000)
+	resp, err := app.Test(req, 30_000)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}

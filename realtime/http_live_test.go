@@ -193,14 +193,15 @@ func TestDrainAnswersWaitersThen503(t *testing.T) {
 }
 
 func TestAFreshNodeDoesNotLimitPollsAtTheHead(t *testing.T) {
-	e := newLiveEnv(t, "open", func(d *HandlerDeps) { d.HistoryRate = RateLimit{Count: 1, Period: time.Minute} })
+	limited := func(d *HandlerDeps) { d.HistoryRate = RateLimit{Count: 1, Period: time.Minute} }
+	e := newLiveEnv(t, "open", limited)
 	head := e.appendItems(t, 3)
 	client := NewClientID()
-	// The client has spent its history allowance (say, on another node).
-	if ok, _, err := e.handler.deps.Limiter.Allow(context.Background(), "history:c:"+client, e.handler.deps.HistoryRate); !ok || err != nil {
-		t.Fatalf("spend allowance: ok=%v err=%v", ok, err)
-	}
-	// This node has not loaded the event yet; a poll at the head is still cheap.
+	// The client spends its history allowance on another node...
+	other, _, _ := e.newNode(t, limited)
+	callApp(t, other, http.MethodGet, e.livePath(""), client, "", "").expect(t, http.StatusOK)
+	callApp(t, other, http.MethodGet, e.livePath(""), client, "", "").expect(t, http.StatusTooManyRequests)
+	// ...then polls at the head on this node, which has not loaded the event yet: still cheap.
 	a := e.get(t, e.livePath("?since="+strconv.FormatInt(head, 10)+"&wait=0"), client).expect(t, http.StatusOK)
 	if a.num("next") != head {
 		t.Fatalf("answer %s", a.raw)

@@ -55,13 +55,9 @@ func (l *Limiter) Allow(ctx context.Context, key string, r RateLimit) (bool, tim
 	if r.Count <= 0 || r.Period <= 0 {
 		return true, 0, nil
 	}
-	interval := r.Period.Milliseconds() / int64(r.Count)
-	if interval < 1 {
-		interval = 1
-	}
-	burst := interval * int64(r.Count)
+	interval, burst := gcraParams(r)
 	vals, err := gcraScript.Exec(ctx, l.client, []string{l.namespace + "limit:" + key},
-		[]string{strconv.FormatInt(interval, 10), strconv.FormatInt(burst, 10)}).AsIntSlice()
+		[]string{interval, burst}).AsIntSlice()
 	if err != nil {
 		return true, 0, fmt.Errorf("realtime: rate limit %s: %w", key, err)
 	}
@@ -69,6 +65,59 @@ func (l *Limiter) Allow(ctx context.Context, key string, r RateLimit) (bool, tim
 		return true, 0, fmt.Errorf("realtime: rate limit %s: script answered %v", key, vals)
 	}
 	return vals[0] == 1, time.Duration(vals[1]) * time.Millisecond, nil
+}
+
+// clientScript is gcraScript over two keys at once: a client's allowance
+// (KEYS[1], ARGV[1..2]) and its address's ceiling (KEYS[2], ARGV[3..4]). A
+// request is taken from both or, when either is spent, from neither: a
+// refused client never eats into its neighbours' ceiling.
+var clientScript = rueidis.NewLuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function gcra(key, interval, burst)
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new = tat + interval
+  return new, new - burst - now
+end
+local n1, w1 = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+local n2, w2 = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+if w1 > 0 or w2 > 0 then
+  return {0, math.max(w1, w2)}
+end
+redis.call('SET', KEYS[1], n1, 'PX', n1 - now)
+redis.call('SET', KEYS[2], n2, 'PX', n2 - now)
+return {1, 0}
+`)
+
+// AllowClient takes one request of kind from a client's allowance (rate)
+// and from its address's ceiling, atomically and in one round trip. Both
+// keys carry the address as hash tag, so they share a Redis Cluster slot.
+func (l *Limiter) AllowClient(ctx context.Context, kind, client, ip string, rate, ceiling RateLimit) (bool, time.Duration, error) {
+	switch {
+	case rate.Count <= 0 || rate.Period <= 0:
+		return l.Allow(ctx, kind+":{"+ip+"}:ip", ceiling)
+	case ceiling.Count <= 0 || ceiling.Period <= 0:
+		return l.Allow(ctx, kind+":{"+ip+"}:c:"+client, rate)
+	}
+	i1, b1 := gcraParams(rate)
+	i2, b2 := gcraParams(ceiling)
+	p := l.namespace + "limit:" + kind + ":{" + ip + "}:"
+	vals, err := clientScript.Exec(ctx, l.client, []string{p + "c:" + client, p + "ip"},
+		[]string{i1, b1, i2, b2}).AsIntSlice()
+	if err != nil {
+		return true, 0, fmt.Errorf("realtime: rate limit %s of %s at %s: %w", kind, client, ip, err)
+	}
+	if len(vals) != 2 {
+		return true, 0, fmt.Errorf("realtime: rate limit %s: script answered %v", kind, vals)
+	}
+	return vals[0] == 1, time.Duration(vals[1]) * time.Millisecond, nil
+}
+
+// gcraParams returns a rate's emission interval and burst tolerance in ms.
+func gcraParams(r RateLimit) (interval, burst string) {
+	i := max(r.Period.Milliseconds()/int64(r.Count), 1)
+	return strconv.FormatInt(i, 10), strconv.FormatInt(i*int64(r.Count), 10)
 }
 
 // waiters bounds concurrent waits (long polls and streams) per client on

@@ -55,6 +55,31 @@ func TestLimiterRefillsAfterTheInterval(t *testing.T) {
 	}
 }
 
+func TestAllowClientTakesFromBothOrNeither(t *testing.T) {
+	rds := testenv.NewRedis(t)
+	l := NewLimiter(rds.Client, rds.Namespace)
+	ctx := context.Background()
+	rate, ceiling := RateLimit{Count: 1, Period: time.Minute}, RateLimit{Count: 2, Period: time.Minute}
+	if ok, _, err := l.AllowClient(ctx, "history", "greedy", "10.0.0.1", rate, ceiling); !ok || err != nil {
+		t.Fatalf("first request: ok=%v err=%v", ok, err)
+	}
+	for range 5 { // refused for the client: must not spend the address's ceiling
+		if ok, retry, _ := l.AllowClient(ctx, "history", "greedy", "10.0.0.1", rate, ceiling); ok || retry <= 0 {
+			t.Fatalf("greedy client allowed again (retry %v)", retry)
+		}
+	}
+	if ok, _, _ := l.AllowClient(ctx, "history", "polite", "10.0.0.1", rate, ceiling); !ok {
+		t.Fatal("a neighbour was refused: refused requests ate the ceiling")
+	}
+	ok, retry, _ := l.AllowClient(ctx, "history", "third", "10.0.0.1", rate, ceiling)
+	if ok || retry <= 0 {
+		t.Fatalf("ceiling of 2 let a third client through (retry %v)", retry)
+	}
+	if ok, _, _ := l.AllowClient(ctx, "history", "third", "10.0.0.2", rate, ceiling); !ok {
+		t.Fatal("another address was refused")
+	}
+}
+
 func TestWaitersAreBoundedPerClient(t *testing.T) {
 	w := newWaiters(2)
 	for i := range 2 {

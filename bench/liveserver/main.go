@@ -45,6 +45,8 @@ func main() {
 	slug := flag.String("event", "demo", "event slug")
 	id := flag.Int64("event-id", 1, "event id")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT")
+	postRate := flag.Int("post-rate", 6, "attendee posts per client per minute (RATE_LIMIT_POSTS)")
+	historyRate := flag.Int("history-rate", 60, "history requests per client per minute (RATE_LIMIT_HISTORY)")
 	flag.Parse()
 
 	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{*redisAddr}, SelectDB: *redisDB, DisableCache: true})
@@ -57,7 +59,9 @@ func main() {
 	rlog := realtime.NewLog(rc, *ns)
 	hub := realtime.NewHub(rc, rlog, nil, realtime.HubOptions{Metrics: metrics, Logger: logger})
 	h := realtime.NewHandler(realtime.HandlerDeps{Hub: hub, Log: rlog, Events: oneEvent{realtime.LiveEvent{ID: *id, Slug: *slug, Posting: "open"}},
-		Limiter: realtime.NewLimiter(rc, *ns), Metrics: metrics, Logger: logger})
+		Limiter: realtime.NewLimiter(rc, *ns), Metrics: metrics, Logger: logger,
+		PostRate:    realtime.RateLimit{Count: *postRate, Period: time.Minute},
+		HistoryRate: realtime.RateLimit{Count: *historyRate, Period: time.Minute}})
 	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), DisableStartupMessage: true,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 75 * time.Second, Concurrency: 256 * 1024})
 	h.Register(app)
