@@ -21,13 +21,17 @@ import (
 // real socket to 50 concurrent clients and reports latency percentiles
 // (server time: the handler chain, from a middleware; client time: request
 // sent to body read, queueing and transfer included).
-func BenchmarkSessionPage(b *testing.B) { benchSessionPage(b, false) }
+func BenchmarkSessionPage(b *testing.B) { benchSessionPage(b, false, 50) }
 
 // BenchmarkSessionPageUncached is the same with no cache: every request
 // queries Postgres and renders.
-func BenchmarkSessionPageUncached(b *testing.B) { benchSessionPage(b, true) }
+func BenchmarkSessionPageUncached(b *testing.B) { benchSessionPage(b, true, 50) }
 
-func benchSessionPage(b *testing.B, uncached bool) {
+// BenchmarkSessionPageMiss is one client with no cache: the cost of a cache
+// miss (after every stamp bump) on its own.
+func BenchmarkSessionPageMiss(b *testing.B) { benchSessionPage(b, true, 1) }
+
+func benchSessionPage(b *testing.B, uncached bool, workers int) {
 	e := newEnv(b)
 	for i := range 1000 {
 		e.add(&e.talk, time.Duration(i)*3*time.Second, func(it *models.Item) {
@@ -36,6 +40,9 @@ func benchSessionPage(b *testing.B, uncached bool) {
 				it.Media = []byte(fmt.Sprintf(`[{"type":"image","url":"https://img.example/%d.jpg","alt":"photo %d"}]`, i, i))
 			}
 		})
+	}
+	if sqlDB, err := e.db.DB.DB(); err == nil {
+		sqlDB.SetMaxIdleConns(40) // as many idle as open: no reconnects under load
 	}
 	h := e.h
 	if uncached {
@@ -77,7 +84,6 @@ func benchSessionPage(b *testing.B, uncached bool) {
 		return time.Since(start)
 	}
 	get() // warm
-	const workers = 50
 	mu.Lock()
 	server = server[:0]
 	mu.Unlock()

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -83,7 +84,15 @@ func (h *Handler) sessionPage(c *fiber.Ctx) error {
 	now := h.opts.Now()
 	return h.render(c, ec.key("session", sess.Slug, strconv.FormatInt(after, 10)), func() (templ.Component, error) {
 		ctx := c.UserContext()
-		st, err := cached(h.cache, ec.key("stats", sess.Slug), func() (*sessionStats, int64, error) {
+		sig, err := h.store.SessionSignature(ctx, ec.ev.ID, sess.ID)
+		if err != nil {
+			return nil, err
+		}
+		statsKey := ""
+		if ec.cacheable {
+			statsKey = fmt.Sprintf("stats:%d:%d:%d:%d:%s", ec.id, sess.ID, sess.StartsAt.Unix(), sess.EndsAt.Unix(), sig)
+		}
+		st, err := cached(h.cache, statsKey, func() (*sessionStats, int64, error) {
 			st, err := h.store.SessionStats(ctx, ec.ev.ID, sess.ID, sess.StartsAt, sess.EndsAt)
 			return st, 16 << 10, err
 		})

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -36,12 +35,6 @@ const (
 	searchPage = 30
 )
 
-var (
-	anchorRE = regexp.MustCompile(`(?is)<a\s([^>]*)>(.*?)</a>`)
-	hrefRE   = regexp.MustCompile(`(?is)\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')`)
-	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
-)
-
 // SessionStats computes a session's photos, top links, top posters and
 // activity (buckets of a nice width, at most chartBars of them).
 func (s *Store) SessionStats(ctx context.Context, eventID, sessionID int64, start, end time.Time) (*sessionStats, error) {
@@ -49,7 +42,10 @@ func (s *Store) SessionStats(ctx context.Context, eventID, sessionID int64, star
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT author_name, author_handle, author_url, html, url, media, created_at
+	// Only the HTML that has links and only non-empty media lists travel.
+	rows, err := db.QueryContext(ctx, `SELECT author_name, author_handle, author_url,
+		CASE WHEN strpos(html, '<a') > 0 THEN html ELSE '' END, url,
+		CASE WHEN media <> '[]'::jsonb THEN media ELSE NULL END, created_at
 		FROM items WHERE event_id = $1 AND session_id = $2 AND `+visibleSQL+` ORDER BY seq`, eventID, sessionID)
 	if err != nil {
 		return nil, fmt.Errorf("archive: session %d stats: %w", sessionID, err)
@@ -150,34 +146,138 @@ func (s *Store) SessionStats(ctx context.Context, eventID, sessionID int64, star
 }
 
 // linksIn returns the distinct http(s) links an item's HTML shares, leaving
-// out mentions, hashtags and the item's own permalink.
+// out mentions, hashtags and the item's own permalink. It scans the markup
+// by hand: it runs over every item of a session on each cache miss.
 func linksIn(body, own string) []string {
-	if !strings.Contains(body, "<a") && !strings.Contains(body, "<A") {
-		return nil
-	}
 	var out []string
-	for _, m := range anchorRE.FindAllStringSubmatch(body, -1) {
-		attrs, text := m[1], strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(m[2], "")))
+	rest := body
+	for {
+		i := indexFold(rest, "<a")
+		if i < 0 {
+			return out
+		}
+		rest = rest[i+2:]
+		if rest == "" || !isSpace(rest[0]) {
+			continue
+		}
+		end := strings.IndexByte(rest, '>')
+		if end < 0 {
+			return out
+		}
+		attrs := rest[:end]
+		rest = rest[end+1:]
+		text := rest
+		if close := indexFold(rest, "</a>"); close >= 0 {
+			text = rest[:close]
+		}
+		text = strings.TrimSpace(html.UnescapeString(stripTags(text)))
 		la := strings.ToLower(attrs)
 		if strings.Contains(la, "mention") || strings.Contains(la, "hashtag") || strings.Contains(la, `rel="tag"`) ||
 			strings.HasPrefix(text, "#") || strings.HasPrefix(text, "@") {
 			continue
 		}
-		hm := hrefRE.FindStringSubmatch(attrs)
-		if hm == nil {
-			continue
-		}
-		href := views.SafeHTTPURL(html.UnescapeString(hm[1] + hm[2]))
+		href := views.SafeHTTPURL(html.UnescapeString(attrValue(attrs, la, "href")))
 		if href == "" || href == own {
 			continue
 		}
-		if u, err := url.Parse(href); err == nil {
-			u.Fragment = ""
-			href = u.String()
+		if i := strings.IndexByte(href, '#'); i >= 0 {
+			href = href[:i]
 		}
 		if !slices.Contains(out, href) {
 			out = append(out, href)
 		}
 	}
-	return out
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' }
+
+// indexFold is strings.Index for an ASCII lower-case needle, ignoring case.
+func indexFold(s, needle string) int {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(needle)], needle) {
+			return i
+		}
+	}
+	return -1
+}
+
+// attrValue returns the value of attribute name in attrs (lower is attrs
+// lower-cased, for the search), quoted or not.
+func attrValue(attrs, lower, name string) string {
+	for from := 0; ; {
+		i := strings.Index(lower[from:], name)
+		if i < 0 {
+			return ""
+		}
+		i += from
+		from = i + len(name)
+		if i > 0 && !isSpace(lower[i-1]) {
+			continue
+		}
+		j := from
+		for j < len(attrs) && isSpace(attrs[j]) {
+			j++
+		}
+		if j >= len(attrs) || attrs[j] != '=' {
+			continue
+		}
+		j++
+		for j < len(attrs) && isSpace(attrs[j]) {
+			j++
+		}
+		if j >= len(attrs) {
+			return ""
+		}
+		if q := attrs[j]; q == '"' || q == '\'' {
+			if k := strings.IndexByte(attrs[j+1:], q); k >= 0 {
+				return attrs[j+1 : j+1+k]
+			}
+			return attrs[j+1:]
+		}
+		k := j
+		for k < len(attrs) && !isSpace(attrs[k]) {
+			k++
+		}
+		return attrs[j:k]
+	}
+}
+
+// stripTags drops everything between < and >.
+func stripTags(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<':
+			in = true
+		case c == '>':
+			in = false
+		case !in:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// SessionSignature identifies the set of a session's visible items: it
+// changes when an item is added, hidden, shown or moved to another session.
+// Session stats are cached under it rather than under the event's stamp, so
+// the strainer's bumps during a live event recompute only the sessions whose
+// items changed. (An edit that changes an item's links shows in the top
+// links at the session's next change.)
+func (s *Store) SessionSignature(ctx context.Context, eventID, sessionID int64) (string, error) {
+	db, err := s.sql()
+	if err != nil {
+		return "", err
+	}
+	var n, last, h int64
+	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0), coalesce(sum(hashint8(seq)), 0)
+		FROM items WHERE event_id = $1 AND session_id = $2 AND `+visibleSQL, eventID, sessionID).Scan(&n, &last, &h)
+	if err != nil {
+		return "", fmt.Errorf("archive: session %d signature: %w", sessionID, err)
+	}
+	return fmt.Sprintf("%d.%d.%d", n, last, h), nil
 }
