@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math"
 	"strconv"
@@ -66,6 +68,7 @@ func (s *server) login(c *fiber.Ctx) error {
 	sess.Delete(csrfSessionKey)
 	sess.Delete(sessionFlash)
 	sess.Set(sessionUserID, u.ID)
+	sess.Set(sessionPassword, passwordVersion(u.PasswordHash))
 	if err := sess.Save(); err != nil {
 		return err
 	}
@@ -108,7 +111,6 @@ func (s *server) logout(c *fiber.Ctx) error {
 	if err := sess.Destroy(); err != nil {
 		return err
 	}
-	c.ClearCookie()
 	return redirect(c, "/admin/login")
 }
 
@@ -142,6 +144,24 @@ func (s *server) changePassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "Your password has been changed.")
+	// Keep this session (with a new id); every other one is now signed out.
+	sess, err := s.store.Get(c)
+	if err != nil {
+		return err
+	}
+	if err := sess.Regenerate(); err != nil {
+		return err
+	}
+	sess.Set(sessionPassword, passwordVersion(hash))
+	sess.Set(sessionFlash, "Your password has been changed. Other sessions of your account are signed out.")
+	if err := sess.Save(); err != nil {
+		return err
+	}
 	return redirect(c, "/admin/")
+}
+
+// passwordVersion fingerprints a password hash for sessions to remember.
+func passwordVersion(hash string) string {
+	sum := sha256.Sum256([]byte(hash))
+	return hex.EncodeToString(sum[:8])
 }

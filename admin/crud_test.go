@@ -366,3 +366,20 @@ func TestPasswordChangeNeedsTheCurrentPassword(t *testing.T) {
 		t.Fatal("password change not audited")
 	}
 }
+
+func TestChangingAPasswordSignsOutOtherSessions(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.client(), e.client()
+	a.login(e.super.Email)
+	b.login(e.super.Email)
+	resp, _ := a.post("/admin/password", url.Values{"current": {testPassword}, "new": {"another long password"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	if resp, body := a.get("/admin/"); resp.StatusCode != 200 || !strings.Contains(body, "Your password has been changed") {
+		t.Fatalf("the session that changed it: %d", resp.StatusCode)
+	}
+	if resp := b.do("GET", "/admin/", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("another session after the change: %d; want 303 to login", resp.StatusCode)
+	}
+}

@@ -57,7 +57,8 @@ type Deps struct {
 	// EventFiles validates forms and imports/exports event files. Nil:
 	// DefaultEventFiles() (package eventfile).
 	EventFiles EventFiles
-	// SourceStates reports runner states by source id (sources.ReadStates). Optional.
+	// SourceStates reports runner states by source id. Nil: RunnerStates
+	// (sources.ReadStates over Redis and Namespace).
 	SourceStates func(ctx context.Context, ids []int64) (map[int64]SourceState, error)
 	// ReconnectSource asks the runner of a source to reconnect now. Optional.
 	ReconnectSource func(ctx context.Context, sourceID int64) error

@@ -48,6 +48,9 @@ func (s *server) principal(c *fiber.Ctx) (*Principal, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
+	if pv, _ := sess.Get(sessionPassword).(string); pv != passwordVersion(p.User.PasswordHash) {
+		return nil, nil // the password changed since this session signed in
+	}
 	c.Locals(localPrincipal, p)
 	return p, nil
 }

@@ -18,9 +18,12 @@ const (
 	localCSRF      = "admin.csrf"
 	sessionUserID  = "uid"
 	sessionFlash   = "flash"
-	csrfSessionKey = "fiber.csrf.token"
-	csrfFormField  = "_csrf"
-	csrfHeader     = "X-CSRF-Token"
+	// sessionPassword holds a fingerprint of the password hash at sign-in:
+	// changing a password signs out every other session of the account.
+	sessionPassword = "pwv"
+	csrfSessionKey  = "fiber.csrf.token"
+	csrfFormField   = "_csrf"
+	csrfHeader      = "X-CSRF-Token"
 )
 
 // server holds the admin's handlers and their shared state.
@@ -57,6 +60,9 @@ func newServer(d Deps) *server {
 	if d.EventFiles == nil {
 		d.EventFiles = DefaultEventFiles()
 	}
+	if d.SourceStates == nil {
+		d.SourceStates = RunnerStates(d.Redis, d.Namespace, d.Now)
+	}
 	if d.SessionTTL <= 0 {
 		d.SessionTTL = 12 * time.Hour
 	}
@@ -78,6 +84,12 @@ func newServer(d Deps) *server {
 		KeyGenerator:   utils.UUIDv4,
 	})
 	s.csrf = csrf.New(csrf.Config{
+		// A GET without a session gets no token (and so no Redis session)
+		// unless it is the login page: guard sends it there anyway.
+		Next: func(c *fiber.Ctx) bool {
+			safe := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead
+			return safe && c.Path() != "/admin/login" && c.Cookies(sessionCookie) == ""
+		},
 		Session:        s.store,
 		SessionKey:     csrfSessionKey,
 		CookieName:     csrfCookie,
