@@ -85,7 +85,7 @@ type Handler struct {
 	cacheMu sync.Mutex
 	cache   map[string]cachedEvent
 	flight  singleflight.Group
-	warmed  sync.Map // event id → true once the hub holds its window
+	warmed  sync.Map // event id → when a request last loaded the hub's window
 }
 
 type cachedEvent struct {
@@ -190,25 +190,34 @@ func (h *Handler) event(c *fiber.Ctx) (LiveEvent, error) {
 	return v.(LiveEvent), nil
 }
 
-// expensive reports whether a poll at since must read Redis or Postgres. The
-// first request for an event on this node loads the hub's window first (one
-// read shared by everyone), so that a node's restart does not make every
-// client's poll look like a history read and trip the limits of a packed room.
+// expensive reports whether a poll at since must read Redis or Postgres.
+// When the hub does not hold the event's window (the node just started, or
+// the window was dropped while nobody polled) it loads it first, at most
+// once per warmEvery: one read shared by everyone, so that a restart does not
+// make every client's poll look like a history read and trip the limits of
+// a packed room.
 func (h *Handler) expensive(eventID, since int64) bool {
-	if _, ok := h.warmed.Load(eventID); !ok {
-		_, _, _ = h.flight.Do("warm:"+strconv.FormatInt(eventID, 10), func() (any, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := h.deps.Hub.Snapshot(ctx, eventID, 0); err != nil {
-				h.logger.Warn("realtime: load the hub's window", "event", eventID, "err", err)
-				return nil, err
-			}
-			h.warmed.Store(eventID, true)
-			return nil, nil
-		})
+	if h.deps.Hub.InMemory(eventID, since) {
+		return false
 	}
+	if last, ok := h.warmed.Load(eventID); ok && h.now().Sub(last.(time.Time)) < warmEvery {
+		return true
+	}
+	_, _, _ = h.flight.Do("warm:"+strconv.FormatInt(eventID, 10), func() (any, error) {
+		h.warmed.Store(eventID, h.now())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := h.deps.Hub.Snapshot(ctx, eventID, 0); err != nil {
+			h.logger.Warn("realtime: load the hub's window", "event", eventID, "err", err)
+			return nil, err
+		}
+		return nil, nil
+	})
 	return !h.deps.Hub.InMemory(eventID, since)
 }
+
+// warmEvery bounds how often a request may make the hub load a window.
+const warmEvery = 30 * time.Second
 
 // limit applies a per-client rate and the per-address ceiling above it. When
 // either is spent it sets Retry-After and returns a 429. A Redis failure lets
