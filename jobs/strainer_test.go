@@ -287,3 +287,24 @@ func TestStrainAllSkipsLogsOfUnknownEvents(t *testing.T) {
 		t.Fatalf("strained %d, want 3", n)
 	}
 }
+
+func TestConcurrentStrainersOfOneEventStoreEveryItemOnce(t *testing.T) {
+	e := newEnv(t)
+	e.appendN(3000)
+	s := e.strainer(StrainerOptions{Batch: 500})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := s.StrainEvent(context.Background(), e.ev.ID)
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, c := len(e.items()), e.cursor(); got != 3000 || c != 3000 {
+		t.Fatalf("items=%d cursor=%d, want 3000 and 3000", got, c)
+	}
+}
