@@ -70,8 +70,8 @@ type BarRect struct {
 	Label      string
 }
 
-// Rects lays the bars out in a width×height box, tallest bar at full height;
-// a non-zero bar is at least one unit tall so it stays visible.
+// Rects lays the non-zero bars out in a width×height box, tallest bar at
+// full height; a non-zero bar is at least one unit tall so it stays visible.
 func (c Chart) Rects(width, height float64) []BarRect {
 	n := len(c.Bars)
 	if n == 0 {
@@ -82,6 +82,9 @@ func (c Chart) Rects(width, height float64) []BarRect {
 	gap := slot * 0.15
 	out := make([]BarRect, 0, n)
 	for i, b := range c.Bars {
+		if b.Value == 0 {
+			continue // an empty interval draws nothing
+		}
 		h := 0.0
 		if m > 0 {
 			h = float64(b.Value) / float64(m) * height
@@ -104,4 +107,15 @@ func num(f float64) string {
 		return "0"
 	}
 	return s
+}
+
+// NonZero are the bars with a value, for the text alternative's table.
+func (c Chart) NonZero() []Bar {
+	out := make([]Bar, 0, len(c.Bars))
+	for _, b := range c.Bars {
+		if b.Value > 0 {
+			out = append(out, b)
+		}
+	}
+	return out
 }
