@@ -24,7 +24,7 @@ func newFeedAdapter(r *runner) (*feedAdapter, error) {
 	if SafeURL(r.cfg.URL) == "" {
 		return nil, errors.New("sources: feed: url must be an http(s) URL")
 	}
-	return &feedAdapter{url: r.cfg.URL, every: r.cfg.EveryOr(5 * time.Minute)}, nil
+	return &feedAdapter{url: r.cfg.URL, every: r.cfg.EveryOr(defaultEvery("feed"))}, nil
 }
 
 func (a *feedAdapter) interval() time.Duration { return a.every }

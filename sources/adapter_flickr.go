@@ -25,7 +25,7 @@ func newFlickr(r *runner) (*flickr, error) {
 	if SafeURL(r.cfg.BaseURL) == "" || strings.TrimSpace(r.cfg.Tags) == "" {
 		return nil, errors.New("sources: flickr: base_url and tags are required")
 	}
-	return &flickr{base: r.cfg.BaseURL, tags: r.cfg.Tags, every: r.cfg.EveryOr(2 * time.Minute)}, nil
+	return &flickr{base: r.cfg.BaseURL, tags: r.cfg.Tags, every: r.cfg.EveryOr(defaultEvery("flickr"))}, nil
 }
 
 func (a *flickr) interval() time.Duration { return a.every }

@@ -1,16 +1,32 @@
 package sources
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/backchannel/backchannel/realtime"
 )
+
+// pollThroughAsynq runs one TypePoll task of the source through an asynq
+// mux, as a worker does when the scheduler enqueues it.
+func pollThroughAsynq(t *testing.T, m *Manager, sourceID int64) {
+	t.Helper()
+	mux := asynq.NewServeMux()
+	RegisterPollHandlers(mux, m)
+	if err := mux.ProcessTask(context.Background(), NewPollTask(sourceID)); err != nil {
+		t.Fatalf("poll task of source %d: %v", sourceID, err)
+	}
+}
 
 func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
 	t.Parallel()
@@ -52,9 +68,15 @@ func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	src := h.addSource("flickr", "flickr:gophercon2026", map[string]any{"base_url": srv.URL, "tags": "gophercon2026", "token_env": "FLICKR_API_KEY", "every": "50ms"})
-	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
+	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
 	want := []string{"flickr:54152047751", "flickr:54151876402", "flickr:54150999003", "flickr:54150999999"}
-	es := h.waitFor("four photos", hasAll(want...))
+	es := h.waitFor("four photos", func(es []realtime.Entry) bool {
+		if hasAll(want...)(es) {
+			return true
+		}
+		pollThroughAsynq(t, m, src.ID)
+		return false
+	})
 	assertExactlyOnce(t, es, want...)
 	if es[0].Item.Kind != realtime.KindPhoto || len(es[0].Item.Media) != 1 {
 		t.Errorf("photo item %+v", es[0].Item)
@@ -68,41 +90,235 @@ func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
 	if st.Reconnects < 1 || !strings.Contains(st.LastError, "Invalid API Key") {
 		t.Errorf("stat fail not surfaced: %+v", st)
 	}
+	if !st.Connected || st.ItemsTotal != 4 || st.Holder != "w:1" {
+		t.Errorf("state after good polls %+v", st)
+	}
 }
 
-func TestFeedPollsWithConditionalGETAndAddsEachEntryOnce(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	var mu sync.Mutex
-	full, notModified := 0, 0
+// fakeFeed serves the Atom fixture under ETag "v1", answers 304 to a client
+// that has it, and after publish a version "v2" with one more entry.
+type fakeFeed struct {
+	mu          sync.Mutex
+	version     string
+	full        int
+	notModified int
+	inFlight    int
+	maxInFlight int
+	conditional []string
+	block       chan struct{}
+}
+
+func (f *fakeFeed) publish() {
+	f.mu.Lock()
+	f.version = "v2"
+	f.mu.Unlock()
+}
+
+func (f *fakeFeed) counts() (full, notModified, maxInFlight int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.full, f.notModified, f.maxInFlight
+}
+
+func newFakeFeed(t *testing.T) (*fakeFeed, *httptest.Server) {
+	f := &fakeFeed{version: "v1"}
+	body := string(fixture(t, "feed.atom"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		if r.Header.Get("If-None-Match") == `"v1"` || r.Header.Get("If-Modified-Since") == "Wed, 20 Nov 2024 14:10:00 GMT" {
-			notModified++
+		f.mu.Lock()
+		f.inFlight++
+		f.maxInFlight = max(f.maxInFlight, f.inFlight)
+		block := f.block
+		f.mu.Unlock()
+		if block != nil {
+			<-block
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.inFlight--
+		f.conditional = append(f.conditional, r.Header.Get("If-None-Match"))
+		etag := `"` + f.version + `"`
+		if r.Header.Get("If-None-Match") == etag {
+			f.notModified++
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		full++
+		f.full++
 		w.Header().Set("Content-Type", "application/atom+xml")
-		w.Header().Set("ETag", `"v1"`)
-		w.Header().Set("Last-Modified", "Wed, 20 Nov 2024 14:10:00 GMT")
-		w.Write(fixture(t, "feed.atom"))
+		w.Header().Set("ETag", etag)
+		b := body
+		if f.version == "v2" {
+			b = strings.Replace(b, "  <entry>", `  <entry>
+    <id>tag:blog.gophercon.example,2024-11-20:/notes/closing</id>
+    <title>Closing remarks</title>
+    <link href="https://blog.gophercon.example/notes/closing/"/>
+    <updated>2024-11-20T17:00:00Z</updated>
+    <content type="html">&lt;p&gt;See you next year.&lt;/p&gt;</content>
+  </entry>
+  <entry>`, 1)
+		}
+		w.Write([]byte(b))
 	}))
 	t.Cleanup(srv.Close)
-	h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom", "every": "30ms"})
-	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
-	want := []string{"feed:tag:blog.gophercon.example,2024-11-20:/notes/keynote", "feed:tag:blog.gophercon.example,2024-11-20:/notes/room-change"}
-	h.waitFor("both entries", hasAll(want...))
-	eventually(t, "three 304 answers", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return notModified >= 3
+	return f, srv
+}
+
+const (
+	feedKeynote = "feed:tag:blog.gophercon.example,2024-11-20:/notes/keynote"
+	feedRoom    = "feed:tag:blog.gophercon.example,2024-11-20:/notes/room-change"
+	feedClosing = "feed:tag:blog.gophercon.example,2024-11-20:/notes/closing"
+)
+
+func TestFeedPollTaskUsesConditionalGETAndAppendsANewEntryOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, srv := newFakeFeed(t)
+	src := h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom", "every": "1ms"})
+	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
+
+	pollThroughAsynq(t, m, src.ID)
+	assertExactlyOnce(t, h.entries(), feedKeynote, feedRoom)
+	pollThroughAsynq(t, m, src.ID)
+	f.publish()
+	pollThroughAsynq(t, m, src.ID)
+	pollThroughAsynq(t, m, src.ID)
+
+	es := h.entries()
+	assertExactlyOnce(t, es, feedKeynote, feedRoom, feedClosing)
+	if len(es) != 3 {
+		t.Errorf("log has %d entries, want the three adds only:\n%s", len(es), describe(es))
+	}
+	f.mu.Lock()
+	if want := []string{``, `"v1"`, `"v1"`, `"v2"`}; fmt.Sprint(f.conditional) != fmt.Sprint(want) {
+		t.Errorf("If-None-Match sent %q, want %q", f.conditional, want)
+	}
+	if f.full != 2 || f.notModified != 2 {
+		t.Errorf("%d full answers and %d 304s, want 2 and 2", f.full, f.notModified)
+	}
+	f.mu.Unlock()
+	st := h.state(src.ID)
+	if !st.Connected || st.ItemsTotal != 3 || st.LastItemAt.IsZero() || st.LastError != "" || st.Holder != "w:1" {
+		t.Errorf("state %+v", st)
+	}
+}
+
+func TestPollTaskNeverRunsWhileTheSourceLeaseIsHeldElsewhere(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, srv := newFakeFeed(t)
+	src := h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom", "every": "1ms"})
+	ctx := context.Background()
+	leaseKey := keys{ns: h.rd.Namespace}.lease(src.ID)
+
+	// A runner (or a poll) of another worker holds the source.
+	ok, err := acquireLease(ctx, h.rd.Client, leaseKey, "other:1", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("take lease: %v %v", ok, err)
+	}
+	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
+	pollThroughAsynq(t, m, src.ID)
+	if full, nm, _ := f.counts(); full+nm != 0 {
+		t.Fatalf("polled %d times while another holder held the lease", full+nm)
+	}
+	if err := releaseLease(ctx, h.rd.Client, leaseKey, "other:1"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Five workers run the same period's task at once (the feed answers
+	// only when all have tried): one polls, the others skip.
+	f.mu.Lock()
+	f.block = make(chan struct{})
+	f.mu.Unlock()
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions(fmt.Sprintf("w:%d", i)))
+			pollThroughAsynq(t, w, src.ID)
+		}()
+	}
+	eventually(t, "one poll in flight", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.inFlight == 1
 	})
-	assertExactlyOnce(t, h.entries(), want...)
-	mu.Lock()
-	defer mu.Unlock()
-	if full != 1 {
-		t.Errorf("feed fetched in full %d times, want once then 304s", full)
+	close(f.block)
+	wg.Wait()
+	full, nm, maxInFlight := f.counts()
+	if maxInFlight != 1 || full+nm != 1 {
+		t.Errorf("%d requests, at most %d at once; want exactly one", full+nm, maxInFlight)
+	}
+	assertExactlyOnce(t, h.entries(), feedKeynote, feedRoom)
+	n, err := h.rd.Client.Do(ctx, h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
+	if err != nil || n != 0 {
+		t.Errorf("lease left behind after the poll: %d %v", n, err)
+	}
+}
+
+func TestPollTaskOfADisabledSourceDoesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, srv := newFakeFeed(t)
+	src := h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom"})
+	if err := h.db.DB.Exec("UPDATE sources SET enabled = false WHERE id = ?", src.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
+	pollThroughAsynq(t, m, src.ID)
+	if full, nm, _ := f.counts(); full+nm != 0 {
+		t.Errorf("a disabled source was polled")
+	}
+	mux := asynq.NewServeMux()
+	RegisterPollHandlers(mux, m)
+	if err := mux.ProcessTask(context.Background(), asynq.NewTask(TypePoll, []byte(`{"source_id":"x"}`))); !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("malformed payload: %v, want SkipRetry", err)
+	}
+}
+
+func TestManagerLeavesPolledSourcesToThePollTasks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, srv := newFakeFeed(t)
+	feed := h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom", "every": "10ms"})
+	h.addSource("replay", "replay", map[string]any{"every": "20ms"})
+	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
+	h.waitFor("replay items", func(es []realtime.Entry) bool { return countAdds(es) >= 5 })
+	if full, nm, _ := f.counts(); full+nm != 0 {
+		t.Errorf("the manager's runners polled a feed source %d times", full+nm)
+	}
+	if st := h.state(feed.ID); st.Holder != "" {
+		t.Errorf("a runner reported state for the feed source: %+v", st)
+	}
+}
+
+func TestPollProviderSchedulesOneTaskPerEnabledPolledSource(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	feed := h.addSource("feed", "feed:a", map[string]any{"url": "https://example.org/a.atom", "every": "5m"})
+	flickr := h.addSource("flickr", "flickr:go", map[string]any{"base_url": "https://api.flickr.com/services/rest", "tags": "go"})
+	off := h.addSource("feed", "feed:b", map[string]any{"url": "https://example.org/b.atom"})
+	if err := h.db.DB.Exec("UPDATE sources SET enabled = false WHERE id = ?", off.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	h.addSource("mastodon", "mastodon:go", map[string]any{"instance": "https://example.social", "tag": "go"})
+	h.addSource("replay", "replay", map[string]any{})
+
+	configs, err := NewPollProvider(h.db.DB).GetConfigs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range configs {
+		if c.Task.Type() != TypePoll {
+			t.Errorf("task type %q", c.Task.Type())
+		}
+		got[string(c.Task.Payload())] = c.Cronspec
+	}
+	want := map[string]string{
+		fmt.Sprintf(`{"source_id":%d}`, feed.ID):   "@every 5m0s",
+		fmt.Sprintf(`{"source_id":%d}`, flickr.ID): "@every 2m0s",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("configs %v, want %v", got, want)
 	}
 }

@@ -8,10 +8,24 @@
 // log first and saves its cursor only past items appended a few seconds ago
 // (DESIGN.md, Durability), resumes from that cursor after a crash or a
 // takeover, and backfills after every reconnect; the log's dedupe on item ID
-// drops whatever is replayed. Polled kinds (flickr, feed, and the Mastodon
-// REST fallback) run inside the same leased runner loop on their `every`
-// interval instead of as asynq periodic tasks, so they share the lease, the
-// cursor and the state reporting, and a poll never runs twice at once.
+// drops whatever is replayed.
+//
+// Streams (mastodon, bluesky, x) and the demo's replay run as leased runners
+// in the Manager's loop; the Mastodon REST fallback stays inside the Mastodon
+// runner, since it stands in for the stream. Polled kinds (flickr, feed) run
+// as asynq periodic tasks: NewPollManager schedules one TypePoll task per
+// enabled polled source at its `every` (re-read every PollSyncInterval, so
+// admin edits take effect in seconds), and HandlePoll polls once with a
+// conditional GET (ETag/Last-Modified, or Flickr's min_upload_date). A poll
+// takes the runners' lease key of its source for its whole duration, so two
+// polls of one source never overlap (nor a poll and a runner); it loads and
+// saves the cursor in the same Redis hash, saves it only once its appends are
+// CursorDelay old, and reports the same state. Every worker may schedule the
+// polls: tasks are asynq.Unique for one interval, and a poll is skipped until
+// a not_before its predecessor saved (¾ of the interval later, or later still
+// after a failure, by the runners' backoff), so a source is polled about once
+// per interval however many workers run. A failed poll is not retried by
+// asynq: the next period is the retry.
 //
 // This package must never write items to Postgres (the strainer does), never
 // assign seq numbers (the live log does), never render HTML for pages, and

@@ -15,9 +15,11 @@ import (
 	"github.com/backchannel/backchannel/models"
 )
 
-// Manager runs the enabled sources of every event: one runner per source,
-// each under a Redis lease so that across all workers exactly one runs it,
-// and another takes it over within the lease TTL when its worker dies.
+// Manager runs the enabled streamed sources of every event: one runner per
+// source, each under a Redis lease so that across all workers exactly one
+// runs it, and another takes it over within the lease TTL when its worker
+// dies. Polled sources (PolledKind) are not run here but by HandlePoll, one
+// asynq task per poll, under the same lease.
 type Manager struct {
 	db    *gorm.DB
 	redis rueidis.Client
@@ -118,7 +120,8 @@ func (m *Manager) Run(ctx context.Context) error {
 
 func (m *Manager) enabledSources(ctx context.Context) ([]models.Source, error) {
 	var list []models.Source
-	if err := m.db.WithContext(ctx).Where("enabled").Order("id").Find(&list).Error; err != nil {
+	// Polled kinds run as asynq periodic tasks (HandlePoll), never here.
+	if err := m.db.WithContext(ctx).Where("enabled AND kind NOT IN ?", polledKinds).Order("id").Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("sources: list enabled sources: %w", err)
 	}
 	return list, nil
