@@ -383,3 +383,68 @@ func TestChangingAPasswordSignsOutOtherSessions(t *testing.T) {
 		t.Fatalf("another session after the change: %d; want 303 to login", resp.StatusCode)
 	}
 }
+
+func TestEveryFormCreateAndEditIsAudited(t *testing.T) {
+	e := newEnv(t)
+	e.user("helper@example.org", false)
+	c := e.client()
+	c.login(e.super.Email)
+	ev := "/admin/events/" + id(e.evA.ID)
+	cases := []struct {
+		objectType, path string
+		form             url.Values
+	}{
+		{"event", "/admin/events/new", url.Values{"slug": {"gamma"}, "title": {"Gamma"}, "timezone": {"Europe/Paris"},
+			"starts_at": {"2026-07-01T09:00"}, "ends_at": {"2026-07-02T18:00"}, "posting": {"moderated"}, "moderation": {"before"}}},
+		{"session", ev + "/sessions/new", url.Values{"slug": {"intro"}, "title": {"Intro"}, "starts_at": {"2026-05-24T14:00"}, "ends_at": {"2026-05-24T15:00"}}},
+		{"source", ev + "/sources/new", url.Values{"kind": {"feed"}, "config": {`{"url": "HTTPS://Example.org/feed.atom", "every": "5m"}`}, "enabled": {"on"}}},
+		{"moderation_rule", ev + "/rules/new", url.Values{"kind": {"word"}, "value": {"spoiler"}, "note": {"no spoilers"}}},
+		{"event_role", ev + "/roles/new", url.Values{"email": {"helper@example.org"}, "role": {"moderator"}}},
+		{"user", "/admin/users/new", url.Values{"email": {"new@example.org"}, "password": {"a long enough password"}, "is_active": {"on"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.objectType, func(t *testing.T) {
+			resp, body := c.post(tc.path, tc.form)
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("create: %d %s", resp.StatusCode, body)
+			}
+			var a models.AuditEntry
+			if err := e.db.Where("action = 'create' AND object_type = ?", tc.objectType).Order("id DESC").Take(&a).Error; err != nil {
+				t.Fatalf("no create entry: %v", err)
+			}
+			if a.UserID == nil || *a.UserID != e.super.ID || len(a.After) == 0 || strings.Contains(string(a.After), "argon2") {
+				t.Fatalf("entry: %+v after=%s", a, a.After)
+			}
+			// Saving the form again (unchanged) is an update with before and after.
+			loc := resp.Header.Get("Location")
+			objURL := strings.TrimSuffix(tc.path, "/new") + "/" + a.ObjectID
+			if tc.objectType == "event" {
+				objURL = "/admin/events/" + a.ObjectID
+			}
+			_, page := c.get(objURL)
+			if !strings.Contains(page, "Change ") {
+				t.Fatalf("edit form %s (after redirect to %s) not shown", objURL, loc)
+			}
+			form := url.Values{}
+			for k, v := range tc.form {
+				form[k] = v
+			}
+			form.Del("password")
+			if resp, body := c.post(objURL, form); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("update: %d %s", resp.StatusCode, body)
+			}
+			var u models.AuditEntry
+			if err := e.db.Where("action = 'update' AND object_type = ? AND object_id = ?", tc.objectType, a.ObjectID).Take(&u).Error; err != nil {
+				t.Fatalf("no update entry: %v", err)
+			}
+			if len(u.Before) == 0 || len(u.After) == 0 {
+				t.Fatalf("update entry without before/after: %+v", u)
+			}
+		})
+	}
+	var src models.Source
+	e.db.Where("event_id = ?", e.evA.ID).Take(&src)
+	if src.Key == "" || !strings.Contains(string(src.Config), "https://example.org/feed.atom") {
+		t.Fatalf("source saved without eventfile's normalisation: key %q config %s", src.Key, src.Config)
+	}
+}

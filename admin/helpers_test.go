@@ -25,7 +25,7 @@ import (
 
 // env is one test's admin: real Postgres, real Redis, a real live log.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *gorm.DB
 	rdb   *testenv.Redis
 	log   *realtime.Log
@@ -42,7 +42,7 @@ const testPassword = "correct horse battery"
 // deliberately slow, more so under -race).
 var testHash = sync.OnceValues(func() (string, error) { return HashPassword(testPassword) })
 
-func newEnv(t *testing.T, opts ...func(*Deps)) *env {
+func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
 	db := testenv.NewDatabase(t).DB
 	rdb := testenv.NewRedis(t)
@@ -207,7 +207,7 @@ func (c *client) login(email string) {
 	}
 }
 
-func readBody(t *testing.T, resp *http.Response) string {
+func readBody(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {

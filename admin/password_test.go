@@ -100,3 +100,11 @@ func TestCreateSuperuserValidatesEmailAndPasswordLength(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		if _, err := HashPassword("correct horse battery"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
