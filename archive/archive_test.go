@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -313,5 +314,29 @@ func TestSessionPageShowsPhotosTopLinksAndTopPosters(t *testing.T) {
 	top = top[:strings.Index(top, "</ol>")]
 	if strings.Contains(top, "tags/css") || strings.Contains(body, "javascript:") {
 		t.Error("session page lists a hashtag as a top link or a javascript: photo")
+	}
+}
+
+func TestPagesAnswerNotModifiedToARevalidatingBrowser(t *testing.T) {
+	e := newEnv(t)
+	e.add(&e.talk, time.Minute, nil)
+	res, err := e.app.Test(httptest.NewRequest("GET", "/events/conf/sessions/keynote", nil))
+	must(t, err)
+	etag := res.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	req := httptest.NewRequest("GET", "/events/conf/sessions/keynote", nil)
+	req.Header.Set("If-None-Match", etag)
+	res, err = e.app.Test(req)
+	must(t, err)
+	if res.StatusCode != 304 {
+		t.Fatalf("revalidation = %d, want 304", res.StatusCode)
+	}
+	e.add(&e.talk, 2*time.Minute, nil) // bumps the stamp
+	res, err = e.app.Test(req)
+	must(t, err)
+	if res.StatusCode != 200 {
+		t.Fatalf("revalidation after a change = %d, want 200", res.StatusCode)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -250,6 +251,16 @@ func (h *Handler) render(c *fiber.Ctx, key string, comp func() (templ.Component,
 	}
 	c.Type("html", "utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
+	if key != "" {
+		// Same key, same bytes: a browser revalidating gets a 304.
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(key))
+		etag := `W/"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+		c.Set(fiber.HeaderETag, etag)
+		if c.Get(fiber.HeaderIfNoneMatch) == etag {
+			return c.SendStatus(fiber.StatusNotModified)
+		}
+	}
 	return c.Send(body)
 }
 

@@ -72,7 +72,7 @@ func (s *Strainer) StrainEvent(ctx context.Context, eventID int64) (n int, err e
 	}
 	var cursor int64
 	for {
-		res, err := s.strainBatch(ctx, sqlDB, eventID, epoch)
+		res, err := s.strainBatch(ctx, sqlDB, eventID, epoch, head)
 		if err != nil {
 			return n, err
 		}
@@ -126,7 +126,7 @@ type batchResult struct {
 }
 
 // strainBatch copies one batch in one transaction with the cursor.
-func (s *Strainer) strainBatch(ctx context.Context, sqlDB *sql.DB, eventID int64, epoch string) (res batchResult, err error) {
+func (s *Strainer) strainBatch(ctx context.Context, sqlDB *sql.DB, eventID int64, epoch string, head int64) (res batchResult, err error) {
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("jobs: strain event %d: begin: %w", eventID, err)
@@ -154,6 +154,12 @@ func (s *Strainer) strainBatch(ctx context.Context, sqlDB *sql.DB, eventID int64
 	if curEpoch != epoch {
 		s.opts.Logger.Warn("strainer: live log epoch changed; continuing by seq",
 			"event", eventID, "cursor_epoch", curEpoch, "log_epoch", epoch, "cursor", cur)
+	}
+	if head < cur {
+		// Rows in Postgres are never dropped to match: whoever rebuilt the
+		// log must continue its seq past what Postgres holds.
+		s.opts.Logger.Error("strainer: live log head is behind Postgres; waiting for it to pass the cursor",
+			"event", eventID, "head", head, "cursor", cur)
 	}
 	entries, err := s.log.Range(ctx, eventID, cur, s.opts.Batch)
 	if err != nil {
