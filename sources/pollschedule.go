@@ -80,12 +80,12 @@ func NewPollManager(redisOpt asynq.RedisConnOpt, db *gorm.DB, opts PollManagerOp
 		so = *opts.Scheduler
 	}
 	logger := opts.Logger
-	so.EnqueueErrorHandler = func(t *asynq.Task, _ []asynq.Option, err error) {
-		// Another worker's scheduler enqueued this period's poll already.
-		if errors.Is(err, asynq.ErrDuplicateTask) {
-			return
+	so.PostEnqueueFunc = func(_ *asynq.TaskInfo, err error) {
+		// ErrDuplicateTask: another worker's scheduler enqueued this
+		// period's poll already.
+		if err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
+			logger.Warn("sources: enqueue poll", "err", err)
 		}
-		logger.Warn("sources: enqueue poll", "payload", string(t.Payload()), "err", err)
 	}
 	mgr, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
 		PeriodicTaskConfigProvider: NewPollProvider(db),
