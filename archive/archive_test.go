@@ -340,3 +340,39 @@ func TestPagesAnswerNotModifiedToARevalidatingBrowser(t *testing.T) {
 		t.Fatalf("revalidation after a change = %d, want 200", res.StatusCode)
 	}
 }
+
+func TestSearchPagesReturnEveryMatchOnce(t *testing.T) {
+	e := newEnv(t)
+	var want []int64
+	for i := range 75 {
+		text := "nothing here"
+		if i%2 == 0 {
+			text = fmt.Sprintf("speakers speaking %d", i)
+		}
+		it := e.add(&e.talk, time.Duration(i)*time.Second, func(it *models.Item) { it.Text = text })
+		if i%2 == 0 {
+			want = append(want, it.Seq)
+		}
+	}
+	seqRE := regexp.MustCompile(`class="hit" data-seq="(\d+)"`)
+	nextRE := regexp.MustCompile(`href="([^"]+)" rel="next"`)
+	var got []int64
+	path := "/events/conf/search?q=speak"
+	for pages := 0; path != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("search pagination does not end")
+		}
+		body := e.ok(path)
+		for _, m := range seqRE.FindAllStringSubmatch(body, -1) {
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			got = append(got, n)
+		}
+		path = ""
+		if m := nextRE.FindStringSubmatch(body); m != nil {
+			path = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("search pages gave %v, want %v", got, want)
+	}
+}

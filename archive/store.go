@@ -251,11 +251,15 @@ func (s *Store) Search(ctx context.Context, eventID int64, q string, after int64
 	if err != nil {
 		return nil, err
 	}
+	// The headline is computed in the outer query, so only for the page's
+	// rows, not for every match the inner query sorts.
 	rows, err := db.QueryContext(ctx, `SELECT `+itemColumns+`,
 		ts_headline('english', replace(replace(text, $5, ''), $6, ''), websearch_to_tsquery('english', $2),
 			'StartSel=`+startSel+`, StopSel=`+stopSel+`, MaxWords=40, MinWords=15, MaxFragments=3, FragmentDelimiter=" … "')
-		FROM items WHERE event_id = $1 AND search @@ websearch_to_tsquery('english', $2) AND seq > $3 AND `+visibleSQL+`
-		ORDER BY seq LIMIT $4`, eventID, q, after, limit, startSel, stopSel)
+		FROM (SELECT `+itemColumns+` FROM items
+			WHERE event_id = $1 AND search @@ websearch_to_tsquery('english', $2) AND seq > $3 AND `+visibleSQL+`
+			ORDER BY seq LIMIT $4) page
+		ORDER BY seq`, eventID, q, after, limit, startSel, stopSel)
 	if err != nil {
 		return nil, fmt.Errorf("archive: search event %d: %w", eventID, err)
 	}
