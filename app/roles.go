@@ -100,8 +100,11 @@ func (a *App) RunWorker(ctx context.Context) error {
 	defer queue.Close()
 
 	strainer := jobs.NewStrainer(a.DB, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
+	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
+		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger})
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
+	sources.RegisterPollHandlers(mux, mgr)
 	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency: 4,
 		// The strainer's latency matters to archives; poll the queue often.
@@ -122,9 +125,17 @@ func (a *App) RunWorker(ctx context.Context) error {
 		srv.Shutdown()
 		return fmt.Errorf("app: worker: start scheduler: %w", err)
 	}
-
-	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
-		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger})
+	// Flickr and feed polls: one periodic task per enabled polled source.
+	polls, err := sources.NewPollManager(redisOpt, a.DB, sources.PollManagerOptions{
+		Scheduler: &asynq.SchedulerOpts{Logger: asynqLogger{a.Logger}, LogLevel: asynq.WarnLevel}, Logger: a.Logger})
+	if err == nil {
+		err = polls.Start()
+	}
+	if err != nil {
+		sch.Shutdown()
+		srv.Shutdown()
+		return fmt.Errorf("app: worker: start source polls: %w", err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -139,6 +150,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	a.Logger.Info("worker shutting down: releasing leases, finishing tasks")
 	wg.Wait()
 	sch.Shutdown()
+	polls.Shutdown()
 	srv.Shutdown()
 	return nil
 }
