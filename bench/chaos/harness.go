@@ -53,7 +53,37 @@ type harness struct {
 	failed   bool
 }
 
+// setup starts everything the chaos run needs: stores, the fake instance,
+// the event and two web nodes and two workers.
 func (h *harness) setup(ctx context.Context) error {
+	if err := h.setupStores(ctx); err != nil {
+		return err
+	}
+	var err error
+	if h.fake, err = newFakeMastodon(tag, h.o.items, h.o.rate); err != nil {
+		return err
+	}
+	log.Printf("fake mastodon %s: %d statuses at %.0f/s", h.fake.URL(), h.o.items, h.o.rate)
+	if err := h.setupEvent(ctx, h.eventYAML()); err != nil {
+		return err
+	}
+	if err := h.startWebs(ctx, 2); err != nil {
+		return err
+	}
+	for i := range 2 {
+		w := newProc(fmt.Sprintf("worker-%d", i), h.logs, h.root, h.env, h.bin, "worker")
+		h.workers = append(h.workers, w)
+		if err := w.start(); err != nil {
+			return err
+		}
+	}
+	log.Printf("web nodes %s; 2 workers; event %s (id %d); logs in %s", strings.Join(h.nodes, " "), eventSlug, h.eventID, h.logs)
+	return nil
+}
+
+// setupStores starts the local services, creates the run's database and
+// starts its Redis (or joins the cluster), and sets the children's environment.
+func (h *harness) setupStores(ctx context.Context) error {
 	if h.o.services {
 		if err := runOnce(ctx, filepath.Join(h.logs, "services.log"), h.root, os.Environ(), "bash", "scripts/services.sh", "up"); err != nil {
 			return err
@@ -96,11 +126,6 @@ func (h *harness) setup(ctx context.Context) error {
 		log.Printf("redis %s (AOF everysec, data %s)", h.redisAddr, filepath.Join(h.data, "redis-"+h.dbName))
 	}
 
-	if h.fake, err = newFakeMastodon(tag, h.o.items, h.o.rate); err != nil {
-		return err
-	}
-	log.Printf("fake mastodon %s: %d statuses at %.0f/s", h.fake.URL(), h.o.items, h.o.rate)
-
 	h.env = append(os.Environ(),
 		"BACKCHANNEL_ENV=development",
 		"DATABASE_URL="+h.dbURL,
@@ -112,12 +137,18 @@ func (h *harness) setup(ctx context.Context) error {
 		"LOG_LEVEL=info",
 		tokenEnv+"=chaos-token",
 	)
+	return nil
+}
+
+// setupEvent migrates the run's database and applies the event file.
+func (h *harness) setupEvent(ctx context.Context, eventYAML string) error {
+	var err error
 	cmdLog := filepath.Join(h.logs, "commands.log")
 	if err := runOnce(ctx, cmdLog, h.root, h.env, h.bin, "migrate", "up"); err != nil {
 		return err
 	}
 	eventFile := filepath.Join(h.data, "event.yaml")
-	if err := os.WriteFile(eventFile, []byte(h.eventYAML()), 0o644); err != nil {
+	if err := os.WriteFile(eventFile, []byte(eventYAML), 0o644); err != nil {
 		return err
 	}
 	if err := runOnce(ctx, cmdLog, h.root, h.env, h.bin, "event", "apply", "-f", eventFile); err != nil {
@@ -126,8 +157,12 @@ func (h *harness) setup(ctx context.Context) error {
 	if h.eventID, err = h.edb.eventID(ctx, eventSlug); err != nil {
 		return fmt.Errorf("event %s: %w", eventSlug, err)
 	}
+	return nil
+}
 
-	for i := range 2 {
+// startWebs starts n web nodes on spare ports and waits for their /healthz.
+func (h *harness) startWebs(ctx context.Context, n int) error {
+	for i := range n {
 		port, err := freePort()
 		if err != nil {
 			return err
@@ -136,7 +171,6 @@ func (h *harness) setup(ctx context.Context) error {
 		env := append(append([]string(nil), h.env...), "HTTP_ADDR="+addr, "BASE_URL=http://"+addr)
 		h.webs = append(h.webs, newProc(fmt.Sprintf("web-%d", i), h.logs, h.root, env, h.bin, "serve"))
 		h.nodes = append(h.nodes, "http://"+addr)
-		h.workers = append(h.workers, newProc(fmt.Sprintf("worker-%d", i), h.logs, h.root, h.env, h.bin, "worker"))
 	}
 	for i, w := range h.webs {
 		if err := w.start(); err != nil {
@@ -146,12 +180,6 @@ func (h *harness) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, w := range h.workers {
-		if err := w.start(); err != nil {
-			return err
-		}
-	}
-	log.Printf("web nodes %s; 2 workers; event %s (id %d); logs in %s", strings.Join(h.nodes, " "), eventSlug, h.eventID, h.logs)
 	return nil
 }
 
@@ -225,8 +253,11 @@ wait:
 			break wait
 		case <-progress.C:
 			n, _ := h.fake.state()
-			head, _, _ := h.head()
-			log.Printf("emitted %d/%d, log head %d", n, h.o.items, head)
+			if head, _, err := h.head(); err != nil {
+				log.Printf("emitted %d/%d, log head unknown: %v", n, h.o.items, err)
+			} else {
+				log.Printf("emitted %d/%d, log head %d", n, h.o.items, head)
+			}
 		}
 	}
 	if emitErr != nil {
@@ -241,7 +272,7 @@ wait:
 
 // head reads the live log's head and epoch through a web node.
 func (h *harness) head() (int64, string, error) {
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 20 * time.Second}
 	var last error
 	for _, n := range h.nodes {
 		resp, err := c.Get(n + "/api/events/" + eventSlug + "/live?limit=1")

@@ -31,6 +31,7 @@ type options struct {
 	quiet    time.Duration
 	keep     bool
 	services bool
+	mode     string
 }
 
 func main() {
@@ -51,8 +52,19 @@ func main() {
 	flag.DurationVar(&o.quiet, "quiet", 20*time.Second, "a log head unchanged this long counts as settled")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's database even after a clean run")
 	flag.BoolVar(&o.services, "services", true, "run scripts/services.sh up first")
+	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m)")
 	flag.Parse()
-	if o.duration > 0 {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.mode == "soak" {
+		if !set["clients"] {
+			o.clients = 1000
+		}
+		if !set["rate"] {
+			o.rate = 5
+		}
+	}
+	if o.mode == "chaos" && o.duration > 0 {
 		o.items = int(o.duration.Seconds() * o.rate)
 	}
 	if o.items <= 0 || o.rate <= 0 || o.clients <= 0 {
@@ -92,6 +104,15 @@ func run(ctx context.Context, o options) (int, error) {
 	}
 	h := &harness{o: o, root: root, bin: bin, data: data, logs: logs}
 	defer h.cleanup()
+	switch o.mode {
+	case "load":
+		return runLoad(ctx, h)
+	case "soak":
+		return runSoak(ctx, h)
+	case "chaos":
+	default:
+		return 2, fmt.Errorf("-mode must be chaos, load or soak, not %q", o.mode)
+	}
 	if err := h.setup(ctx); err != nil {
 		return 2, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,10 +97,12 @@ func (p *proc) kill(sig syscall.Signal, wait time.Duration) error {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	select {
 	case <-done:
-		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("%s: pid %d did not exit after SIGKILL", p.name, cmd.Process.Pid)
+	case <-time.After(60 * time.Second):
+		// A busy machine can take a while to reap; the process is dying
+		// all the same, so go on rather than abandon the run.
+		log.Printf("%s: pid %d not reaped 60s after SIGKILL; going on", p.name, cmd.Process.Pid)
 	}
+	return nil
 }
 
 // exited reports whether the process ended by itself.

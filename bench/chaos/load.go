@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// loadStep is one bench/livepoll run.
+type loadStep struct {
+	name     string
+	clients  int
+	rate     float64
+	duration time.Duration
+}
+
+// loadResult is what the checker reads from livepoll's output.
+type loadResult struct {
+	step                loadStep
+	connected           int
+	p50, p99, max       string
+	deliveries          float64
+	lost, dup           int
+	rssMiB, peakMiB     int
+	cpuPct              int
+	cpuPer1k, allPer1k  string
+	redisCmds, appended int64
+	err                 error
+}
+
+var (
+	reConnected = regexp.MustCompile(`livepoll: (\d+) clients connected`)
+	reLatency   = regexp.MustCompile(`p50 (\S+)\s+p90 (\S+)\s+p99 (\S+)\s+max (\S+)`)
+	reDeliv     = regexp.MustCompile(`deliveries/s: (\d+)`)
+	reLost      = regexp.MustCompile(`lost: (\d+)\s+duplicated: (\d+)`)
+	reServer    = regexp.MustCompile(`RSS (\d+) MiB \(peak (\d+) MiB\).*= (\d+)% of a core(?:, ([\d.]+) CPU-s per 1,000)?`)
+	reRedis     = regexp.MustCompile(`server\+redis ([\d.]+) CPU-s per 1,000`)
+	reAppended  = regexp.MustCompile(`appended: (\d+) items`)
+)
+
+// prepareNode starts stores, the event (no sources) and one web node, and
+// builds bench/livepoll.
+func (h *harness) prepareNode(ctx context.Context) (string, error) {
+	if err := h.setupStores(ctx); err != nil {
+		return "", err
+	}
+	if h.redis == nil {
+		return "", fmt.Errorf("load and soak run on the run's own Redis, not a cluster")
+	}
+	now := time.Now().UTC()
+	ev := fmt.Sprintf("slug: %s\ntitle: Load\ntimezone: UTC\nstarts_at: %s\nends_at: %s\nposting: open\nmoderation: after\n",
+		eventSlug, now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339))
+	if err := h.setupEvent(ctx, ev); err != nil {
+		return "", err
+	}
+	if err := h.startWebs(ctx, 1); err != nil {
+		return "", err
+	}
+	lp := filepath.Join(h.data, "livepoll")
+	if err := runOnce(ctx, filepath.Join(h.logs, "build.log"), h.root, os.Environ(), "go", "build", "-o", lp, "./bench/livepoll"); err != nil {
+		return "", fmt.Errorf("build bench/livepoll: %w", err)
+	}
+	log.Printf("web node %s (pid %d), redis %s, event %s (id %d)", h.nodes[0], h.webs[0].pid(), h.redisAddr, eventSlug, h.eventID)
+	return lp, nil
+}
+
+// livepoll runs one step, echoing its output, and parses it.
+func (h *harness) livepoll(ctx context.Context, lp string, s loadStep, extra ...string) loadResult {
+	r := loadResult{step: s}
+	before := redisCommands(h.redisAddr)
+	args := append([]string{"-url", h.nodes[0], "-event", eventSlug, "-event-id", strconv.FormatInt(h.eventID, 10),
+		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64),
+		"-duration", s.duration.String(), "-redis", h.redisAddr, "-pid", strconv.Itoa(h.webs[0].pid())}, extra...)
+	log.Printf("%s: livepoll %s", s.name, strings.Join(args, " "))
+	cmd := exec.CommandContext(ctx, lp, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	f, _ := os.OpenFile(filepath.Join(h.logs, "livepoll.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	defer f.Close()
+	if err := cmd.Start(); err != nil {
+		r.err = err
+		return r
+	}
+	var all strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Println("    " + line)
+		fmt.Fprintln(f, line)
+		all.WriteString(line + "\n")
+	}
+	r.err = cmd.Wait()
+	text := all.String()
+	if m := reConnected.FindStringSubmatch(text); m != nil {
+		r.connected, _ = strconv.Atoi(m[1])
+	}
+	if m := reLatency.FindStringSubmatch(text); m != nil {
+		r.p50, r.p99, r.max = m[1], m[3], m[4]
+	}
+	if m := reDeliv.FindStringSubmatch(text); m != nil {
+		r.deliveries, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := reLost.FindStringSubmatch(text); m != nil {
+		r.lost, _ = strconv.Atoi(m[1])
+		r.dup, _ = strconv.Atoi(m[2])
+	}
+	if m := reServer.FindStringSubmatch(text); m != nil {
+		r.rssMiB, _ = strconv.Atoi(m[1])
+		r.peakMiB, _ = strconv.Atoi(m[2])
+		r.cpuPct, _ = strconv.Atoi(m[3])
+		r.cpuPer1k = m[4]
+	}
+	if m := reRedis.FindStringSubmatch(text); m != nil {
+		r.allPer1k = m[1]
+	}
+	if m := reAppended.FindStringSubmatch(text); m != nil {
+		r.appended, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if after := redisCommands(h.redisAddr); before >= 0 && after >= 0 {
+		r.redisCmds = after - before
+	}
+	return r
+}
+
+// runLoad is `task load`: one fresh node, livepoll at 1,000, 10,000 and
+// 19,000 waiting clients, and at a high delivery rate; then the budget table.
+func runLoad(ctx context.Context, h *harness) (int, error) {
+	lp, err := h.prepareNode(ctx)
+	if err != nil {
+		return 2, err
+	}
+	d := h.o.duration
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	steps := []loadStep{
+		{"1,000 waiting", 1000, 5, d},
+		{"10,000 waiting", 10000, 2, d},
+		{"19,000 waiting", 19000, 2, d},
+		{"deliveries", 10000, 25, d},
+	}
+	var res []loadResult
+	for _, s := range steps {
+		if ctx.Err() != nil {
+			return 2, ctx.Err()
+		}
+		res = append(res, h.livepoll(ctx, lp, s))
+		if h.webs[0].exited() {
+			return 1, fmt.Errorf("FAIL: the web node died during %s (see %s)", s.name, h.webs[0].log)
+		}
+	}
+	printBudgets(res)
+	for _, r := range res {
+		if r.lost > 0 || r.dup > 0 {
+			h.failed = true
+			fmt.Printf("\nFAIL: %s: %d lost, %d duplicated\n", r.step.name, r.lost, r.dup)
+			return 1, nil
+		}
+	}
+	return 0, nil
+}
+
+func printBudgets(res []loadResult) {
+	by := map[string]loadResult{}
+	for _, r := range res {
+		by[r.step.name] = r
+	}
+	one, ten, max19, del := by["1,000 waiting"], by["10,000 waiting"], by["19,000 waiting"], by["deliveries"]
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nbudget (DESIGN.md)\tbudget\tmeasured\tnote")
+	fmt.Fprintf(tw, "arrival -> client, 1,000 waiting\tp50 <= 10 ms, p99 <= 50 ms\tp50 %s, p99 %s\t%.0f items/s, max %s\n", one.p50, one.p99, one.step.rate, one.max)
+	fmt.Fprintf(tw, "same, 10,000 waiting\tp99 <= 250 ms\tp99 %s\tp50 %s, %.0f items/s\n", ten.p99, ten.p50, ten.step.rate)
+	fmt.Fprintf(tw, "waiting clients held by one node\t>= 19,000, RSS <= 1 GiB\t%d connected, RSS %d MiB (peak %d)\tp99 %s\n", max19.connected, max19.rssMiB, max19.peakMiB, max19.p99)
+	fmt.Fprintf(tw, "Redis commands per long poll (steady)\t0\t%s\tRedis commands per appended item, 1k vs 10k vs 19k clients\n", cmdsPerItem(one, ten, max19))
+	fmt.Fprintf(tw, "deliveries per second, one node\t>= 200,000\t%.0f\t%d clients x %.0f items/s; p99 %s\n", del.deliveries, del.step.clients, del.step.rate, del.p99)
+	fmt.Fprintf(tw, "CPU per 1,000 deliveries (nchan ~0.024 s)\t<= nchan\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
+	fmt.Fprintf(tw, "server CPU and RSS\t\t%s\t\n", cpuRSS(res))
+	fmt.Fprintln(tw, "strainer, posts, page render\tsee DESIGN.md\tnot measured by this tool\tgo test -bench in jobs/, realtime/, views/, archive/")
+	tw.Flush()
+}
+
+func cmdsPerItem(rs ...loadResult) string {
+	var parts []string
+	for _, r := range rs {
+		if r.appended > 0 {
+			parts = append(parts, fmt.Sprintf("%.1f", float64(r.redisCmds)/float64(r.appended)))
+		} else {
+			parts = append(parts, "?")
+		}
+	}
+	return strings.Join(parts, " / ")
+}
+
+func cpuRSS(rs []loadResult) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%s: %d%% core, %d MiB", r.step.name, r.cpuPct, r.rssMiB))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// redisCommands reads total_commands_processed from INFO stats, -1 on error.
+func redisCommands(addr string) int64 {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return -1
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("INFO stats\r\n")); err != nil {
+		return -1
+	}
+	br := bufio.NewReader(c)
+	head, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return -1
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(head[1:]))
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(body), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+			x, _ := strconv.ParseInt(v, 10, 64)
+			return x
+		}
+	}
+	return -1
+}
+
+// metricsOf reads go_goroutines and process_resident_memory_bytes from /metrics.
+func metricsOf(base string) (goroutines int, rssMiB float64, err error) {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			goroutines = int(f)
+		}
+		if v, ok := strings.CutPrefix(line, "process_resident_memory_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			rssMiB = f / (1 << 20)
+		}
+	}
+	return goroutines, rssMiB, sc.Err()
+}
+
+// runSoak is `task soak`: steady load for -duration (default 10m), with the
+// server's goroutines and RSS at start and end.
+func runSoak(ctx context.Context, h *harness) (int, error) {
+	lp, err := h.prepareNode(ctx)
+	if err != nil {
+		return 2, err
+	}
+	d := h.o.duration
+	if d <= 0 {
+		d = 10 * time.Minute
+	}
+	s := loadStep{"soak", h.o.clients, h.o.rate, d}
+	type sample struct {
+		when       string
+		goroutines int
+		rss        float64
+	}
+	var samples []sample
+	take := func(when string) {
+		g, rss, err := metricsOf(h.nodes[0])
+		if err != nil {
+			log.Printf("metrics %s: %v", when, err)
+		}
+		samples = append(samples, sample{when, g, rss})
+		log.Printf("metrics %s: %d goroutines, RSS %.0f MiB", when, g, rss)
+	}
+	take("idle, before the load")
+	mid := make(chan struct{})
+	go func() {
+		defer close(mid)
+		for _, at := range []struct {
+			d    time.Duration
+			when string
+		}{{20 * time.Second, "start of the load (+20s)"}, {d - 5*time.Second, "end of the load (-5s)"}} {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(at.d):
+				take(at.when)
+			}
+		}
+	}()
+	r := h.livepoll(ctx, lp, s)
+	<-mid
+	time.Sleep(2 * time.Second)
+	take("idle, after the load")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nsoak: %d clients, %.0f items/s for %s\tgoroutines\tRSS\n", s.clients, s.rate, d)
+	for _, x := range samples {
+		fmt.Fprintf(tw, "%s\t%d\t%.0f MiB\n", x.when, x.goroutines, x.rss)
+	}
+	tw.Flush()
+	fmt.Printf("latency p50 %s p99 %s max %s; lost %d, duplicated %d\n", r.p50, r.p99, r.max, r.lost, r.dup)
+	if r.lost > 0 || r.dup > 0 || r.err != nil {
+		h.failed = true
+		fmt.Printf("\nFAIL: soak: %d lost, %d duplicated (livepoll: %v)\n", r.lost, r.dup, r.err)
+		return 1, nil
+	}
+	return 0, nil
+}
