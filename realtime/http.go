@@ -61,6 +61,10 @@ type HandlerDeps struct {
 	// MaxWaitsPerClient bounds a client's parked polls and streams on one
 	// node (default 8; negative: unbounded).
 	MaxWaitsPerClient int
+	// MaxWaitsPerAddress bounds parked polls and streams per remote address
+	// on one node, against scripts that drop the cookie (default 0:
+	// unbounded, since a whole venue may share one address).
+	MaxWaitsPerAddress int
 	// KeepAlive is the SSE comment interval (default 15s).
 	KeepAlive time.Duration
 	// EventCacheTTL is how long an event's lookup is reused (default 2s), so
@@ -80,6 +84,7 @@ type Handler struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	waits    *waiters
+	ipWaits  *waiters
 	draining atomic.Bool
 
 	cacheMu sync.Mutex
@@ -123,11 +128,12 @@ func NewHandler(deps HandlerDeps) *Handler {
 		deps.EventCacheTTL = 2 * time.Second
 	}
 	return &Handler{
-		deps:   deps,
-		logger: deps.Logger,
-		now:    deps.Now,
-		waits:  newWaiters(deps.MaxWaitsPerClient),
-		cache:  make(map[string]cachedEvent),
+		deps:    deps,
+		logger:  deps.Logger,
+		now:     deps.Now,
+		waits:   newWaiters(deps.MaxWaitsPerClient),
+		ipWaits: newWaiters(deps.MaxWaitsPerAddress),
+		cache:   make(map[string]cachedEvent),
 	}
 }
 
@@ -236,6 +242,20 @@ func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 		return tooMany(c, retry, "Too many requests from this browser; try again in a moment.")
 	}
 	return nil
+}
+
+// park takes a waiting slot for the client and its address, or answers 429.
+// The returned func gives them back.
+func (h *Handler) park(c *fiber.Ctx, client string) (func(), error) {
+	ip := c.IP()
+	if !h.waits.acquire(client) {
+		return nil, tooMany(c, 5*time.Second, "This browser has too many requests waiting already.")
+	}
+	if !h.ipWaits.acquire(ip) {
+		h.waits.release(client)
+		return nil, tooMany(c, 5*time.Second, "Too many requests are waiting from this address.")
+	}
+	return func() { h.ipWaits.release(ip); h.waits.release(client) }, nil
 }
 
 // tooMany sets Retry-After (whole seconds, at least 1) and returns a 429.

@@ -69,7 +69,8 @@ func (e *liveEnv) newNode(t *testing.T, tweak func(*HandlerDeps)) (*fiber.App, *
 	}
 	h := NewHandler(deps)
 	// A short WriteTimeout, as production sets a (longer) one: streams must outlive it.
-	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), WriteTimeout: time.Second})
+	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), WriteTimeout: time.Second,
+		DisableStartupMessage: true})
 	h.Register(app)
 	return app, h, hub
 }

@@ -47,10 +47,11 @@ func (h *Handler) live(c *fiber.Ctx) error {
 		return h.sendSnapshot(c, ev.ID, q.Limit, false)
 	}
 	if q.Wait > 0 {
-		if !h.waits.acquire(client) {
-			return tooMany(c, 5*time.Second, "This browser has too many requests waiting already.")
+		release, err := h.park(c, client)
+		if err != nil {
+			return err
 		}
-		defer h.waits.release(client)
+		defer release()
 	}
 	// fasthttp never says a client left: the hub's own timer ends the wait,
 	// this deadline only bounds history reads.

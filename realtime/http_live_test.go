@@ -171,6 +171,23 @@ func TestWaitingPollsAreBoundedPerClient(t *testing.T) {
 	(<-first).expect(t, http.StatusOK)
 }
 
+func TestWaitingPollsCanBeBoundedPerAddress(t *testing.T) {
+	e := newLiveEnv(t, "open", func(d *HandlerDeps) { d.MaxWaitsPerAddress = 1 })
+	e.appendItems(t, 1)
+	e.get(t, e.livePath("?since=1&wait=0"), "").expect(t, http.StatusOK)
+	first := make(chan answer, 1)
+	go func() { first <- e.get(t, e.livePath("?since=1&wait=3"), NewClientID()) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.handler.ipWaits.keys() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.get(t, e.livePath("?since=1&wait=3"), NewClientID()).expect(t, http.StatusTooManyRequests)
+	(<-first).expect(t, http.StatusOK)
+	if n, m := e.handler.waits.keys(), e.handler.ipWaits.keys(); n != 0 || m != 0 {
+		t.Fatalf("slots leak: %d clients and %d addresses still hold some", n, m)
+	}
+}
+
 func TestDrainAnswersWaitersThen503(t *testing.T) {
 	e := newLiveEnv(t, "open", nil)
 	e.appendItems(t, 1)

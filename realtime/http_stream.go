@@ -44,14 +44,15 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if !h.waits.acquire(client) {
-		return tooMany(c, 5*time.Second, "This browser has too many requests waiting already.")
+	release, err := h.park(c, client)
+	if err != nil {
+		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set("X-Accel-Buffering", "no")
 	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer h.waits.release(client)
+		defer release()
 		h.pump(&streamWriter{Writer: w, conn: conn, grace: h.deps.KeepAlive + 15*time.Second}, ev.ID, q)
 	})
 	return nil

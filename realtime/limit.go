@@ -165,3 +165,10 @@ func (w *waiters) count(key string) int {
 	defer w.mu.Unlock()
 	return w.n[key]
 }
+
+// keys returns how many keys hold slots.
+func (w *waiters) keys() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.n)
+}
