@@ -38,6 +38,35 @@
     }
     ev.preventDefault();
   });
+  // Refresh the stream every 5 s while the box is ticked, keeping the item
+  // that has focus, and announce how many new items arrived.
+  function refresh() {
+    var box = document.getElementById("autorefresh");
+    var list = document.querySelector("[data-testid=stream]");
+    if (!box || !box.checked || !list || document.hidden) return;
+    var focused = current();
+    var seq = focused ? focused.dataset.seq : null;
+    var top = list.querySelector("article.item");
+    var topSeq = top ? Number(top.dataset.seq) : 0;
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("[data-testid=stream]");
+        if (!fresh) return;
+        list.innerHTML = fresh.innerHTML;
+        var n = 0;
+        list.querySelectorAll("article.item").forEach(function (a) { if (Number(a.dataset.seq) > topSeq) n++; });
+        var status = document.getElementById("refresh-status");
+        if (status && n > 0 && topSeq > 0) status.textContent = n + (n === 1 ? " new item" : " new items");
+        if (seq) {
+          var el = list.querySelector("article.item[data-seq='" + seq + "']");
+          if (el) el.focus({ preventScroll: true });
+        }
+      })
+      .catch(function () { /* try again at the next tick */ });
+  }
+  setInterval(refresh, 5000);
   document.addEventListener("DOMContentLoaded", function () {
     var seq = null;
     try { seq = sessionStorage.getItem("bc-admin-seq"); } catch (e) { /* private mode */ }
