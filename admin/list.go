@@ -164,6 +164,9 @@ func (s *server) list(r *Resource) fiber.Handler {
 				cell := Cell{Text: cells[i].String}
 				if col.Link {
 					cell.Href = r.ObjectURL(sc.EventID(), id)
+					if r.Key == "events" && !sc.P.Can(PermEventManage, id) {
+						cell.Href += "/moderate" // moderators work there
+					}
 					if cell.Text == "" {
 						cell.Text = "(untitled)"
 					}
