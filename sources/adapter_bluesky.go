@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -22,6 +24,8 @@ type bluesky struct {
 	r        *runner
 	endpoint string
 	keywords []string
+	profiles *profileResolver
+	pending  atomic.Int64 // author updates waiting for a profile
 }
 
 func newBluesky(r *runner) (*bluesky, error) {
@@ -32,7 +36,14 @@ func newBluesky(r *runner) (*bluesky, error) {
 	if len(r.cfg.Keywords) == 0 {
 		return nil, errors.New("sources: bluesky: keywords are required")
 	}
-	return &bluesky{r: r, endpoint: r.cfg.Endpoint, keywords: r.cfg.Keywords}, nil
+	base := r.cfg.ProfileBase
+	if base == "" {
+		base = DefaultProfileBase
+	}
+	if SafeURL(base) == "" {
+		return nil, errors.New("sources: bluesky: profile_base must be an http(s) URL")
+	}
+	return &bluesky{r: r, endpoint: r.cfg.Endpoint, keywords: r.cfg.Keywords, profiles: r.m.profiles(base)}, nil
 }
 
 func (a *bluesky) interval() time.Duration { return 0 }
@@ -49,6 +60,10 @@ func (a *bluesky) url() string {
 }
 
 func (a *bluesky) run(ctx context.Context, r *runner) error {
+	// Author updates may outlive the connection briefly (see finish).
+	uctx, stopUpdates := context.WithCancel(ctx)
+	var updates sync.WaitGroup
+	defer finish(&updates, stopUpdates)
 	hb := newHeartbeat(ctx, r.m.opts.Heartbeats.Bluesky)
 	defer hb.stop()
 	dialCtx, cancel := context.WithTimeout(hb.ctx, pollTimeout)
@@ -99,7 +114,7 @@ func (a *bluesky) run(ctx context.Context, r *runner) error {
 		}
 		switch ev.Op {
 		case JetstreamCreate:
-			err = r.add(hb.ctx, ev.Item)
+			err = a.addWithAuthor(hb.ctx, uctx, &updates, ev)
 		case JetstreamDelete:
 			err = r.hide(hb.ctx, ev.ID)
 		}
@@ -110,6 +125,78 @@ func (a *bluesky) run(ctx context.Context, r *runner) error {
 			r.checkpoint(strconv.FormatInt(ev.TimeUS, 10))
 		}
 	}
+}
+
+// addWithAuthor appends a post with its author's profile when it is cached or
+// arrives within the wait; otherwise with the DID, followed by an update
+// once the profile is known (profiles.go).
+func (a *bluesky) addWithAuthor(ctx, uctx context.Context, updates *sync.WaitGroup, ev JetstreamEvent) error {
+	it := ev.Item
+	if p, ok := a.profiles.cached(ev.DID); ok {
+		it.Author = p.author(ev.DID)
+		return a.r.add(ctx, it)
+	}
+	b := a.profiles.request(ev.DID)
+	if w := a.profiles.waitFor(); w > 0 {
+		t := time.NewTimer(w)
+		select {
+		case <-b.done:
+			t.Stop()
+			if p, ok := b.get(ev.DID); ok {
+				it.Author = p.author(ev.DID)
+			}
+			return a.r.add(ctx, it)
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+	if err := a.r.add(ctx, it); err != nil {
+		return err
+	}
+	// An item hidden at ingest stays hidden; nothing to update.
+	probe := it
+	a.r.applyRules(&probe)
+	if probe.Hidden || a.pending.Load() >= maxPendingUpdates {
+		return nil
+	}
+	a.pending.Add(1)
+	updates.Add(1)
+	go func() {
+		defer updates.Done()
+		defer a.pending.Add(-1)
+		select {
+		case <-b.done:
+		case <-uctx.Done():
+			return
+		}
+		p, ok := b.get(ev.DID)
+		if !ok || p.Missing {
+			return
+		}
+		it.Author = p.author(ev.DID)
+		if err := a.r.update(uctx, it); err != nil && uctx.Err() == nil {
+			a.r.log.Warn("sources: bluesky author update", "item", it.ID, "err", err)
+		}
+	}()
+	return nil
+}
+
+// finish gives pending author updates a second to land after the stream
+// ended, then cancels the rest (their posts keep the DID as author).
+func finish(updates *sync.WaitGroup, stop context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { updates.Wait(); close(done) }()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		stop()
+		<-done
+	}
+	stop()
 }
 
 // readUpTo reads rd into buf up to max bytes and drains the rest; it returns

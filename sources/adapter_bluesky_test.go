@@ -93,7 +93,8 @@ func TestBlueskyJetstreamResumesFromRewoundCursorWithEveryPostOnce(t *testing.T)
 		}
 	}
 	endpoint := "ws" + strings.TrimPrefix(srv.URL, "http") + "/subscribe"
-	src := h.addSource("bluesky", "bluesky:gophercon", map[string]any{"endpoint": endpoint, "keywords": []string{"#GopherCon2026"}})
+	_, appView := newFakeAppView(t)
+	src := h.addSource("bluesky", "bluesky:gophercon", map[string]any{"endpoint": endpoint, "keywords": []string{"#GopherCon2026"}, "profile_base": appView.URL})
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
 	first := "bluesky:at://did:plc:q6gjnaw2blty4crticxkmujt/app.bsky.feed.post/3lbfk2vuowo2b"
 	reply := "bluesky:at://did:plc:rfov6bpyztcnedeyyzgfq42k/app.bsky.feed.post/3lbfk339z2k2d"

@@ -15,11 +15,14 @@ type Config struct {
 	TokenEnv string   `json:"token_env"`
 	Endpoint string   `json:"endpoint"`
 	Keywords []string `json:"keywords"`
-	BaseURL  string   `json:"base_url"`
-	Rule     string   `json:"rule"`
-	Tags     string   `json:"tags"`
-	URL      string   `json:"url"`
-	Every    string   `json:"every"`
+	// ProfileBase is the Bluesky AppView that resolves authors' profiles
+	// (default DefaultProfileBase).
+	ProfileBase string `json:"profile_base"`
+	BaseURL     string `json:"base_url"`
+	Rule        string `json:"rule"`
+	Tags        string `json:"tags"`
+	URL         string `json:"url"`
+	Every       string `json:"every"`
 }
 
 // ParseConfig decodes a source's config JSON.

@@ -27,6 +27,15 @@
 // per interval however many workers run. A failed poll is not retried by
 // asynq: the next period is the retry.
 //
+// Bluesky's Jetstream names authors by DID only; their profiles (handle,
+// display name, avatar) are resolved through the AppView's
+// app.bsky.actor.getProfiles (profile_base in the source config), batched up
+// to 25 actors, and cached in memory (LRU, TTL 1 h) and in Redis (one hash
+// per DID with a TTL), so a worker taking a source over does not refetch
+// them. A post waits at most 300 ms for an unknown author, else it is
+// appended with the DID and an `update` with the profile follows; a slow or
+// failing AppView is not waited for at all (profiles.go).
+//
 // This package must never write items to Postgres (the strainer does), never
 // assign seq numbers (the live log does), never render HTML for pages, and
 // never trust remote HTML or URLs: everything passes the sanitizer first.

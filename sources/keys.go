@@ -13,6 +13,9 @@ func (k keys) state(id int64) string  { return k.ns + "sources:state:" + strconv
 func (k keys) reconnect(id int64) string {
 	return k.ns + "sources:reconnect:" + strconv.FormatInt(id, 10)
 }
+
+// profile caches one Bluesky author's profile (a hash with a TTL).
+func (k keys) profile(did string) string { return k.ns + "sources:bsky:profile:" + did }
 func (k keys) seqs(eventID int64) string {
 	return k.ns + "sources:{ev:" + strconv.FormatInt(eventID, 10) + "}:seqs"
 }

@@ -29,6 +29,9 @@ type Manager struct {
 	// abandon makes runners stop like a killed process: no lease release,
 	// no last cursor or state write (tests of takeover).
 	abandon atomic.Bool
+
+	profMu sync.Mutex
+	profs  map[string]*profileResolver // by AppView base URL
 }
 
 // NewManager returns a manager; Run starts it.

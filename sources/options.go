@@ -45,6 +45,11 @@ type ManagerOptions struct {
 	// XBackfillMinutes asks X to resend up to this many minutes after a
 	// reconnect (0: off; needs an access level that allows it).
 	XBackfillMinutes int
+	// BlueskyProfileWait is the longest a Bluesky runner waits for an
+	// unknown author's profile before appending the post with the DID as
+	// author (an update follows; default 300ms). BlueskyProfileTTL is how
+	// long profiles stay cached, in memory and in Redis (default 1h).
+	BlueskyProfileWait, BlueskyProfileTTL time.Duration
 	// HTTPClient makes every request (default: no overall timeout, since
 	// streams stay open; polls set their own deadline).
 	HTTPClient *http.Client
@@ -71,6 +76,8 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 	def(&o.Heartbeats.Bluesky, 30*time.Second)
 	def(&o.MastodonPollEvery, 30*time.Second)
 	def(&o.ReplayEvery, 3*time.Second)
+	def(&o.BlueskyProfileWait, 300*time.Millisecond)
+	def(&o.BlueskyProfileTTL, time.Hour)
 	o.Backoff = o.Backoff.withDefaults()
 	if o.Holder == "" {
 		host, _ := os.Hostname()

@@ -26,7 +26,9 @@ type JetstreamEvent struct {
 	TimeUS int64
 	Op     string
 	// ID is the item ID "bluesky:at://<did>/app.bsky.feed.post/<rkey>".
-	ID   string
+	ID string
+	// DID is the author's (commits only).
+	DID  string
 	Item realtime.Item
 }
 
@@ -98,6 +100,7 @@ func ParseJetstream(line []byte, keywords []string, now time.Time) (JetstreamEve
 	if m.DID == "" || m.Commit.RKey == "" || strings.ContainsAny(m.DID+m.Commit.RKey, "/ ") {
 		return ev, fmt.Errorf("sources: jetstream: commit without did or rkey")
 	}
+	ev.DID = m.DID
 	ev.ID = ItemID("bluesky", "at://"+m.DID+"/"+bskyPostCollection+"/"+m.Commit.RKey)
 	switch m.Commit.Operation {
 	case JetstreamDelete:
@@ -123,7 +126,7 @@ func ParseJetstream(line []byte, keywords []string, now time.Time) (JetstreamEve
 	it := realtime.Item{
 		ID:        ev.ID,
 		Source:    "bluesky",
-		Author:    realtime.Author{Name: m.DID, Handle: m.DID, URL: "https://bsky.app/profile/" + m.DID},
+		Author:    didAuthor(m.DID),
 		Text:      p.Text,
 		HTML:      bskyHTML(p.Text, p.Facets),
 		URL:       "https://bsky.app/profile/" + m.DID + "/post/" + m.Commit.RKey,
