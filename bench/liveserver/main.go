@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/rueidis"
 
 	"github.com/backchannel/backchannel/internal/httperr"
@@ -88,4 +89,21 @@ func main() {
 	if err := app.Listen(*addr); err != nil && !errors.Is(err, context.Canceled) {
 		log.Print(err)
 	}
+	printLatency(metrics)
+}
+
+// printLatency prints the hub's own arrival → delivery histogram (measured
+// where the page is cut, before the response is written), to tell server
+// delay from client delay.
+func printLatency(m *realtime.Metrics) {
+	var d dto.Metric
+	if err := m.Latency.Write(&d); err != nil || d.Histogram == nil {
+		return
+	}
+	h := d.Histogram
+	fmt.Fprintf(os.Stderr, "liveserver: hub arrival→delivery, %d deliveries:", h.GetSampleCount())
+	for _, b := range h.Bucket {
+		fmt.Fprintf(os.Stderr, " ≤%gs:%.1f%%", b.GetUpperBound(), 100*float64(b.GetCumulativeCount())/float64(max(h.GetSampleCount(), 1)))
+	}
+	fmt.Fprintln(os.Stderr)
 }
