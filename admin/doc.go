@@ -12,6 +12,13 @@
 // except through Deps.Log.AppendOp, or change a row without an audit entry in
 // the same transaction.
 //
+// Pages: /admin/login, /admin/logout (POST), /admin/password, /admin/ (home),
+// /admin/events[/new|/{event}[/delete|/history]], and under
+// /admin/events/{event}/: sessions, sources, roles, rules (the ban list),
+// audit (the event's history), moderate, items/{seq}/{hide|unhide|pin|unpin|
+// block-author}, block-word, queue, export; superusers also have /admin/users,
+// /admin/audit, /admin/import and /admin/dashboard. Assets: /admin/static/.
+//
 // Choices made here: event-scoped pages nest under /admin/events/{event} so
 // the permission wrapper decides from the URL alone; session cookies are
 // __Host- prefixed whenever they are Secure; a moderation op on an item that
