@@ -82,6 +82,13 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	if entry.Item.Held {
 		return c.Status(fiber.StatusAccepted).JSON(postAnswer{Held: true, Entry: entry})
 	}
+	if entry.Item.Hidden {
+		// Blocked by a moderation rule: the poster is not told, so a spammer
+		// learns nothing from the answer (nobody else will see the post).
+		shown := *entry.Item
+		shown.Hidden = false
+		entry.Item = &shown
+	}
 	return c.Status(fiber.StatusCreated).JSON(postAnswer{Entry: entry})
 }
 

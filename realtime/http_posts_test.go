@@ -133,3 +133,24 @@ func TestARetriedPostWithAnIdempotencyKeyIsStoredOnce(t *testing.T) {
 	e.call(t, http.MethodPost, e.postPath(), client, "application/json", `{"name":"Ana","text":"x"}`,
 		"Idempotency-Key", "has space").expect(t, http.StatusBadRequest)
 }
+
+func TestAPostBlockedByModerationIsLoggedHiddenAndNotShown(t *testing.T) {
+	e := newLiveEnv(t, "open", func(d *HandlerDeps) {
+		d.Moderate = func(_ context.Context, _ int64, it *Item) error {
+			it.Hidden = strings.Contains(it.Text, "spam")
+			return nil
+		}
+	})
+	a := e.call(t, http.MethodPost, e.postPath(), "", "application/json", `{"name":"Eve","text":"buy spam"}`).expect(t, http.StatusCreated)
+	if a.body["item"].(map[string]any)["hidden"] != nil {
+		t.Fatalf("answer %s tells the poster the post is hidden", a.raw)
+	}
+	es, err := e.log.Range(context.Background(), e.ev.ID, 0, 10)
+	if err != nil || len(es) != 1 || !es[0].Item.Hidden {
+		t.Fatalf("log holds %+v (err %v), want the post, hidden", es, err)
+	}
+	p := e.get(t, e.livePath("?since=0&wait=0"), "").expect(t, http.StatusOK)
+	if len(p.list("entries")) != 0 {
+		t.Fatalf("public page %s shows a blocked post", p.raw)
+	}
+}
