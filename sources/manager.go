@@ -26,6 +26,7 @@ type Manager struct {
 	log   Appender
 	opts  ManagerOptions
 	k     keys
+	met   *metrics
 	// abandon makes runners stop like a killed process: no lease release,
 	// no last cursor or state write (tests of takeover).
 	abandon atomic.Bool
@@ -37,7 +38,7 @@ type Manager struct {
 // NewManager returns a manager; Run starts it.
 func NewManager(db *gorm.DB, redis rueidis.Client, log Appender, opts ManagerOptions) *Manager {
 	opts = opts.withDefaults()
-	return &Manager{db: db, redis: redis, log: log, opts: opts, k: keys{ns: opts.Namespace}}
+	return &Manager{db: db, redis: redis, log: log, opts: opts, k: keys{ns: opts.Namespace}, met: newMetrics(opts.Metrics)}
 }
 
 type handle struct {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Heartbeats are how long each stream may stay silent (not even a
@@ -56,6 +58,9 @@ type ManagerOptions struct {
 	// Getenv reads secrets named by token_env (default os.Getenv).
 	Getenv func(string) string
 	Logger *slog.Logger
+	// Metrics, when set, receives the sources' Prometheus counters (items
+	// appended, bad payloads, reconnects per kind; poll outcomes).
+	Metrics prometheus.Registerer
 }
 
 func (o ManagerOptions) withDefaults() ManagerOptions {

@@ -55,7 +55,11 @@ func (m *Manager) HandlePoll(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.SourceID <= 0 {
 		return fmt.Errorf("sources: poll payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	_, err := m.pollOnce(ctx, p.SourceID)
+	kind, outcome, err := m.pollOnce(ctx, p.SourceID)
+	if kind == "" {
+		kind = "unknown"
+	}
+	m.met.polls.WithLabelValues(kind, string(outcome)).Inc()
 	return err
 }
 
@@ -78,23 +82,23 @@ const (
 // the previous poll (¾ of the interval after it started, or later after a
 // failure, by the runners' backoff). Polls of one source then come at most
 // one interval apart and never much closer, however many workers schedule.
-func (m *Manager) pollOnce(ctx context.Context, id int64) (pollOutcome, error) {
+func (m *Manager) pollOnce(ctx context.Context, id int64) (kind string, _ pollOutcome, _ error) {
 	var src models.Source
 	err := m.db.WithContext(ctx).Where("id = ? AND enabled AND kind IN ?", id, polledKinds).Take(&src).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return pollGone, nil
+		return src.Kind, pollGone, nil
 	}
 	if err != nil {
-		return pollFailed, fmt.Errorf("sources: poll: load source %d: %w", id, err)
+		return src.Kind, pollFailed, fmt.Errorf("sources: poll: load source %d: %w", id, err)
 	}
 	token := m.opts.Holder + ":" + randomHex()
 	leaseKey := m.k.lease(id)
 	ok, err := acquireLease(ctx, m.redis, leaseKey, token, m.opts.LeaseTTL)
 	if err != nil {
-		return pollFailed, err
+		return src.Kind, pollFailed, err
 	}
 	if !ok {
-		return pollBusy, nil
+		return src.Kind, pollBusy, nil
 	}
 	defer func() {
 		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -106,13 +110,13 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (pollOutcome, error) {
 	c := m.redis
 	sched, err := c.Do(ctx, c.B().Hmget().Key(m.k.cursor(id)).Field("not_before", "failures").Build()).ToArray()
 	if err != nil {
-		return pollFailed, fmt.Errorf("sources: poll: load schedule of source %d: %w", id, err)
+		return src.Kind, pollFailed, fmt.Errorf("sources: poll: load schedule of source %d: %w", id, err)
 	}
 	notBefore, _ := time.Parse(time.RFC3339Nano, str(sched, 0))
 	failures, _ := strconv.Atoi(str(sched, 1))
 	start := time.Now()
 	if start.Before(notBefore) {
-		return pollTooEarly, nil
+		return src.Kind, pollTooEarly, nil
 	}
 
 	pctx, stop := context.WithCancelCause(ctx)
@@ -128,10 +132,10 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (pollOutcome, error) {
 	err = m.poll(pctx, r)
 	if cause := context.Cause(pctx); errors.Is(cause, errLeaseLost) {
 		// Another holder polls now; it owns the schedule and the state.
-		return pollFailed, nil
+		return src.Kind, pollFailed, nil
 	}
 	if ctx.Err() != nil {
-		return pollFailed, ctx.Err()
+		return src.Kind, pollFailed, ctx.Err()
 	}
 	every := r.cfg.EveryOr(defaultEvery(src.Kind))
 	next := start.Add(every * 3 / 4)
@@ -151,12 +155,12 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (pollOutcome, error) {
 	err = c.Do(pctx, c.B().Hset().Key(m.k.cursor(id)).FieldValue().
 		FieldValue("not_before", timeStr(next)).FieldValue("failures", strconv.Itoa(failures)).Build()).Error()
 	if err != nil {
-		return pollFailed, fmt.Errorf("sources: poll: save schedule of source %d: %w", id, err)
+		return src.Kind, pollFailed, fmt.Errorf("sources: poll: save schedule of source %d: %w", id, err)
 	}
 	if failures > 0 {
-		return pollFailed, nil
+		return src.Kind, pollFailed, nil
 	}
-	return pollDone, nil
+	return src.Kind, pollDone, nil
 }
 
 // poll loads the runner's cursor and rules, polls once, and saves the

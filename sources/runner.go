@@ -178,6 +178,7 @@ func (r *runner) fail(err error) {
 func (r *runner) disconnected(err error) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.m.met.reconnects.WithLabelValues(r.src.Kind).Inc()
 	r.attempt++
 	r.st.Connected = false
 	r.st.Reconnects++
@@ -207,6 +208,7 @@ func (r *runner) alive() {
 // bad counts a payload that could not be used; the stream goes on.
 func (r *runner) bad(err error) {
 	r.log.Warn("bad payload skipped", "err", err)
+	r.m.met.bad.WithLabelValues(r.src.Kind).Inc()
 	r.mu.Lock()
 	r.st.BadPayloads++
 	r.dirty = true
@@ -295,6 +297,7 @@ func (r *runner) add(ctx context.Context, it realtime.Item, aliases ...string) e
 	now := time.Now()
 	r.mu.Lock()
 	if !res.Duplicate {
+		r.m.met.items.WithLabelValues(r.src.Kind).Inc()
 		r.st.ItemsTotal++
 		r.st.LastItemAt = now
 		r.st.LagSeconds = now.Sub(it.CreatedAt).Seconds()
