@@ -101,7 +101,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 
 	strainer := jobs.NewStrainer(a.DB, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
 	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
-		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger})
+		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger, Metrics: a.Metrics})
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)
