@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/redis/rueidis"
 	"gorm.io/gorm"
@@ -24,6 +25,8 @@ type StrainerOptions struct {
 	// event's archive stamp (see archive/stamp) after it wrote rows.
 	Redis     rueidis.Client
 	Namespace string
+	// Parallel is how many events StrainAll strains at once (default 4).
+	Parallel int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -48,6 +51,9 @@ func NewStrainer(db *gorm.DB, log LiveLog, opts StrainerOptions) *Strainer {
 	}
 	if opts.KeepInRedis <= 0 {
 		opts.KeepInRedis = 1000
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -95,25 +101,38 @@ func (s *Strainer) StrainEvent(ctx context.Context, eventID int64) (n int, err e
 	return n, nil
 }
 
-// StrainAll strains every event that has a live log. One event's failure
-// does not stop the others; the errors are joined.
+// StrainAll strains every event that has a live log, up to
+// StrainerOptions.Parallel events at a time. One event's failure does not
+// stop the others; the errors are joined.
 func (s *Strainer) StrainAll(ctx context.Context) (int, error) {
 	ids, err := s.log.Events(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: strain all: list events: %w", err)
 	}
-	total := 0
-	var errs []error
+	var (
+		mu    sync.Mutex
+		total int
+		errs  []error
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, s.opts.Parallel)
+	)
 	for _, id := range ids {
-		n, err := s.StrainEvent(ctx, id)
-		total += n
-		if err != nil {
-			errs = append(errs, err)
-		}
 		if ctx.Err() != nil {
 			break
 		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			n, err := s.StrainEvent(ctx, id)
+			mu.Lock()
+			defer mu.Unlock()
+			total += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+		})
 	}
+	wg.Wait()
 	return total, errors.Join(errs...)
 }
 

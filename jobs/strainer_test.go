@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -306,5 +307,38 @@ func TestConcurrentStrainersOfOneEventStoreEveryItemOnce(t *testing.T) {
 	}
 	if got, c := len(e.items()), e.cursor(); got != 3000 || c != 3000 {
 		t.Fatalf("items=%d cursor=%d, want 3000 and 3000", got, c)
+	}
+}
+
+func TestStrainAllStrainsEveryLiveEvent(t *testing.T) {
+	e := newEnv(t)
+	var others []int64
+	for i := range 5 {
+		ev := e.ev
+		ev.ID, ev.Slug = 0, fmt.Sprintf("other-%d", i)
+		if err := e.db.Create(&ev).Error; err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, ev.ID)
+		for j := 1; j <= 10+i; j++ {
+			if _, err := e.log.AppendItem(context.Background(), ev.ID, item(j)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	e.appendN(7)
+	n, err := e.strainer(StrainerOptions{Parallel: 2}).StrainAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 7+10+11+12+13+14 {
+		t.Fatalf("strained %d entries", n)
+	}
+	for i, id := range others {
+		var c int64
+		e.db.Model(&models.Item{}).Where("event_id = ?", id).Count(&c)
+		if c != int64(10+i) {
+			t.Fatalf("event %d has %d items, want %d", id, c, 10+i)
+		}
 	}
 }
