@@ -93,7 +93,7 @@ func (h *Handler) sessionPage(c *fiber.Ctx) error {
 			statsKey = fmt.Sprintf("stats:%d:%d:%d:%d:%s", ec.id, sess.ID, sess.StartsAt.Unix(), sess.EndsAt.Unix(), sig)
 		}
 		st, err := cached(h.cache, statsKey, func() (*sessionStats, int64, error) {
-			st, err := h.store.SessionStats(ctx, ec.ev.ID, sess.ID, sess.StartsAt, sess.EndsAt)
+			st, err := h.store.statsOf(ctx, ec.ev.ID, sess.ID, sess.StartsAt, sess.EndsAt)
 			return st, 16 << 10, err
 		})
 		if err != nil {

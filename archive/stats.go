@@ -35,9 +35,9 @@ const (
 	searchPage = 30
 )
 
-// SessionStats computes a session's photos, top links, top posters and
+// statsOf computes a session's photos, top links, top posters and
 // activity (buckets of a nice width, at most chartBars of them).
-func (s *Store) SessionStats(ctx context.Context, eventID, sessionID int64, start, end time.Time) (*sessionStats, error) {
+func (s *Store) statsOf(ctx context.Context, eventID, sessionID int64, start, end time.Time) (*sessionStats, error) {
 	db, err := s.sql()
 	if err != nil {
 		return nil, err

@@ -150,12 +150,6 @@ func (s *Store) scanItem(sc scanner) (Row, error) {
 	return r, nil
 }
 
-// Bucket is a count of items in one time bucket.
-type Bucket struct {
-	Index int
-	N     int64
-}
-
 // SessionBuckets counts an event's visible items per session in n equal
 // buckets of each session's window (sessions without items are absent).
 func (s *Store) SessionBuckets(ctx context.Context, eventID int64, n int) (map[int64][]int64, error) {
