@@ -322,3 +322,26 @@ func TestPollProviderSchedulesOneTaskPerEnabledPolledSource(t *testing.T) {
 		t.Errorf("configs %v, want %v", got, want)
 	}
 }
+
+func TestPollTaskWaitsThreeQuartersOfTheIntervalAfterThePreviousPoll(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, srv := newFakeFeed(t)
+	src := h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom", "every": "1h"})
+	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
+	// Three workers' schedulers fire within the same interval.
+	for range 3 {
+		pollThroughAsynq(t, m, src.ID)
+	}
+	if full, nm, _ := f.counts(); full+nm != 1 {
+		t.Errorf("polled %d times within one interval, want once", full+nm)
+	}
+	// An admin shortens the interval: the old schedule no longer holds.
+	if err := h.db.DB.Exec(`UPDATE sources SET config = '{"url": "`+srv.URL+`/feed.atom", "every": "1ms"}' WHERE id = ?`, src.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	pollThroughAsynq(t, m, src.ID)
+	if full, nm, _ := f.counts(); full+nm != 2 {
+		t.Errorf("after shortening the interval: %d polls, want 2", full+nm)
+	}
+}

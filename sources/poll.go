@@ -115,6 +115,12 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (kind string, _ pollOu
 	notBefore, _ := time.Parse(time.RFC3339Nano, str(sched, 0))
 	failures, _ := strconv.Atoi(str(sched, 1))
 	start := time.Now()
+	cfg, _ := ParseConfig(src.Config)
+	every := cfg.EveryOr(defaultEvery(src.Kind))
+	if failures == 0 && notBefore.Sub(start) > every*3/4 {
+		// The interval was shortened since: the old schedule does not hold.
+		notBefore = start
+	}
 	if start.Before(notBefore) {
 		return src.Kind, pollTooEarly, nil
 	}
@@ -137,7 +143,6 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (kind string, _ pollOu
 	if ctx.Err() != nil {
 		return src.Kind, pollFailed, ctx.Err()
 	}
-	every := r.cfg.EveryOr(defaultEvery(src.Kind))
 	next := start.Add(every * 3 / 4)
 	if err != nil {
 		failures++
