@@ -120,7 +120,7 @@ func (f *fakeFeed) counts() (full, notModified, maxInFlight int) {
 	return f.full, f.notModified, f.maxInFlight
 }
 
-func newFakeFeed(t *testing.T) (*fakeFeed, *httptest.Server) {
+func newFakeFeed(t testing.TB) (*fakeFeed, *httptest.Server) {
 	f := &fakeFeed{version: "v1"}
 	body := string(fixture(t, "feed.atom"))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -16,14 +16,14 @@ import (
 
 // harness is one event in a real Postgres and a real live log in Redis.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	db      *testenv.Database
 	rd      *testenv.Redis
 	log     *realtime.Log
 	eventID int64
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	db := testenv.NewDatabase(t)
 	rd := testenv.NewRedis(t)
