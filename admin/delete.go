@@ -155,6 +155,7 @@ func (s *server) action(r *Resource) fiber.Handler {
 			}
 		}
 		s.flash(c, msg)
+		s.changed(ctx, sc.EventID(), r.Key)
 		if r.Key == "events" && sc.Event != nil {
 			return redirect(c, "/admin/events")
 		}

@@ -68,4 +68,9 @@ type Deps struct {
 	Now func() time.Time
 	// SessionTTL is how long a signed-in session lasts; default 12 hours.
 	SessionTTL time.Duration
+	// OnChange, when set, is told after a committed change to an event's
+	// rows: what is the resource key ("events", "sessions", "sources", ...)
+	// or "items" for moderation. The wiring uses it to invalidate archive
+	// caches at once and to re-assign items after session edits.
+	OnChange func(ctx context.Context, eventID int64, what string)
 }

@@ -231,6 +231,7 @@ func (s *server) save(r *Resource, creating bool) fiber.Handler {
 		if r.Key == "events" {
 			evID = newID
 		}
+		s.changed(c.UserContext(), evID, r.Key)
 		if c.FormValue("_continue") != "" {
 			return redirect(c, r.ObjectURL(evID, newID))
 		}

@@ -87,6 +87,9 @@ func (s *server) setReview(ctx context.Context, tx *gorm.DB, sc Scope, seqs []in
 // Postgres holds it. Items the log no longer holds (trimmed after straining)
 // are skipped: archives read Postgres, which already has the change.
 func (s *server) appendOps(ctx context.Context, eventID int64, op string, seqs []int64) error {
+	if len(seqs) > 0 {
+		s.changed(ctx, eventID, "items")
+	}
 	if s.d.Log == nil || len(seqs) == 0 {
 		return nil
 	}
@@ -163,4 +166,11 @@ func (s *server) sessionSlugs(ctx context.Context, eventID int64) (map[int64]str
 		out[x.ID] = x.Slug
 	}
 	return out, nil
+}
+
+// changed tells the wiring that an event's rows changed (see Deps.OnChange).
+func (s *server) changed(ctx context.Context, eventID int64, what string) {
+	if s.d.OnChange != nil && eventID > 0 {
+		s.d.OnChange(ctx, eventID, what)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/backchannel/backchannel/models"
@@ -233,4 +234,28 @@ func TestConsoleShowsPostgresAndLiveOnlyItemsAndLiveOnlyItemsCanBeHidden(t *test
 		t.Fatalf("hide unknown item: %d; want 404", resp.StatusCode)
 	}
 	_ = stored
+}
+
+func TestModerationAndSessionEditsTellTheWiringWhatChanged(t *testing.T) {
+	type change struct {
+		event int64
+		what  string
+	}
+	var mu sync.Mutex
+	var got []change
+	e := newEnv(t, func(d *Deps) {
+		d.OnChange = func(_ context.Context, eventID int64, what string) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, change{eventID, what})
+		}
+	})
+	seq := e.item(e.evA, "1", "ana", "spam", models.ReviewApproved)
+	c := e.moderator(e.evA)
+	c.post("/admin/events/"+id(e.evA.ID)+"/items/"+id(seq)+"/hide", nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != (change{e.evA.ID, "items"}) {
+		t.Fatalf("changes after a hide: %+v", got)
+	}
 }

@@ -38,8 +38,10 @@ func (a *App) useMiddleware(f *fiber.App) {
 	f.Use(crossOriginProtection())
 	f.Use(compress.New(compress.Config{
 		Level: compress.LevelBestSpeed,
-		// Streams must reach the client as written, not buffered by gzip.
-		Next: func(c *fiber.Ctx) bool { return strings.HasSuffix(c.Path(), "/stream") },
+		// Streams must reach the client as written, not buffered by gzip, and
+		// long-poll answers are small and many: compressing them costs more
+		// CPU per delivery than it saves.
+		Next: isLivePath,
 	}))
 }
 
@@ -70,7 +72,8 @@ func (a *App) requestLogger() fiber.Handler {
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelError
-		} else if strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/metrics" {
+		} else if isLivePath(c) || strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/metrics" {
+			// Thousands of long polls a second would drown every other line.
 			level = slog.LevelDebug
 		}
 		a.Logger.Log(c.UserContext(), level, "http",
@@ -79,4 +82,10 @@ func (a *App) requestLogger() fiber.Handler {
 			"request_id", c.GetRespHeader(fiber.HeaderXRequestID))
 		return err
 	}
+}
+
+// isLivePath reports whether the request is a long poll or a stream.
+func isLivePath(c *fiber.Ctx) bool {
+	p := c.Path()
+	return strings.HasPrefix(p, "/api/events/") && (strings.HasSuffix(p, "/live") || strings.HasSuffix(p, "/stream"))
 }

@@ -47,6 +47,7 @@ func (a *App) NewWeb() (*Web, error) {
 		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
+		Moderate:     newPostModeration(a.DB, 5*time.Second).Apply,
 	})
 	w := &Web{Hub: hub, Log: log, Live: live, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
@@ -57,13 +58,30 @@ func (a *App) NewWeb() (*Web, error) {
 		Routes:    []Routes{views.Assets(), live, &pages{app: a, hub: hub}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
-				Inspector: w.insp, Dev: a.Config.Development(), EventFiles: eventFiles{}, Logger: a.Logger})
+				Inspector: w.insp, Dev: a.Config.Development(), EventFiles: eventFiles{}, Logger: a.Logger,
+				ReconnectSource: func(ctx context.Context, id int64) error {
+					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
+				},
+				OnChange: w.eventChanged})
 		}},
 	})
 	if w.Fiber == nil {
 		return nil, errors.New("app: web: routes failed to mount")
 	}
 	return w, nil
+}
+
+// eventChanged runs after the admin committed a change to an event: archive
+// pages of the event are re-rendered at once, and items follow edited sessions.
+func (w *Web) eventChanged(ctx context.Context, eventID int64, what string) {
+	if err := archive.BumpVersion(ctx, w.app.Redis, w.app.Namespace, eventID); err != nil {
+		w.app.Logger.Warn("archive stamp", "event", eventID, "err", err)
+	}
+	if what == "sessions" || what == "events" {
+		if _, err := w.queue.EnqueueContext(ctx, jobs.NewReassignTask(eventID)); err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
+			w.app.Logger.Warn("enqueue session re-assignment", "event", eventID, "err", err)
+		}
+	}
 }
 
 // Run serves until ctx ends, then drains waiting polls and shuts down.
@@ -75,8 +93,8 @@ func (w *Web) Run(ctx context.Context) error {
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
 	admin.StartHeartbeat(ctx, w.app.Redis, w.app.Namespace, "web", admin.WithVersion(Version),
-		admin.WithLogger(w.app.Logger))
-	err := w.app.ListenAndServe(ctx, w.Fiber, w.Hub.Drain)
+		admin.WithLogger(w.app.Logger), admin.WithClients(w.Hub.Waiting))
+	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
 	stopHub()
 	<-hubDone
 	return err

@@ -26,7 +26,7 @@ func Open(ctx context.Context, dsn string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("models: database handle: %w", err)
 	}
 	sqlDB.SetMaxOpenConns(40)
-	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetMaxIdleConns(40)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("models: reach database: %w", err)

@@ -92,6 +92,8 @@ type Hub struct {
 	events map[int64]*liveEvent
 
 	draining atomic.Bool
+	// waiting counts the polls parked on this node (the dashboard shows it).
+	waiting atomic.Int64
 
 	msgs     chan pubMsg
 	resync   chan struct{}
@@ -207,6 +209,9 @@ func (h *Hub) retryResync() {
 		})
 	}
 }
+
+// Waiting returns how many polls are parked on this node right now.
+func (h *Hub) Waiting() int64 { return h.waiting.Load() }
 
 // Subscribed is closed once Run's subscription is first confirmed: from then
 // on the hub hears every append (readiness checks and tests wait on it).
@@ -652,6 +657,8 @@ func (h *Hub) Poll(ctx context.Context, eventID int64, epoch string, since int64
 		if timer == nil {
 			timer = time.NewTimer(wait)
 			defer timer.Stop()
+			h.waiting.Add(1)
+			defer h.waiting.Add(-1)
 			if h.metrics != nil {
 				h.metrics.Waiting.Inc()
 				defer h.metrics.Waiting.Dec()
