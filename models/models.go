@@ -129,7 +129,7 @@ type Item struct {
 	AuthorURL    string
 	AuthorAvatar string
 	Text         string
-	HTML         string `gorm:"column:html"`
+	HTML         string          `gorm:"column:html"`
 	Media        json.RawMessage `gorm:"type:jsonb"`
 	URL          string
 	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
