@@ -58,7 +58,7 @@ func (a *App) NewWeb() (*Web, error) {
 		Routes:    []Routes{views.Assets(), live, &pages{app: a, hub: hub}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
-				Inspector: w.insp, Dev: a.Config.Development(), EventFiles: eventFiles{}, Logger: a.Logger,
+				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},
