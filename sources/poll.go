@@ -181,9 +181,9 @@ func (m *Manager) poll(ctx context.Context, r *runner) error {
 		return err
 	}
 	// The last error stays on the dashboard until a newer one replaces it,
-	// as it does for runners.
+	// as it does for runners; the lag is the last item's until a new one.
 	prev, _ := ReadStates(ctx, m.redis, m.opts.Namespace, []int64{r.src.ID})
-	r.st.LastError = prev[r.src.ID].LastError
+	r.st.LastError, r.st.LagSeconds = prev[r.src.ID].LastError, prev[r.src.ID].LagSeconds
 	a, err := newAdapter(r)
 	if err != nil {
 		return err
