@@ -1,8 +1,9 @@
 // Package sources owns ingestion: one adapter per source kind (mastodon,
 // bluesky, x, flickr, feed, replay), the pure parsers of their wire formats,
 // normalization of every payload into a realtime.Item (sanitized HTML, plain
-// text, http(s)-only media), moderation at ingest (Rules), and the Manager
-// that runs exactly one leased runner per enabled source across all workers.
+// text, http(s)-only media), moderation at ingest (Rules), the Manager that
+// runs exactly one leased runner per enabled streamed source across all
+// workers, the poll tasks of polled sources, and their Prometheus counters.
 //
 // The guarantee is "never lose an item": a runner appends to the event's live
 // log first and saves its cursor only past items appended a few seconds ago
@@ -24,8 +25,9 @@
 // polls: tasks are asynq.Unique for one interval, and a poll is skipped until
 // a not_before its predecessor saved (¾ of the interval later, or later still
 // after a failure, by the runners' backoff), so a source is polled about once
-// per interval however many workers run. A failed poll is not retried by
-// asynq: the next period is the retry.
+// per interval however many workers run. A failed poll is not an error to
+// asynq: the next period is the retry (MaxRetry 1 only re-runs a task whose
+// worker died mid-poll).
 //
 // Bluesky's Jetstream names authors by DID only; their profiles (handle,
 // display name, avatar) are resolved through the AppView's
