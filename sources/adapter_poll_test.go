@@ -323,7 +323,7 @@ func TestPollProviderSchedulesOneTaskPerEnabledPolledSource(t *testing.T) {
 	}
 }
 
-func TestPollTaskWaitsThreeQuartersOfTheIntervalAfterThePreviousPoll(t *testing.T) {
+func TestPollTaskWaitsThreeQuartersOfTheIntervalUnlessAReconnectIsRequested(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	f, srv := newFakeFeed(t)
@@ -336,12 +336,21 @@ func TestPollTaskWaitsThreeQuartersOfTheIntervalAfterThePreviousPoll(t *testing.
 	if full, nm, _ := f.counts(); full+nm != 1 {
 		t.Errorf("polled %d times within one interval, want once", full+nm)
 	}
+	// An admin asks for a reconnect: the next task polls at once.
+	if err := RequestReconnect(context.Background(), h.rd.Client, h.rd.Namespace, src.ID); err != nil {
+		t.Fatal(err)
+	}
+	pollThroughAsynq(t, m, src.ID)
+	pollThroughAsynq(t, m, src.ID)
+	if full, nm, _ := f.counts(); full+nm != 2 {
+		t.Errorf("after a reconnect request: %d polls, want 2", full+nm)
+	}
 	// An admin shortens the interval: the old schedule no longer holds.
 	if err := h.db.DB.Exec(`UPDATE sources SET config = '{"url": "`+srv.URL+`/feed.atom", "every": "1ms"}' WHERE id = ?`, src.ID).Error; err != nil {
 		t.Fatal(err)
 	}
 	pollThroughAsynq(t, m, src.ID)
-	if full, nm, _ := f.counts(); full+nm != 2 {
-		t.Errorf("after shortening the interval: %d polls, want 2", full+nm)
+	if full, nm, _ := f.counts(); full+nm != 3 {
+		t.Errorf("after shortening the interval: %d polls, want 3", full+nm)
 	}
 }

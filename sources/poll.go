@@ -108,7 +108,10 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (kind string, _ pollOu
 		}
 	}()
 	c := m.redis
-	sched, err := c.Do(ctx, c.B().Hmget().Key(m.k.cursor(id)).Field("not_before", "failures").Build()).ToArray()
+	rs := c.DoMulti(ctx,
+		c.B().Hmget().Key(m.k.cursor(id)).Field("not_before", "failures").Build(),
+		c.B().Getdel().Key(m.k.reconnect(id)).Build())
+	sched, err := rs[0].ToArray()
 	if err != nil {
 		return src.Kind, pollFailed, fmt.Errorf("sources: poll: load schedule of source %d: %w", id, err)
 	}
@@ -119,6 +122,11 @@ func (m *Manager) pollOnce(ctx context.Context, id int64) (kind string, _ pollOu
 	every := cfg.EveryOr(defaultEvery(src.Kind))
 	if failures == 0 && notBefore.Sub(start) > every*3/4 {
 		// The interval was shortened since: the old schedule does not hold.
+		notBefore = start
+	}
+	if again, _ := rs[1].ToString(); again != "" {
+		// An admin asked for a reconnect (RequestReconnect): poll now,
+		// whatever the schedule or the backoff says.
 		notBefore = start
 	}
 	if start.Before(notBefore) {
