@@ -25,10 +25,9 @@
 // polls: tasks are asynq.Unique for one interval, and a poll is skipped until
 // a not_before its predecessor saved (¾ of the interval later, or later still
 // after a failure, by the runners' backoff; a RequestReconnect clears it), so
-// a source is polled about once
-// per interval however many workers run. A failed poll is not an error to
-// asynq: the next period is the retry (MaxRetry 1 only re-runs a task whose
-// worker died mid-poll).
+// a source is polled about once per interval however many workers run. A
+// failed poll is not an error to asynq: the next period is the retry
+// (MaxRetry 1 only re-runs a task whose worker died mid-poll).
 //
 // Bluesky's Jetstream names authors by DID only; their profiles (handle,
 // display name, avatar) are resolved through the AppView's
