@@ -44,8 +44,8 @@ func specFor(kind string) (kindSpec, bool) {
 		f := []string{"instance", "tag", "token_env"}
 		return kindSpec{fields: f, required: f}, true
 	case KindBluesky:
-		f := []string{"endpoint", "keywords"}
-		return kindSpec{fields: f, required: f}, true
+		// profile_base is the AppView that resolves authors (default: Bluesky's public one).
+		return kindSpec{fields: []string{"endpoint", "keywords", "profile_base"}, required: []string{"endpoint", "keywords"}}, true
 	case KindX:
 		f := []string{"base_url", "rule", "token_env"}
 		return kindSpec{fields: f, required: f}, true
@@ -202,7 +202,7 @@ func normalizeField(name string, raw any, spec kindSpec) (any, error) {
 			return nil, err
 		}
 		return s, nil
-	case "instance", "base_url":
+	case "instance", "base_url", "profile_base":
 		return normalizeURL(s, []string{"http", "https"}, false)
 	case "url":
 		return normalizeURL(s, []string{"http", "https"}, true)

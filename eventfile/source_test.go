@@ -20,6 +20,8 @@ func TestValidateSourceGivesKeyAndNormalizedConfig(t *testing.T) {
 			`{"instance":"https://mastodon.social","tag":"aeaboston","token_env":"MASTODON_TOKEN"}`},
 		{"bluesky", map[string]any{"endpoint": "wss://jetstream.example/subscribe?x=1", "keywords": []string{"B", "a", "B"}},
 			"bluesky:a,b", `{"endpoint":"wss://jetstream.example/subscribe?x=1","keywords":["B","a"]}`},
+		{"bluesky", map[string]any{"endpoint": "wss://j.example", "keywords": []string{"a"}, "profile_base": "HTTP://127.0.0.1:8080/"},
+			"bluesky:a", `{"endpoint":"wss://j.example","keywords":["a"],"profile_base":"http://127.0.0.1:8080"}`},
 		{"x", map[string]any{"base_url": "http://127.0.0.1:9999", "rule": "#aea -is:retweet", "token_env": "X_BEARER_TOKEN"},
 			"x:#aea -is:retweet", `{"base_url":"http://127.0.0.1:9999","rule":"#aea -is:retweet","token_env":"X_BEARER_TOKEN"}`},
 		{"flickr", map[string]any{"base_url": "https://api.flickr.com/services/rest/", "tags": "AEA, #boston,aea", "token_env": "FLICKR_API_KEY", "every": "90s"},
