@@ -26,14 +26,33 @@ import (
 	"github.com/backchannel/backchannel/realtime"
 )
 
-// server is one backchannel process under test.
+// server is one backchannel process under test (role "serve" or "worker").
 type server struct {
 	bin  string
+	role string
 	env  []string
-	addr string
+	addr string // for serve: where it listens; empty for a worker
 	mu   sync.Mutex
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *lockedBuffer
+}
+
+// lockedBuffer collects a child's output while the test may read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -60,12 +79,15 @@ func (s *server) start(t *testing.T) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.logs = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "serve")
+	s.logs = &lockedBuffer{}
+	s.cmd = exec.Command(s.bin, s.role)
 	s.cmd.Env = s.env
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start server: %v", err)
+		t.Fatalf("start %s: %v", s.role, err)
+	}
+	if s.addr == "" {
+		return
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -98,6 +120,7 @@ type control struct {
 	log     *realtime.Log
 	db      *models.Event
 	srv     *server
+	worker  *server
 	dbConn  *testenv.Database
 	counter int
 	mu      sync.Mutex
@@ -150,6 +173,12 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/start":
 		c.srv.start(c.t)
 		reply(map[string]any{"ok": true}, nil)
+	case "/start-worker":
+		c.worker.start(c.t)
+		reply(map[string]any{"ok": true}, nil)
+	case "/kill-worker":
+		c.worker.stop()
+		reply(map[string]any{"ok": true, "at": time.Now().UnixMilli()}, nil)
 	default:
 		http.NotFound(w, r)
 	}
@@ -179,7 +208,8 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	srv := &server{bin: buildBinary(t), addr: addr, env: append(os.Environ(),
+	bin := buildBinary(t)
+	srv := &server{bin: bin, role: "serve", addr: addr, env: append(os.Environ(),
 		"DATABASE_URL="+db.URL,
 		fmt.Sprintf("REDIS_URL=redis://%s/%d", testenv.RedisAddrs()[0], testenv.RedisDB),
 		"REDIS_PREFIX="+rdb.Namespace,
@@ -190,8 +220,17 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	)}
 	srv.start(t)
 	t.Cleanup(srv.stop)
+	worker := &server{bin: bin, role: "worker", env: srv.env}
+	t.Cleanup(worker.stop)
 
-	ctl := &control{t: t, log: realtime.NewLog(rdb.Client, rdb.Namespace), db: ev, srv: srv, dbConn: db}
+	const adminEmail, adminPassword = "admin@example.org", "a long test password"
+	create := exec.Command(bin, "createsuperuser", "--email", adminEmail)
+	create.Env, create.Stdin = srv.env, strings.NewReader(adminPassword+"\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("createsuperuser: %v\n%s", err, out)
+	}
+
+	ctl := &control{t: t, log: realtime.NewLog(rdb.Client, rdb.Namespace), db: ev, srv: srv, worker: worker, dbConn: db}
 	ctlSrv := &http.Server{Handler: ctl}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -204,18 +243,23 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "live.spec.mjs")
-	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "CONTROL_URL=http://"+ln.Addr().String(),
-		"EVENT=browser-conf", "CHROMIUM="+chromium, "ARTIFACTS="+artifacts)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser script output:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser checks failed: %v\nserver log (tail):\n%s", err, tail(srv.logs.String(), 3000))
-	}
-	if !strings.Contains(string(out), "all browser checks passed") {
-		t.Fatal("browser script ended without its closing line")
+	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs"} {
+		t.Run(strings.TrimSuffix(spec, ".spec.mjs"), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "node", spec)
+			cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "CONTROL_URL=http://"+ln.Addr().String(),
+				"EVENT=browser-conf", fmt.Sprintf("EVENT_ID=%d", ev.ID), "CHROMIUM="+chromium, "ARTIFACTS="+artifacts,
+				"ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword)
+			out, err := cmd.CombinedOutput()
+			t.Logf("browser script output:\n%s", out)
+			if err != nil {
+				t.Fatalf("browser checks failed: %v\nserver log (tail):\n%s", err, tail(srv.logs.String(), 3000))
+			}
+			if !strings.Contains(string(out), "all browser checks passed") {
+				t.Fatal("browser script ended without its closing line")
+			}
+		})
 	}
 }
 

@@ -1,51 +1,14 @@
 // Browser checks of the live page and the wall, run by harness_test.go with a
 // real server. Exits non-zero on the first failed check.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-
-const base = process.env.BASE_URL;
-const control = process.env.CONTROL_URL;
-const event = process.env.EVENT;
-const artifacts = process.env.ARTIFACTS;
-const livePath = `${base}/events/${event}`;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-    '--disable-quic', '--disable-component-update', '--disable-sync',
-    // Two pages are watched at once: keep background pages running at full speed.
-    '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
-});
-
-async function ctl(path) {
-  const res = await fetch(control + path, { method: 'POST' });
-  if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-const item = (page, seq) => page.locator(`[data-stream] [data-seq="${seq}"]`);
-
-async function openLive(context) {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => { console.error('page error:', e.message); process.exitCode = 1; });
-  await page.goto(livePath, { waitUntil: 'load' });
-  // Give the script a moment to start its first long poll.
-  await page.waitForTimeout(300);
-  return page;
-}
+import { artifacts, check, ctl, item, livePath, openLive, run } from './lib.mjs';
 
 async function countOf(page, seq) {
-  return page.locator(`[data-stream] [data-seq="${seq}"]`).count();
+  return item(page, seq).count();
 }
 
-async function check(name, fn) {
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok  ${name} (${Date.now() - t0} ms)`);
-}
-
-try {
-  const ctxA = await browser.newContext({ userDataDir: undefined });
+await run(async (browser) => {
+  const ctxA = await browser.newContext();
   const ctxB = await browser.newContext();
   const a = await openLive(ctxA);
   const b = await openLive(ctxB);
@@ -120,11 +83,4 @@ try {
     assert.equal(await p.locator('form[data-post-form]').getAttribute('method'), 'post');
     await noJS.close();
   });
-
-  console.log('all browser checks passed');
-} catch (err) {
-  console.error('FAILED:', err.message);
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+});
