@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -77,7 +78,7 @@ func (h *harness) runFaults(ctx context.Context) error {
 		case <-time.After(time.Until(at)):
 		}
 		t0 := time.Now()
-		if err := h.strike(ctx, f); err != nil {
+		if err := h.strike(ctx, &f); err != nil {
 			return fmt.Errorf("fault %s: %w", f, err)
 		}
 		line := fmt.Sprintf("t=%6.1fs %-9s down+back in %s", t0.Sub(start).Seconds(), f, time.Since(t0).Round(10*time.Millisecond))
@@ -99,7 +100,7 @@ func waitStarted(ctx context.Context, f *fakeMastodon) <-chan struct{} {
 }
 
 // strike causes one fault and waits until the victim is back.
-func (h *harness) strike(ctx context.Context, f fault) error {
+func (h *harness) strike(ctx context.Context, f *fault) error {
 	pause := func() {
 		select {
 		case <-ctx.Done():
@@ -108,6 +109,11 @@ func (h *harness) strike(ctx context.Context, f fault) error {
 	}
 	switch f.kind {
 	case "worker":
+		// Killing the worker that runs the source is the fault that
+		// matters; a standby's death changes nothing.
+		if i := h.holder(); i >= 0 {
+			f.target = i
+		}
 		p := h.workers[f.target]
 		if err := p.kill(syscall.SIGKILL, 0); err != nil {
 			return err
@@ -137,4 +143,24 @@ func (h *harness) strike(ctx context.Context, f fault) error {
 		return h.pg.restartImmediate(ctx, filepath.Join(h.logs, "postgres-restart.log"))
 	}
 	return fmt.Errorf("unknown fault kind %q", f.kind)
+}
+
+// holder returns the worker whose runner holds the source's lease now: the
+// one whose log shows "runner started" after its latest start and no stop
+// since; -1 when none does.
+func (h *harness) holder() int {
+	for i, w := range h.workers {
+		b, err := os.ReadFile(w.log)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if j := strings.LastIndex(s, "===== chaos: start"); j >= 0 {
+			s = s[j:]
+		}
+		if k := strings.LastIndex(s, "sources: runner started"); k >= 0 && !strings.Contains(s[k:], "sources: runner stopped") {
+			return i
+		}
+	}
+	return -1
 }

@@ -311,8 +311,14 @@ func runSoak(ctx context.Context, h *harness) (int, error) {
 	}()
 	r := h.livepoll(ctx, lp, s)
 	<-mid
-	time.Sleep(2 * time.Second)
-	take("idle, after the load")
+	// fasthttp never notices a client leave: parked polls end at their own
+	// deadline (livepoll's wait, 25 s), so look once they all must have.
+	select {
+	case <-ctx.Done():
+		return 2, ctx.Err()
+	case <-time.After(30 * time.Second):
+	}
+	take("idle, 30 s after the load")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "\nsoak: %d clients, %.0f items/s for %s\tgoroutines\tRSS\n", s.clients, s.rate, d)
 	for _, x := range samples {
