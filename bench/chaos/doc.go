@@ -2,7 +2,8 @@
 // instance that emits a known sequence of statuses, the real binary as two
 // web nodes and two workers on a Redis and a Postgres database of its own,
 // and a crowd of long-poll clients spread over both nodes, while it kills
-// (-9) and restarts every process, Redis and Postgres. At the end it checks
+// (-9) and restarts every process (a worker fault aims at the worker whose
+// runner holds the source's lease), Redis and Postgres. At the end it checks
 // that every emitted item reached the live log, Postgres and every client
 // exactly once and in order, prints a table, and exits non-zero otherwise.
 //
@@ -11,6 +12,8 @@
 //	go run ./bench/chaos -items 3000 -rate 200 -clients 50 -kills 1
 //	go run ./bench/chaos -faults none             # the checker alone: must print all zeros
 //	go run ./bench/chaos -cluster                 # Redis Cluster (scripts/redis-cluster.sh)
+//	go run ./bench/chaos -mode load               # bench/livepoll at 1,000 / 10,000 / 19,000 clients
+//	go run ./bench/chaos -mode soak -duration 10m # steady load; goroutines and RSS at start and end
 //
 // It owns only what it starts: its database (bc_chaos_<random>, dropped
 // after a clean run), its redis-server (a spare port, data under
