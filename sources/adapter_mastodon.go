@@ -12,10 +12,9 @@ import (
 	"time"
 )
 
-// Mastodon backfill limits.
+// Mastodon backfill and polling.
 const (
 	mastodonPageSize     = 40
-	mastodonMaxPages     = 50
 	mastodonStreamRetry  = 10 // polls between attempts to get the stream back
 	mastodonSilentToPoll = 2  // silent streams in a row before falling back to polling
 )
@@ -180,12 +179,18 @@ func statusNewer(a, b string) bool {
 	return a > b
 }
 
-// backfill pages the tag timeline forward from the cursor (min_id) until a
-// page comes back empty, appending oldest first. Without a cursor it takes
-// the newest page only.
+// backfill pages the tag timeline forward from the cursor (min_id) until it
+// has caught up (a page shorter than asked), appending oldest first. Without
+// a cursor it takes the newest page only.
+//
+// There is deliberately no page limit: the stream is read only after the
+// backfill returns, and stream ids move the cursor, so stopping early would
+// leave a hole no later backfill revisits. A long backlog after a takeover
+// is paged through in full; an error ends the connection and the next one
+// backfills again from the cursor, so nothing is skipped either way.
 func (a *mastodon) backfill(ctx context.Context, kick func()) error {
 	r := a.r
-	for page := 0; page < mastodonMaxPages; page++ {
+	for {
 		since := r.savedCursor()
 		q := url.Values{"limit": {strconv.Itoa(mastodonPageSize)}}
 		if since != "" {
@@ -217,9 +222,8 @@ func (a *mastodon) backfill(ctx context.Context, kick func()) error {
 			}
 			a.advance(ids[i])
 		}
-		if since == "" {
+		if since == "" || len(items) < mastodonPageSize {
 			return nil
 		}
 	}
-	return nil
 }

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -182,4 +183,44 @@ func TestMastodonTakeoverAfterAbruptStopBackfillsWhatNobodyStreamed(t *testing.T
 	h.waitState("b takes over", src.ID, func(s State) bool { return s.Holder == "worker-b:2" })
 	es := h.waitFor("b backfills posts 4-6", hasAll(mastodonIDs(1, 2, 3, 4, 5, 6)...))
 	assertExactlyOnce(t, es, mastodonIDs(1, 2, 3, 4, 5, 6)...)
+}
+
+// A takeover after a long outage must page through the whole backlog: any cap
+// on backfill pages lets the next streamed id move the cursor past the rest.
+func TestMastodonTakeoverBackfillsABacklogLongerThanManyPages(t *testing.T) {
+	t.Parallel()
+	const backlog = 60 * mastodonPageSize
+	h := newHarness(t)
+	f, srv := newFakeMastodon(t)
+	f.streamScript = func(n int, w http.ResponseWriter, r *http.Request, f *fakeMastodon) {
+		sseStart(w)
+		switch n {
+		case 1:
+			f.waitTimeline(1)
+			sseEvent(w, "update", f.publish(1))
+		default:
+			// The first event of the new connection is newer than the whole backlog.
+			sseEvent(w, "update", f.publish(backlog+2))
+		}
+		holdOpen(w, r, ":thump\n")
+	}
+	src := h.addSource("mastodon", "mastodon:gophercon2026", map[string]any{"instance": srv.URL, "tag": "gophercon2026"})
+	a := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-a:1"))
+	stopA := h.start(a)
+	h.waitFor("a streams post 1", hasAll(mastodonIDs(1)...))
+	h.waitState("a saved its cursor past post 1", src.ID, func(State) bool {
+		c, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Hget().Key(keys{h.rd.Namespace}.cursor(src.ID)).Field("cursor").Build()).ToString()
+		return err == nil && c == statusID(1)
+	})
+	a.abandon.Store(true)
+	stopA()
+	all := []int{1}
+	for i := 2; i <= backlog+1; i++ {
+		f.publish(i)
+		all = append(all, i)
+	}
+	all = append(all, backlog+2)
+	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-b:2")))
+	es := h.waitFor("b backfills the whole backlog", hasAll(mastodonIDs(all...)...))
+	assertExactlyOnce(t, es, mastodonIDs(all...)...)
 }
