@@ -228,3 +228,30 @@ func TestCrossSiteStateChangesAreRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestLivePollsSkipTheGeneralMiddlewareButKeepTheirHeaders(t *testing.T) {
+	a := newTestApp(t)
+	now := time.Now()
+	seedEvent(t, a, "conf", now.Add(-time.Hour), now.Add(time.Hour))
+	w, err := a.NewWeb()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body, h := get(t, w.Fiber, "/api/events/conf/live?since=0&wait=0")
+	if status != 200 || !strings.Contains(body, `"entries"`) {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "no-store" {
+		t.Errorf("live headers: %v", h)
+	}
+	if h.Get("X-Request-Id") != "" {
+		t.Error("a long poll went through the general middleware")
+	}
+	// Everything else still does.
+	if _, _, h := get(t, w.Fiber, "/api/events/conf"); h.Get("X-Request-Id") == "" || h.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("event API headers: %v", h)
+	}
+	if status, body, _ := get(t, w.Fiber, "/api/events/nope/live"); status != 404 || !strings.Contains(body, `"error"`) {
+		t.Errorf("unknown event: %d %s", status, body)
+	}
+}

@@ -55,7 +55,8 @@ func (a *App) NewWeb() (*Web, error) {
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
-		Routes:    []Routes{views.Assets(), live, &pages{app: a, hub: hub}, arch},
+		Live:      []Routes{RoutesFunc(live.RegisterLive)},
+		Routes:    []Routes{views.Assets(), RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/backchannel/backchannel/internal/httperr"
 )
@@ -25,6 +26,11 @@ func (f RoutesFunc) Register(r fiber.Router) { f(r) }
 
 // ServerOptions tune the HTTP server.
 type ServerOptions struct {
+	// Live routes (long poll, stream) are registered before the general
+	// middleware: they get recovery and their own few headers only, so a
+	// delivery costs no request id, access log line, security-header set or
+	// gzip check. Their own metrics count them.
+	Live []Routes
 	// ErrorPage renders HTML error pages; nil uses a bare page.
 	ErrorPage httperr.HTMLRenderer
 	// Routes are registered after the app's own (health, metrics, events API).
@@ -50,6 +56,14 @@ func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 		// Long polls park one goroutine each; allow as many as the fd limit.
 		Concurrency: 256 * 1024,
 	})
+	if len(opts.Live) > 0 {
+		// Other /api/events routes pass through this too, then on to the
+		// general middleware: recovering twice costs nothing.
+		f.Use("/api/events", recover.New(), liveHeaders)
+		for _, r := range opts.Live {
+			r.Register(f)
+		}
+	}
 	a.useMiddleware(f)
 	a.registerHealth(f)
 	f.Get("/api/events", a.listEventsAPI)
@@ -104,4 +118,13 @@ func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeSh
 		return fmt.Errorf("app: shutdown: %w", err)
 	}
 	return nil
+}
+
+// liveHeaders are the headers a live answer needs: JSON and event streams are
+// never sniffed as HTML nor embedded by other sites.
+func liveHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set("Cross-Origin-Resource-Policy", "same-site")
+	c.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
+	return c.Next()
 }

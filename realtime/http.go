@@ -139,8 +139,20 @@ func NewHandler(deps HandlerDeps) *Handler {
 
 // Register mounts the Live API on r (the app's root router).
 func (h *Handler) Register(r fiber.Router) {
+	h.RegisterLive(r)
+	h.RegisterPosts(r)
+}
+
+// RegisterLive registers only the long poll and the stream: the app mounts
+// them ahead of its general middleware, since they are answered thousands of
+// times a second and need none of it but recovery.
+func (h *Handler) RegisterLive(r fiber.Router) {
 	r.Get("/api/events/:event/live", h.live)
 	r.Get("/api/events/:event/stream", h.stream)
+}
+
+// RegisterPosts registers the attendee posts endpoint.
+func (h *Handler) RegisterPosts(r fiber.Router) {
 	r.Post("/api/events/:event/posts", h.post)
 }
 
