@@ -31,17 +31,9 @@ func (h *Handler) live(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	ev, err := h.event(c)
+	ev, client, err := h.admit(c, q)
 	if err != nil {
 		return err
-	}
-	client := ClientID(c, h.deps.SecureCookie)
-	// A snapshot and a since behind this node's memory read Redis or
-	// Postgres: those are limited per client. Polls at the head are not.
-	if !q.HasSince || h.expensive(ev.ID, q.Since) {
-		if err := h.limit(c, "history", client, h.deps.HistoryRate); err != nil {
-			return err
-		}
 	}
 	if !q.HasSince {
 		return h.sendSnapshot(c, ev.ID, q.Limit, false)
@@ -73,6 +65,23 @@ func (h *Handler) live(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(body)
+}
+
+// admit resolves the event and the client of a live request and charges the
+// client's history limit when the request must read Redis or Postgres (a
+// snapshot, or a since behind this node's memory); polls at the head are free.
+func (h *Handler) admit(c *fiber.Ctx, q LiveQuery) (LiveEvent, string, error) {
+	ev, err := h.event(c)
+	if err != nil {
+		return LiveEvent{}, "", err
+	}
+	client := ClientID(c, h.deps.SecureCookie)
+	if !q.HasSince || h.expensive(ev.ID, q.Since) {
+		if err := h.limit(c, "history", client, h.deps.HistoryRate); err != nil {
+			return LiveEvent{}, "", err
+		}
+	}
+	return ev, client, nil
 }
 
 func (h *Handler) snapshot(ev int64, limit int, reset bool) (snapshotAnswer, error) {

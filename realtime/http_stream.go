@@ -34,15 +34,9 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 		}
 		q.HasSince, q.Since = true, n
 	}
-	ev, err := h.event(c)
+	ev, client, err := h.admit(c, q)
 	if err != nil {
 		return err
-	}
-	client := ClientID(c, h.deps.SecureCookie)
-	if !q.HasSince || h.expensive(ev.ID, q.Since) {
-		if err := h.limit(c, "history", client, h.deps.HistoryRate); err != nil {
-			return err
-		}
 	}
 	release, err := h.park(c, client)
 	if err != nil {
