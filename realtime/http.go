@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -166,15 +165,36 @@ func (h *Handler) Drain() {
 var errDraining = fiber.NewError(fiber.StatusServiceUnavailable, "This server is restarting; try again in a moment.")
 
 // noStore marks a live answer uncacheable; set first so errors carry it too.
-func noStore(c *fiber.Ctx) { c.Set(fiber.HeaderCacheControl, "no-store") }
+func noStore(c *fiber.Ctx) { c.Response().Header.SetCanonical(cacheControlHeader, noStoreValue) }
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var (
+	cacheControlHeader = []byte(fiber.HeaderCacheControl)
+	noStoreValue       = []byte("no-store")
+)
+
+// validSlug reports whether s is an event slug: lowercase letters and
+// digits in words joined by single hyphens (^[a-z0-9]+(-[a-z0-9]+)*$).
+func validSlug(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && s[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // event resolves the :event parameter, from a short-lived cache.
 func (h *Handler) event(c *fiber.Ctx) (LiveEvent, error) {
 	slug := c.Params("event")
 	notFound := fiber.NewError(fiber.StatusNotFound, "There is no such event.")
-	if len(slug) > 100 || !slugPattern.MatchString(slug) {
+	if len(slug) > 100 || !validSlug(slug) {
 		return LiveEvent{}, notFound
 	}
 	now := h.now()

@@ -46,10 +46,8 @@ func (h *Handler) live(c *fiber.Ctx) error {
 		defer release()
 	}
 	// fasthttp never says a client left: the hub's own timer ends the wait,
-	// this deadline only bounds history reads.
-	ctx, cancel := context.WithTimeout(context.Background(), q.Wait+30*time.Second)
-	defer cancel()
-	page, err := h.deps.Hub.Poll(ctx, ev.ID, q.Epoch, q.Since, q.Limit, q.Wait)
+	// and it bounds its reads of Redis and Postgres itself.
+	page, err := h.deps.Hub.Poll(context.Background(), ev.ID, q.Epoch, q.Since, q.Limit, q.Wait)
 	if errors.Is(err, ErrDraining) {
 		return errDraining
 	}
@@ -59,13 +57,18 @@ func (h *Handler) live(c *fiber.Ctx) error {
 	if page.Reset {
 		return h.sendSnapshot(c, ev.ID, q.Limit, true)
 	}
-	body, err := encodePage(page)
-	if err != nil {
-		return err
+	body := page.JSON
+	if body == nil {
+		if body, err = encodePage(page); err != nil {
+			return err
+		}
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(body)
+	c.Response().Header.SetContentTypeBytes(jsonContentType)
+	c.Response().SetBodyRaw(body) // shared by every waiter on this page: fasthttp only reads it
+	return nil
 }
+
+var jsonContentType = []byte(fiber.MIMEApplicationJSON)
 
 // admit resolves the event and the client of a live request and charges the
 // client's history limit when the request must read Redis or Postgres (a

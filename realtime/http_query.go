@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,59 +40,100 @@ func (e *QueryError) Error() string { return e.Message }
 // ParseLiveQuery parses the raw query string of a live request strictly:
 // since is a non-negative integer, epoch a short token, limit 1–500 (default
 // 50), wait whole seconds 0–55 (default 25). Repeated parameters are refused;
-// unknown ones (cache busters) are ignored.
+// unknown ones (cache busters) are ignored. It runs on every long poll, so it
+// scans the string in place and allocates only to unescape.
 func ParseLiveQuery(raw string) (LiveQuery, error) {
 	q := LiveQuery{Limit: DefaultLimit, Wait: DefaultWait}
-	vals, err := url.ParseQuery(raw)
-	if err != nil {
-		return q, &QueryError{"", "The query string is malformed."}
-	}
-	one := func(name string) (string, bool, error) {
-		v, ok := vals[name]
-		if !ok {
-			return "", false, nil
+	var params [len(liveParams)]queryParam
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if strings.IndexByte(pair, ';') >= 0 {
+			return q, errMalformedQuery
 		}
-		if len(v) > 1 {
-			return "", false, &QueryError{name, fmt.Sprintf("Give %s only once.", name)}
+		if pair == "" {
+			continue
 		}
-		return v[0], true, nil
+		key, value, _ := strings.Cut(pair, "=")
+		key, err := queryUnescape(key)
+		if err != nil {
+			return q, errMalformedQuery
+		}
+		value, err = queryUnescape(value)
+		if err != nil {
+			return q, errMalformedQuery
+		}
+		for i, name := range liveParams {
+			if key == name {
+				if params[i].n == 0 {
+					params[i].value = value
+				}
+				params[i].n++
+			}
+		}
 	}
-	if s, ok, err := one("since"); err != nil {
-		return q, err
-	} else if ok {
-		n, perr := ParseSeq(s)
-		if perr != nil {
-			return q, &QueryError{"since", "since must be a non-negative whole number (the last seq you hold)."}
+	for i, name := range liveParams {
+		if params[i].n > 1 {
+			return q, &QueryError{name, fmt.Sprintf("Give %s only once.", name)}
+		}
+		if params[i].n == 0 {
+			continue
+		}
+		if err := q.set(name, params[i].value); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
+}
+
+// liveParams are the parameters a live request reads, in the order they are
+// checked (the first bad one is blamed).
+var liveParams = [...]string{"since", "epoch", "limit", "wait"}
+
+type queryParam struct {
+	value string
+	n     int
+}
+
+var errMalformedQuery = &QueryError{"", "The query string is malformed."}
+
+// queryUnescape decodes a query component, without allocating when there is
+// nothing to decode.
+func queryUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
+}
+
+// set checks and stores one parameter of a live request.
+func (q *LiveQuery) set(name, s string) error {
+	switch name {
+	case "since":
+		n, err := ParseSeq(s)
+		if err != nil {
+			return &QueryError{"since", "since must be a non-negative whole number (the last seq you hold)."}
 		}
 		q.HasSince, q.Since = true, n
-	}
-	if s, ok, err := one("epoch"); err != nil {
-		return q, err
-	} else if ok {
+	case "epoch":
 		if !validEpoch(s) {
-			return q, &QueryError{"epoch", "epoch must be the token a previous answer gave."}
+			return &QueryError{"epoch", "epoch must be the token a previous answer gave."}
 		}
 		q.Epoch = s
-	}
-	if s, ok, err := one("limit"); err != nil {
-		return q, err
-	} else if ok {
-		n, perr := ParseSeq(s)
-		if perr != nil || n < 1 || n > MaxLimit {
-			return q, &QueryError{"limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", MaxLimit)}
+	case "limit":
+		n, err := ParseSeq(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			return &QueryError{"limit", fmt.Sprintf("limit must be a whole number from 1 to %d.", MaxLimit)}
 		}
 		q.Limit = int(n)
-	}
-	if s, ok, err := one("wait"); err != nil {
-		return q, err
-	} else if ok {
-		n, perr := ParseSeq(s)
-		if perr != nil || n > int64(MaxWait/time.Second) {
-			return q, &QueryError{"wait", fmt.Sprintf("wait must be a whole number of seconds from 0 to %d.", int(MaxWait/time.Second))}
+	case "wait":
+		n, err := ParseSeq(s)
+		if err != nil || n > int64(MaxWait/time.Second) {
+			return &QueryError{"wait", fmt.Sprintf("wait must be a whole number of seconds from 0 to %d.", int(MaxWait/time.Second))}
 		}
 		q.Wait = time.Duration(n) * time.Second
 	}
-	return q, nil
+	return nil
 }
 
 // ParseSeq parses a non-negative decimal integer written with digits only

@@ -2,6 +2,9 @@ package realtime
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
 	"testing"
 	"time"
 )
@@ -86,6 +89,68 @@ func FuzzParseLiveQuery(f *testing.F) {
 		}
 		if q.Epoch != "" && !validEpoch(q.Epoch) {
 			t.Fatalf("bad epoch accepted: %q", q.Epoch)
+		}
+	})
+}
+
+// parseLiveQueryWithNetURL is the parser ParseLiveQuery replaced, on
+// net/url: the fuzz target holds the new one to the same answers.
+func parseLiveQueryWithNetURL(raw string) (LiveQuery, error) {
+	q := LiveQuery{Limit: DefaultLimit, Wait: DefaultWait}
+	vals, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, errMalformedQuery
+	}
+	for _, name := range liveParams {
+		v, ok := vals[name]
+		if !ok {
+			continue
+		}
+		if len(v) > 1 {
+			return q, &QueryError{name, fmt.Sprintf("Give %s only once.", name)}
+		}
+		if err := q.set(name, v[0]); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
+}
+
+func FuzzParseLiveQueryMatchesNetURL(f *testing.F) {
+	for _, s := range []string{"", "since=1", "since=1;x=2", "sinc%65=4", "since=1&&wait=3", "since=1&since", "epoch=a+b", "limit=%35",
+		"=&=", "since=2&epoch=x&since=%zz", "wait=3&since=1&since=2&epoch="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, gotErr := ParseLiveQuery(raw)
+		want, wantErr := parseLiveQueryWithNetURL(raw)
+		if (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+			t.Fatalf("ParseLiveQuery(%q) err = %v, net/url's parser says %v", raw, gotErr, wantErr)
+		}
+		if gotErr == nil && got != want {
+			t.Fatalf("ParseLiveQuery(%q) = %+v, net/url's parser says %+v", raw, got, want)
+		}
+	})
+}
+
+func BenchmarkParseLiveQuery(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseLiveQuery("since=1234&epoch=b7d2c8d5cfc38a63&wait=25&limit=500"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+func FuzzValidSlugMatchesItsPattern(f *testing.F) {
+	for _, s := range []string{"", "demo", "a-b", "-a", "a-", "a--b", "A", "pycon-2026", "a_b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validSlug(s), slugPattern.MatchString(s); got != want {
+			t.Fatalf("validSlug(%q) = %v, the pattern says %v", s, got, want)
 		}
 	})
 }

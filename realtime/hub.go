@@ -57,6 +57,9 @@ type Page struct {
 	Served string `json:"-"`
 	// Raw holds Entries pre-encoded as JSON, index for index, ready to write.
 	Raw []json.RawMessage `json:"-"`
+	// JSON, when set, is the whole page encoded as the Live API answers it,
+	// cut once for all the waiters an arrival wakes. Never modify it.
+	JSON []byte `json:"-"`
 }
 
 // Snapshot is the newest public items of an event with the log position
@@ -598,84 +601,124 @@ func (h *Hub) Poll(ctx context.Context, eventID int64, epoch string, since int64
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	if since < 0 {
-		since = 0
-	}
-	ev, err := h.event(ctx, eventID)
-	if err != nil {
+	poll := &pollState{eventID: eventID, epoch: epoch, cur: max(since, 0), limit: limit}
+	var err error
+	if poll.ev, err = h.event(ctx, eventID); err != nil {
 		return Page{}, err
 	}
-	var (
-		timer    *time.Timer
-		woken    bool
-		caughtUp bool
-		cur      = since
-	)
+	p, wake, done, err := h.attempt(ctx, poll)
+	if done || h.draining.Load() || wait <= 0 {
+		return p, err
+	}
+	return h.await(ctx, poll, p, wake, wait)
+}
+
+// pollState is where a Poll stands between its attempts.
+type pollState struct {
+	eventID  int64
+	epoch    string
+	limit    int
+	ev       *liveEvent
+	cur      int64 // the seq covered so far
+	caughtUp bool  // Redis was asked once for entries beyond this node's head
+	woken    bool  // an arrival woke the poll (its entries are live deliveries)
+}
+
+// await parks a poll that found nothing until an arrival, the wait's end or
+// ctx's end. p is its empty page and wake the channel of its window.
+func (h *Hub) await(ctx context.Context, poll *pollState, p Page, wake <-chan struct{}, wait time.Duration) (Page, error) {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	h.enterWait()
+	defer h.leaveWait()
 	for {
+		poll.ev.waiters.Add(1)
+		select {
+		case <-wake: // also closed by Drain and eviction
+			poll.woken = true
+		case <-timer.C:
+			poll.ev.waiters.Add(-1)
+			return p, nil
+		case <-ctx.Done():
+			poll.ev.waiters.Add(-1)
+			return p, ctx.Err()
+		}
+		poll.ev.waiters.Add(-1)
+		var done bool
+		var err error
+		if p, wake, done, err = h.attempt(ctx, poll); done || h.draining.Load() {
+			return p, err
+		}
+	}
+}
+
+func (h *Hub) enterWait() {
+	h.waiting.Add(1)
+	if h.metrics != nil {
+		h.metrics.Waiting.Inc()
+	}
+}
+
+func (h *Hub) leaveWait() {
+	h.waiting.Add(-1)
+	if h.metrics != nil {
+		h.metrics.Waiting.Dec()
+	}
+}
+
+// syncTimeout bounds the Redis read a poll makes when its since is beyond
+// this node's head.
+const syncTimeout = 5 * time.Second
+
+// attempt answers a poll from the window if it can: done is true with the
+// page (or an error) to return; otherwise the page is empty (its Next past
+// any entries clients must not see) and wake is closed at the next arrival.
+func (h *Hub) attempt(ctx context.Context, poll *pollState) (p Page, wake <-chan struct{}, done bool, err error) {
+	for {
+		ev := poll.ev
 		ev.lastUsed.Store(time.Now().UnixNano())
 		ev.mu.RLock()
 		if ev.gone {
 			ev.mu.RUnlock()
-			if ev, err = h.event(ctx, eventID); err != nil {
-				return Page{}, err
+			if poll.ev, err = h.event(ctx, poll.eventID); err != nil {
+				return Page{}, nil, true, err
 			}
 			continue
 		}
 		switch {
-		case epoch != "" && epoch != ev.epoch:
+		case poll.epoch != "" && poll.epoch != ev.epoch:
 			p := ev.resetPage()
 			ev.mu.RUnlock()
-			return p, nil
-		case cur > ev.head:
-			if caughtUp {
+			return p, nil, true, nil
+		case poll.cur > ev.head:
+			if poll.caughtUp {
 				p := ev.resetPage()
 				ev.mu.RUnlock()
-				return p, nil
+				return p, nil, true, nil
 			}
 			// Another node may be a little ahead of this one: ask Redis once.
 			ev.mu.RUnlock()
-			caughtUp = true
+			poll.caughtUp = true
+			sctx, cancel := context.WithTimeout(ctx, syncTimeout)
 			ev.fill.Lock()
-			h.syncLocked(ctx, ev)
+			h.syncLocked(sctx, ev)
 			ev.fill.Unlock()
+			cancel()
 			continue
-		case cur < ev.head-ev.count:
+		case poll.cur < ev.head-ev.count:
 			ev.mu.RUnlock()
-			return h.history(ctx, ev, cur, limit)
+			p, err := h.history(ctx, ev, poll.cur, poll.limit)
+			return p, nil, true, err
 		}
-		p := ev.cachedCollect(cur, limit)
+		p := ev.cachedCollect(poll.cur, poll.limit)
 		wake := ev.wake
 		ev.mu.RUnlock()
 		if len(p.Entries) > 0 {
-			h.delivered(p, woken)
-			return p, nil
+			h.delivered(p, poll.woken)
+			return p, nil, true, nil
 		}
-		cur = p.Next // skip entries clients must not see
-		if h.draining.Load() || wait <= 0 {
-			return p, nil
-		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-			defer timer.Stop()
-			h.waiting.Add(1)
-			defer h.waiting.Add(-1)
-			if h.metrics != nil {
-				h.metrics.Waiting.Inc()
-				defer h.metrics.Waiting.Dec()
-			}
-		}
-		ev.waiters.Add(1)
-		select {
-		case <-wake: // also closed by Drain and eviction
-			woken = true
-		case <-timer.C:
-			ev.waiters.Add(-1)
-			return p, nil
-		case <-ctx.Done():
-			ev.waiters.Add(-1)
-			return p, ctx.Err()
-		}
-		ev.waiters.Add(-1)
+		poll.cur = p.Next // skip entries clients must not see
+		return p, wake, false, nil
 	}
 }
 
@@ -695,9 +738,14 @@ func (h *Hub) delivered(p Page, live bool) {
 	}
 }
 
+// historyTimeout bounds a poll's reads of Redis and the archive.
+const historyTimeout = 10 * time.Second
+
 // history serves a since older than the window: from Redis, or from the
 // archive for what Redis no longer holds.
 func (h *Hub) history(ctx context.Context, ev *liveEvent, since int64, limit int) (Page, error) {
+	ctx, cancel := context.WithTimeout(ctx, historyTimeout)
+	defer cancel()
 	ev.mu.RLock()
 	epoch, head := ev.epoch, ev.head
 	ev.mu.RUnlock()
@@ -804,6 +852,9 @@ func (ev *liveEvent) cachedCollect(since int64, limit int) Page {
 	}
 	p := ev.collect(since, limit)
 	if len(ev.pages) < 64 {
+		if b, err := encodePage(p); err == nil {
+			p.JSON = b
+		}
 		ev.pages[key] = p
 	}
 	return p

@@ -25,14 +25,17 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/valyala/fasthttp"
 
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -65,56 +68,104 @@ func main() {
 	flag.IntVar(&cfg.redisDB, "redis-db", 0, "Redis logical database the server uses")
 	flag.StringVar(&cfg.namespace, "namespace", "", "key namespace the server uses (\"\" in production)")
 	flag.IntVar(&cfg.pid, "pid", 0, "server process id (default: the process listening on -url's port)")
-	flag.StringVar(&cfg.mode, "mode", "poll", "poll (long poll) or sse")
+	flag.StringVar(&cfg.mode, "mode", "poll", "poll (long poll), sse, or nchan (long poll against nginx's nchan at -url, the peer to beat; -event names the channel)")
 	flag.IntVar(&cfg.wait, "wait", 25, "long-poll wait in seconds")
 	flag.DurationVar(&cfg.settle, "settle", 10*time.Second, "how long clients may take to catch up after the last append")
+	cpuprofile := flag.String("cpuprofile", "", "write the tool's own CPU profile here")
 	flag.Parse()
-	if cfg.mode != "poll" && cfg.mode != "sse" {
-		log.Fatalf("livepoll: -mode must be poll or sse, not %q", cfg.mode)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatalf("livepoll: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatalf("livepoll: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if cfg.mode != "poll" && cfg.mode != "sse" && cfg.mode != "nchan" {
+		log.Fatalf("livepoll: -mode must be poll, sse or nchan, not %q", cfg.mode)
 	}
 	if err := run(cfg); err != nil {
+		pprof.StopCPUProfile()
 		log.Fatalf("livepoll: %v", err)
 	}
 }
 
 func run(cfg config) error {
 	ctx := context.Background()
-	if cfg.eventID == 0 {
-		id, err := lookupEventID(cfg.baseURL, cfg.event)
+	pids := []int{cfg.pid}
+	if cfg.pid == 0 {
+		pids = pidsListeningOn(cfg.baseURL)
+	}
+	var (
+		rc          rueidis.Client
+		epoch       string
+		head        int64
+		appendItems func() (seqs []int64, errs int64, last int64)
+	)
+	if cfg.mode == "nchan" {
+		appendItems = func() ([]int64, int64, int64) { return nchanAppendLoop(cfg) }
+		fmt.Printf("livepoll: nchan at %s channel %s, %d long-poll clients, %.1f messages/s for %s, server pids %v\n",
+			cfg.baseURL, cfg.event, cfg.clients, cfg.rate, cfg.duration, pids)
+	} else {
+		if cfg.eventID == 0 {
+			id, err := lookupEventID(cfg.baseURL, cfg.event)
+			if err != nil {
+				return err
+			}
+			cfg.eventID = id
+		}
+		var err error
+		rc, err = rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{cfg.redisAddr}, SelectDB: cfg.redisDB, DisableCache: true})
 		if err != nil {
+			return fmt.Errorf("connect to Redis %s: %w", cfg.redisAddr, err)
+		}
+		defer rc.Close()
+		rlog := realtime.NewLog(rc, cfg.namespace)
+		if epoch, head, err = rlog.Head(ctx, cfg.eventID); err != nil {
 			return err
 		}
-		cfg.eventID = id
+		appendItems = func() ([]int64, int64, int64) { return appendLoop(ctx, cfg, rlog) }
+		fmt.Printf("livepoll: %s event %s (id %d) at head %d, %d %s clients, %.1f items/s for %s, server pids %v\n",
+			cfg.baseURL, cfg.event, cfg.eventID, head, cfg.clients, cfg.mode, cfg.rate, cfg.duration, pids)
 	}
-	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{cfg.redisAddr}, SelectDB: cfg.redisDB, DisableCache: true})
-	if err != nil {
-		return fmt.Errorf("connect to Redis %s: %w", cfg.redisAddr, err)
-	}
-	defer rc.Close()
-	rlog := realtime.NewLog(rc, cfg.namespace)
-	epoch, head, err := rlog.Head(ctx, cfg.eventID)
-	if err != nil {
-		return err
-	}
-	if cfg.pid == 0 {
-		cfg.pid = pidListeningOn(cfg.baseURL)
-	}
-	fmt.Printf("livepoll: %s event %s (id %d) at head %d, %d %s clients, %.1f items/s for %s, server pid %d\n",
-		cfg.baseURL, cfg.event, cfg.eventID, head, cfg.clients, cfg.mode, cfg.rate, cfg.duration, cfg.pid)
 
 	stop := make(chan struct{})
 	var started atomic.Int64
 	cls := make([]*client, cfg.clients)
-	var wg sync.WaitGroup
 	for i := range cls {
-		cls[i] = newClient(cfg, epoch, head)
-		wg.Add(1)
-		go func(c *client) {
-			defer wg.Done()
-			c.run(stop, &started)
-		}(cls[i])
-		if i%200 == 199 {
-			time.Sleep(20 * time.Millisecond) // spread the connection storm a little
+		cls[i] = newClient(cfg, epoch, head, &started)
+	}
+	var wg sync.WaitGroup
+	if cfg.mode == "sse" {
+		for i, c := range cls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.runStream(stop)
+			}()
+			if i%200 == 199 {
+				time.Sleep(20 * time.Millisecond) // spread the connection storm a little
+			}
+		}
+	} else {
+		loops := runtime.GOMAXPROCS(0)
+		for i := range loops {
+			l, err := newEventLoop(hostOf(cfg.baseURL))
+			if err != nil {
+				return err
+			}
+			var mine []*client
+			for j := i; j < len(cls); j += loops {
+				mine = append(mine, cls[j])
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				l.run(mine, stop)
+			}()
 		}
 	}
 	for started.Load() < int64(cfg.clients) {
@@ -123,15 +174,17 @@ func run(cfg config) error {
 	time.Sleep(time.Second) // let every first request park
 	fmt.Printf("livepoll: %d clients connected\n", cfg.clients)
 
-	srvBefore, _ := readProc(cfg.pid)
+	srvBefore, _ := readProcs(pids)
+	selfBefore, _ := readProc(os.Getpid())
 	redisBefore := redisCPU(ctx, rc)
 	deliveredBefore := totalDelivered(cls)
 	begin := time.Now()
-	seqs, appendErrs, last := appendLoop(ctx, cfg, rlog)
+	seqs, appendErrs, last := appendItems()
 	sent := int64(len(seqs))
 	elapsed := time.Since(begin)
 	deliveredDuring := totalDelivered(cls) - deliveredBefore
-	srvAfter, _ := readProc(cfg.pid)
+	srvAfter, _ := readProcs(pids)
+	selfAfter, _ := readProc(os.Getpid())
 	redisAfter := redisCPU(ctx, rc)
 
 	// Let every client catch up to the last append, then stop them.
@@ -176,19 +229,20 @@ func run(cfg config) error {
 	for msg, n := range samples {
 		fmt.Printf("  first error of %d clients: %s\n", n, msg)
 	}
-	if cfg.pid > 0 {
+	if len(pids) > 0 {
 		cpu := srvAfter.cpu - srvBefore.cpu
-		fmt.Printf("server pid %d: RSS %d MiB (peak %d MiB), threads %d, CPU %.2f s over %s = %.0f%% of a core",
-			cfg.pid, srvAfter.rssKB>>10, srvAfter.hwmKB>>10, srvAfter.threads, cpu, elapsed.Round(time.Millisecond), 100*cpu/elapsed.Seconds())
+		fmt.Printf("server pids %v: RSS %d MiB (peak %d MiB), threads %d, CPU %.2f s over %s = %.0f%% of a core",
+			pids, srvAfter.rssKB>>10, srvAfter.hwmKB>>10, srvAfter.threads, cpu, elapsed.Round(time.Millisecond), 100*cpu/elapsed.Seconds())
 		if deliveredDuring > 0 {
 			fmt.Printf(", %.4f CPU-s per 1,000 deliveries", 1000*cpu/float64(deliveredDuring))
 		}
 		fmt.Println()
 	}
+	fmt.Printf("load tool (this process): CPU %.2f s\n", selfAfter.cpu-selfBefore.cpu)
 	if redisBefore >= 0 && redisAfter >= 0 {
 		rcpu := redisAfter - redisBefore
 		fmt.Printf("redis: CPU %.2f s", rcpu)
-		if deliveredDuring > 0 && cfg.pid > 0 {
+		if deliveredDuring > 0 && len(pids) > 0 {
 			fmt.Printf(", server+redis %.4f CPU-s per 1,000 deliveries", 1000*(rcpu+srvAfter.cpu-srvBefore.cpu)/float64(deliveredDuring))
 		}
 		fmt.Println()
@@ -226,14 +280,17 @@ func appendLoop(ctx context.Context, cfg config, rlog *realtime.Log) (seqs []int
 
 // client is one simulated browser.
 type client struct {
-	cfg    config
-	http   *http.Client         // SSE
-	fast   *fasthttp.HostClient // long polls: much cheaper per request, so the tool is not the bottleneck
-	cookie string
-	epoch  string
-	since  int64
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg     config
+	http    *http.Client // SSE
+	started *atomic.Int64
+	cookie  string
+	epoch   string
+	since   int64
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	// nchan's long-poll resume headers.
+	nchanLastMod, nchanEtag string
 
 	mu       sync.Mutex
 	last     int64
@@ -246,23 +303,21 @@ type client struct {
 	count    int64
 }
 
-func newClient(cfg config, epoch string, head int64) *client {
+func newClient(cfg config, epoch string, head int64, started *atomic.Int64) *client {
 	jar, _ := cookiejar.New(nil)
 	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, DisableCompression: true,
 		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
 	ctx, cancel := context.WithCancel(context.Background())
-	u, _ := url.Parse(cfg.baseURL)
-	fast := &fasthttp.HostClient{Addr: u.Host, MaxConns: 1, ReadTimeout: time.Duration(cfg.wait+15) * time.Second,
-		MaxIdleConnDuration: time.Minute}
-	return &client{cfg: cfg, http: &http.Client{Jar: jar, Transport: tr}, fast: fast, epoch: epoch, since: head, last: head,
+	return &client{cfg: cfg, http: &http.Client{Jar: jar, Transport: tr}, started: started, epoch: epoch, since: head, last: head,
 		seen: map[int64]bool{}, ctx: ctx, cancel: cancel}
 }
 
-func (c *client) run(stop <-chan struct{}, started *atomic.Int64) {
+// runStream keeps the client's SSE stream open until stop.
+func (c *client) runStream(stop <-chan struct{}) {
 	first := true
 	mark := func() {
 		if first {
-			started.Add(1)
+			c.started.Add(1)
 			first = false
 		}
 	}
@@ -273,31 +328,40 @@ func (c *client) run(stop <-chan struct{}, started *atomic.Int64) {
 			return
 		default:
 		}
-		var err error
-		if c.cfg.mode == "sse" {
-			err = c.stream(mark)
-		} else {
-			err = c.poll(mark)
-		}
-		if err != nil && c.ctx.Err() == nil {
-			c.mu.Lock()
-			c.errs++
-			if c.firstErr == nil {
-				c.firstErr = err
-			}
-			c.mu.Unlock()
+		if err := c.stream(mark); err != nil && c.ctx.Err() == nil {
+			c.fail(err)
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
 }
 
+// fail counts a failed request, keeping the first error.
+func (c *client) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs++
+	if c.firstErr == nil {
+		c.firstErr = err
+	}
+}
+
+// proto is how the client long-polls, by mode.
+func (c *client) proto() pollProto {
+	if c.cfg.mode == "nchan" {
+		return nchanProto{c}
+	}
+	return liveProto{c}
+}
+
 // entry and page are the parts of live answers the bench reads.
 type entry struct {
-	Seq  int64 `json:"seq"`
-	Item *struct {
-		Source     string    `json:"source"`
-		ReceivedAt time.Time `json:"received_at"`
-	} `json:"item"`
+	Seq  int64      `json:"seq"`
+	Item *entryItem `json:"item"`
+}
+
+type entryItem struct {
+	Source     string    `json:"source"`
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 type page struct {
@@ -308,47 +372,51 @@ type page struct {
 	Head    int64   `json:"head"`
 }
 
-func (c *client) poll(mark func()) error {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(fmt.Sprintf("%s/api/events/%s/live?since=%d&epoch=%s&wait=%d&limit=500", c.cfg.baseURL,
-		url.PathEscape(c.cfg.event), c.since, url.QueryEscape(c.epoch), c.cfg.wait))
+// liveProto speaks the Live API's long poll.
+type liveProto struct{ c *client }
+
+func (p liveProto) request(buf []byte, host string) []byte {
+	c := p.c
+	buf = append(buf, "GET /api/events/"...)
+	buf = append(buf, url.PathEscape(c.cfg.event)...)
+	buf = append(buf, "/live?since="...)
+	buf = strconv.AppendInt(buf, c.since, 10)
+	buf = append(buf, "&epoch="...)
+	buf = append(buf, url.QueryEscape(c.epoch)...)
+	buf = append(buf, "&wait="...)
+	buf = strconv.AppendInt(buf, int64(c.cfg.wait), 10)
+	buf = append(buf, "&limit=500 HTTP/1.1\r\nHost: "...)
+	buf = append(buf, host...)
+	buf = append(buf, "\r\n"...)
 	if c.cookie != "" {
-		req.Header.SetCookie(realtime.ClientCookie, c.cookie)
+		buf = append(buf, "Cookie: "+realtime.ClientCookie+"="...)
+		buf = append(buf, c.cookie...)
+		buf = append(buf, "\r\n"...)
 	}
-	mark()
-	if err := c.fast.DoTimeout(req, resp, time.Duration(c.cfg.wait+15)*time.Second); err != nil {
+	return append(buf, "\r\n"...)
+}
+
+func (p liveProto) answer(a rawAnswer, at time.Time) error {
+	c := p.c
+	if c.cookie == "" && a.cookie != "" {
+		c.cookie = a.cookie
+	}
+	if a.status != http.StatusOK {
+		return fmt.Errorf("status %d: %s", a.status, strings.TrimSpace(string(a.body)))
+	}
+	pg, err := parsePage(a.body)
+	if err != nil {
 		return err
 	}
-	at := time.Now()
-	if c.cookie == "" {
-		if v := resp.Header.PeekCookie(realtime.ClientCookie); len(v) > 0 {
-			ck := fasthttp.AcquireCookie()
-			if ck.ParseBytes(v) == nil {
-				c.cookie = string(ck.Value())
-			}
-			fasthttp.ReleaseCookie(ck)
-		}
-	}
-	body := resp.Body()
-	if resp.StatusCode() != http.StatusOK {
-		return fmt.Errorf("status %d: %s", resp.StatusCode(), strings.TrimSpace(string(body)))
-	}
-	var p page
-	if err := json.Unmarshal(body, &p); err != nil {
-		return err
-	}
-	if p.Reset {
+	if pg.Reset {
 		c.mu.Lock()
 		c.resets++
 		c.mu.Unlock()
-		c.since, c.epoch = p.Head, p.Epoch
+		c.since, c.epoch = pg.Head, pg.Epoch
 		return nil
 	}
-	c.record(p.Entries, at)
-	c.since = p.Next
+	c.record(pg.Entries, at)
+	c.since = pg.Next
 	return nil
 }
 
@@ -401,19 +469,29 @@ func (c *client) stream(mark func()) error {
 
 // record checks order and duplicates and keeps the latency of each add.
 func (c *client) record(es []entry, at time.Time) {
+	for _, e := range es {
+		var sent time.Time
+		if e.Item != nil && e.Item.Source == "bench" {
+			sent = e.Item.ReceivedAt
+		}
+		c.recordAt(e.Seq, sent, at)
+	}
+}
+
+// recordAt records one entry received at at; sent is when it was appended
+// (zero for entries the tool did not append).
+func (c *client) recordAt(seq int64, sent, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, e := range es {
-		if c.seen[e.Seq] || e.Seq <= c.last {
-			c.dup++
-			continue
-		}
-		c.seen[e.Seq] = true
-		c.last = e.Seq
-		c.count++
-		if e.Item != nil && e.Item.Source == "bench" {
-			c.lats = append(c.lats, at.Sub(e.Item.ReceivedAt))
-		}
+	if c.seen[seq] || seq <= c.last {
+		c.dup++
+		return
+	}
+	c.seen[seq] = true
+	c.last = seq
+	c.count++
+	if !sent.IsZero() {
+		c.lats = append(c.lats, at.Sub(sent))
 	}
 }
 

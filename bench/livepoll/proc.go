@@ -65,16 +65,33 @@ func readProc(pid int) (procStat, error) {
 	return st, nil
 }
 
-// pidListeningOn finds the process with a listening socket on base's port
-// (0 when none is found or it belongs to another user).
-func pidListeningOn(base string) int {
+// readProcs sums the CPU, RSS and threads of several processes (nginx's
+// master and workers, say).
+func readProcs(pids []int) (procStat, error) {
+	var sum procStat
+	for _, pid := range pids {
+		st, err := readProc(pid)
+		if err != nil {
+			return sum, err
+		}
+		sum.cpu += st.cpu
+		sum.rssKB += st.rssKB
+		sum.hwmKB += st.hwmKB
+		sum.threads += st.threads
+	}
+	return sum, nil
+}
+
+// pidsListeningOn finds the processes with a listening socket on base's port
+// (none when none is found or they belong to another user).
+func pidsListeningOn(base string) []int {
 	u, err := url.Parse(base)
 	if err != nil {
-		return 0
+		return nil
 	}
 	port, err := strconv.Atoi(u.Port())
 	if err != nil {
-		return 0
+		return nil
 	}
 	inodes := map[string]bool{}
 	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
@@ -94,8 +111,9 @@ func pidListeningOn(base string) int {
 		}
 	}
 	if len(inodes) == 0 {
-		return 0
+		return nil
 	}
+	var pids []int
 	procs, _ := filepath.Glob("/proc/[0-9]*/fd")
 	for _, dir := range procs {
 		fds, err := os.ReadDir(dir)
@@ -105,15 +123,19 @@ func pidListeningOn(base string) int {
 		for _, fd := range fds {
 			if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && inodes[target] {
 				pid, _ := strconv.Atoi(strings.Split(dir, "/")[2])
-				return pid
+				pids = append(pids, pid)
+				break
 			}
 		}
 	}
-	return 0
+	return pids
 }
 
 // redisCPU returns Redis's used CPU seconds (user + system), -1 on error.
 func redisCPU(ctx context.Context, rc rueidis.Client) float64 {
+	if rc == nil {
+		return -1
+	}
 	info, err := rc.Do(ctx, rc.B().Info().Section("cpu").Build()).ToString()
 	if err != nil {
 		return -1
