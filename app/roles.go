@@ -69,6 +69,8 @@ func (a *App) NewWeb() (*Web, error) {
 	if w.Fiber == nil {
 		return nil, errors.New("app: web: routes failed to mount")
 	}
+	// Long polls at the head skip fiber's router and context (realtime.FastLive).
+	w.Fiber.Server().Handler = live.FastLive(w.Fiber.Server().Handler)
 	return w, nil
 }
 

@@ -164,8 +164,9 @@ func (h *Handler) Drain() {
 
 var errDraining = fiber.NewError(fiber.StatusServiceUnavailable, "This server is restarting; try again in a moment.")
 
-// noStore marks a live answer uncacheable; set first so errors carry it too.
-func noStore(c *fiber.Ctx) { c.Response().Header.SetCanonical(cacheControlHeader, noStoreValue) }
+// noStore marks an answer uncacheable and sets the other headers every live
+// answer carries; set first so errors carry them too.
+func noStore(c *fiber.Ctx) { setLiveHeaders(&c.Response().Header) }
 
 var (
 	cacheControlHeader = []byte(fiber.HeaderCacheControl)

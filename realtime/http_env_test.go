@@ -72,6 +72,8 @@ func (e *liveEnv) newNode(t *testing.T, tweak func(*HandlerDeps)) (*fiber.App, *
 	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), WriteTimeout: time.Second,
 		DisableStartupMessage: true})
 	h.Register(app)
+	// As the app does: long polls at the head take the fast path.
+	app.Server().Handler = h.FastLive(app.Server().Handler)
 	return app, h, hub
 }
 

@@ -66,6 +66,7 @@ func main() {
 	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), DisableStartupMessage: true,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 75 * time.Second, Concurrency: 256 * 1024})
 	h.Register(app)
+	app.Server().Handler = h.FastLive(app.Server().Handler)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
