@@ -103,7 +103,7 @@ func (a *App) ListenAndServe(ctx context.Context, f *fiber.App, beforeShutdown f
 // Serve is ListenAndServe on an existing listener.
 func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeShutdown func()) error {
 	errc := make(chan error, 1)
-	go func() { errc <- f.Listener(ln) }()
+	go func() { errc <- f.Listener(newPatientListener(ln, a.Logger)) }()
 	a.Logger.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String())
 	select {
 	case err := <-errc:
