@@ -25,8 +25,9 @@ func (s *server) loginForm(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, LoginPage(s.chrome(c, "Sign in"), "", c.Query("next"), ""))
 }
 
-// login checks the throttle, then the password; on success it rotates the
-// session id and the CSRF token, so nothing issued before sign-in stays valid.
+// login counts the attempt against the throttle, then checks the password;
+// on success it rotates the session id and the CSRF token, so nothing issued
+// before sign-in stays valid.
 func (s *server) login(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	email := strings.TrimSpace(c.FormValue("email"))
@@ -36,7 +37,7 @@ func (s *server) login(c *fiber.Ctx) error {
 	again := func(status int, msg string) error {
 		return render(c, status, LoginPage(s.chrome(c, "Sign in"), email, next, msg))
 	}
-	wait, err := s.throttle.blocked(ctx, email, ip)
+	wait, err := s.throttle.attempt(ctx, email, ip)
 	if err != nil {
 		return err
 	}
@@ -48,14 +49,11 @@ func (s *server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if u == nil {
-		if err := s.throttle.failed(ctx, email, ip); err != nil {
-			return err
-		}
+	if u == nil { // the attempt stays counted
 		s.log.Info("admin login failed", "email", email, "ip", ip)
 		return again(fiber.StatusUnauthorized, badLogin)
 	}
-	if err := s.throttle.succeeded(ctx, email); err != nil {
+	if err := s.throttle.succeeded(ctx, email, ip); err != nil {
 		return err
 	}
 	sess, err := s.store.Get(c)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/backchannel/backchannel/models"
@@ -189,6 +190,43 @@ func TestLoginIsThrottledAfterRepeatedFailures(t *testing.T) {
 	other := e.user("other@example.org", true)
 	c2 := e.client()
 	c2.login(other.Email)
+}
+
+func TestConcurrentLoginAttemptsGetNoMoreGuessesThanTheLimit(t *testing.T) {
+	e := newEnv(t)
+	const tries = 3 * loginAccountLimit
+	clients := make([]*client, tries)
+	forms := make([]url.Values, tries)
+	for i := range clients {
+		clients[i] = e.client()
+		forms[i] = url.Values{"email": {e.super.Email}, "password": {"wrong password"}, "_csrf": {clients[i].token()}}
+	}
+	codes := make(chan int, tries)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := clients[i].do("POST", "/admin/login", forms[i])
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for code := range codes {
+		switch code {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("a concurrent attempt answered %d", code)
+		}
+	}
+	if checked > loginAccountLimit {
+		t.Fatalf("%d of %d concurrent attempts had their password checked; the limit is %d", checked, tries, loginAccountLimit)
+	}
 }
 
 func TestLoginIsThrottledPerAddressAcrossAccounts(t *testing.T) {
