@@ -37,6 +37,7 @@ type loadResult struct {
 	rssMiB, peakMiB     int
 	cpuPct              int
 	cpuPer1k, allPer1k  string
+	toolCPU             string
 	redisCmds, appended int64
 	err                 error
 }
@@ -49,6 +50,7 @@ var (
 	reServer    = regexp.MustCompile(`RSS (\d+) MiB \(peak (\d+) MiB\).*= (\d+)% of a core(?:, ([\d.]+) CPU-s per 1,000)?`)
 	reRedis     = regexp.MustCompile(`server\+redis ([\d.]+) CPU-s per 1,000`)
 	reAppended  = regexp.MustCompile(`appended: (\d+) items`)
+	reTool      = regexp.MustCompile(`load tool \(this process\): CPU ([\d.]+) s`)
 )
 
 // prepareNode starts stores, the event (no sources) and one web node, and
@@ -77,13 +79,18 @@ func (h *harness) prepareNode(ctx context.Context) (string, error) {
 	return lp, nil
 }
 
-// livepoll runs one step, echoing its output, and parses it.
+// livepoll runs one step against the web node.
 func (h *harness) livepoll(ctx context.Context, lp string, s loadStep, extra ...string) loadResult {
-	r := loadResult{step: s}
-	before := redisCommands(h.redisAddr)
 	args := append([]string{"-url", h.nodes[0], "-event", eventSlug, "-event-id", strconv.FormatInt(h.eventID, 10),
 		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64),
 		"-duration", s.duration.String(), "-redis", h.redisAddr, "-pid", strconv.Itoa(h.webs[0].pid())}, extra...)
+	return h.runLivepoll(ctx, lp, s, args)
+}
+
+// runLivepoll runs bench/livepoll with args, echoing its output, and parses it.
+func (h *harness) runLivepoll(ctx context.Context, lp string, s loadStep, args []string) loadResult {
+	r := loadResult{step: s}
+	before := redisCommands(h.redisAddr)
 	log.Printf("%s: livepoll %s", s.name, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, lp, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -124,6 +131,9 @@ func (h *harness) livepoll(ctx context.Context, lp string, s loadStep, extra ...
 		r.cpuPct, _ = strconv.Atoi(m[3])
 		r.cpuPer1k = m[4]
 	}
+	if m := reTool.FindStringSubmatch(text); m != nil {
+		r.toolCPU = m[1]
+	}
 	if m := reRedis.FindStringSubmatch(text); m != nil {
 		r.allPer1k = m[1]
 	}
@@ -151,8 +161,9 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		{"1,000 waiting", 1000, 5, d},
 		{"10,000 waiting", 10000, 2, d},
 		{"19,000 waiting", 19000, 2, d},
-		{"deliveries", 10000, 25, d},
+		{"deliveries", 10000, 40, d},
 	}
+	baseline := openFiles(h.webs[0].pid())
 	var res []loadResult
 	for _, s := range steps {
 		if ctx.Err() != nil {
@@ -162,8 +173,22 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		if h.webs[0].exited() {
 			return 1, fmt.Errorf("FAIL: the web node died during %s (see %s)", s.name, h.webs[0].log)
 		}
+		waitConnectionsClosed(ctx, h.webs[0].pid(), baseline)
+	}
+	// The peer, with the same tool, clients and rates, while our node idles.
+	var peer []loadResult
+	if h.o.nchan {
+		stop, err := h.startNchan(ctx)
+		if err != nil {
+			return 2, err
+		}
+		for _, s := range steps[:2] {
+			peer = append(peer, h.nchanStep(ctx, lp, s))
+		}
+		stop()
 	}
 	printBudgets(res)
+	printPeer(res[:2], peer)
 	for _, r := range res {
 		if r.lost > 0 || r.dup > 0 {
 			h.failed = true
@@ -190,6 +215,46 @@ func printBudgets(res []loadResult) {
 	fmt.Fprintf(tw, "CPU per 1,000 deliveries (nchan ~0.024 s)\t<= nchan\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
 	fmt.Fprintf(tw, "server CPU and RSS\t\t%s\t\n", cpuRSS(res))
 	fmt.Fprintln(tw, "strainer, posts, page render\tsee DESIGN.md\tnot measured by this tool\tgo test -bench in jobs/, realtime/, views/, archive/")
+	tw.Flush()
+}
+
+// openFiles counts a process's open file descriptors (-1 when unreadable).
+func openFiles(pid int) int {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return -1
+	}
+	return len(fds)
+}
+
+// waitConnectionsClosed waits until the node holds about as many files as
+// at baseline: fasthttp only notices a long-poll client that left when the
+// poll's wait ends, so the next step would otherwise start with the last
+// one's connections still open and could hit the open-file limit.
+func waitConnectionsClosed(ctx context.Context, pid, baseline int) {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		n := openFiles(pid)
+		if n < 0 || baseline < 0 || n <= baseline+50 {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	log.Printf("the node still holds %d files (%d before the load)", openFiles(pid), baseline)
+}
+
+// printPeer sets our 1,000- and 10,000-client steps beside nchan's.
+func printPeer(ours, nchan []loadResult) {
+	if len(nchan) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nsame tool, same clients\tbackchannel p50 / p99 / max\tnchan p50 / p99 / max\tserver CPU-s per 1,000: backchannel (+redis) / nchan\tload tool CPU s: backchannel / nchan")
+	for i := range min(len(ours), len(nchan)) {
+		o, n := ours[i], nchan[i]
+		fmt.Fprintf(tw, "%s, %.0f items/s\t%s / %s / %s\t%s / %s / %s\t%s (%s) / %s\t%s / %s\n", o.step.name, o.step.rate,
+			o.p50, o.p99, o.max, n.p50, n.p99, n.max, o.cpuPer1k, o.allPer1k, n.cpuPer1k, o.toolCPU, n.toolCPU)
+	}
 	tw.Flush()
 }
 

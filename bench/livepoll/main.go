@@ -168,8 +168,14 @@ func run(cfg config) error {
 			}()
 		}
 	}
+	connectStart, lastReport := time.Now(), time.Now()
 	for started.Load() < int64(cfg.clients) {
 		time.Sleep(50 * time.Millisecond)
+		if time.Since(lastReport) >= 5*time.Second {
+			lastReport = time.Now()
+			fmt.Printf("livepoll: %d of %d clients connected after %s%s\n", started.Load(), cfg.clients,
+				time.Since(connectStart).Round(time.Second), firstErrors(cls))
+		}
 	}
 	time.Sleep(time.Second) // let every first request park
 	fmt.Printf("livepoll: %d clients connected\n", cfg.clients)
@@ -493,6 +499,22 @@ func (c *client) recordAt(seq int64, sent, at time.Time) {
 	if !sent.IsZero() {
 		c.lats = append(c.lats, at.Sub(sent))
 	}
+}
+
+// firstErrors describes the first error of up to three clients that had one.
+func firstErrors(cls []*client) string {
+	var msgs []string
+	for _, c := range cls {
+		c.mu.Lock()
+		if c.firstErr != nil && len(msgs) < 3 {
+			msgs = append(msgs, c.firstErr.Error())
+		}
+		c.mu.Unlock()
+	}
+	if len(msgs) == 0 {
+		return ""
+	}
+	return "; errors: " + strings.Join(msgs, " | ")
 }
 
 func totalDelivered(cls []*client) int64 {
