@@ -22,7 +22,13 @@ type HTMLRenderer func(c *fiber.Ctx, status int, message string) error
 func Handler(page HTMLRenderer) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := Classify(err)
-		if status >= 500 {
+		var fe *fiber.Error
+		switch {
+		case status >= 500 && errors.As(err, &fe):
+			// Chosen, not suffered (503 while a node drains): one line per
+			// request would flood the log during every deploy.
+			slog.Debug("request refused", "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		case status >= 500:
 			slog.Error("request failed", "method", c.Method(), "path", c.Path(), "status", status,
 				"request_id", c.GetRespHeader(fiber.HeaderXRequestID), "err", err)
 		}
