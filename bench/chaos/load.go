@@ -176,19 +176,29 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		waitConnectionsClosed(ctx, h.webs[0].pid(), baseline)
 	}
 	// The peer, with the same tool, clients and rates, while our node idles.
-	var peer []loadResult
+	// The peer, and the floor under any fasthttp server (bench/lpfloor), with
+	// the same tool, clients and rates, while our node idles.
+	var peer, floor []loadResult
 	if h.o.nchan {
 		stop, err := h.startNchan(ctx)
 		if err != nil {
 			return 2, err
 		}
 		for _, s := range steps[:2] {
-			peer = append(peer, h.nchanStep(ctx, lp, s))
+			peer = append(peer, h.nchanStep(ctx, lp, nchanAddr, s))
+		}
+		stop()
+		stop, err = h.startFloor(ctx)
+		if err != nil {
+			return 2, err
+		}
+		for _, s := range steps[:2] {
+			floor = append(floor, h.nchanStep(ctx, lp, floorAddr, s))
 		}
 		stop()
 	}
 	printBudgets(res)
-	printPeer(res[:2], peer)
+	printPeer(res[:2], peer, floor)
 	for _, r := range res {
 		if r.lost > 0 || r.dup > 0 {
 			h.failed = true
@@ -243,17 +253,25 @@ func waitConnectionsClosed(ctx context.Context, pid, baseline int) {
 	log.Printf("the node still holds %d files (%d before the load)", openFiles(pid), baseline)
 }
 
-// printPeer sets our 1,000- and 10,000-client steps beside nchan's.
-func printPeer(ours, nchan []loadResult) {
+// printPeer sets our 1,000- and 10,000-client steps beside nchan's and the
+// fasthttp floor's (bench/lpfloor).
+func printPeer(ours, nchan, floor []loadResult) {
 	if len(nchan) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nsame tool, same clients\tbackchannel p50 / p99 / max\tnchan p50 / p99 / max\tserver CPU-s per 1,000: backchannel (+redis) / nchan\tload tool CPU s: backchannel / nchan")
-	for i := range min(len(ours), len(nchan)) {
-		o, n := ours[i], nchan[i]
-		fmt.Fprintf(tw, "%s, %.0f items/s\t%s / %s / %s\t%s / %s / %s\t%s (%s) / %s\t%s / %s\n", o.step.name, o.step.rate,
-			o.p50, o.p99, o.max, n.p50, n.p99, n.max, o.cpuPer1k, o.allPer1k, n.cpuPer1k, o.toolCPU, n.toolCPU)
+	fmt.Fprintln(tw, "\nsame tool, same clients\tp50 / p99 / max\tserver CPU-s per 1,000 deliveries\tload tool CPU s")
+	for i := range ours {
+		for _, r := range []struct {
+			who string
+			res []loadResult
+		}{{"backchannel", ours}, {"nginx + nchan", nchan}, {"bench/lpfloor (bare fasthttp)", floor}} {
+			if i >= len(r.res) {
+				continue
+			}
+			x := r.res[i]
+			fmt.Fprintf(tw, "%s, %.0f items/s: %s\t%s / %s / %s\t%s\t%s\n", x.step.name, x.step.rate, r.who, x.p50, x.p99, x.max, x.cpuPer1k, x.toolCPU)
+		}
 	}
 	tw.Flush()
 }

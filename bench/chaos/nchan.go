@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // nchanAddr is where bench/nchan/nginx.conf listens.
@@ -43,10 +45,60 @@ func (h *harness) startNchan(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// nchanStep runs one step against nchan with the same tool and clients: a
-// channel of its own per step, so each starts empty.
-func (h *harness) nchanStep(ctx context.Context, lp string, s loadStep) loadResult {
-	args := []string{"-mode", "nchan", "-url", "http://" + nchanAddr, "-event", "load-" + strconv.Itoa(s.clients),
+// floorAddr is where bench/lpfloor listens during a load run.
+const floorAddr = "127.0.0.1:3301"
+
+// startFloor builds and starts bench/lpfloor, nchan's protocol on bare
+// fasthttp: the least a Go long-poll server costs on this machine.
+func (h *harness) startFloor(ctx context.Context) (func(), error) {
+	bin := filepath.Join(h.data, "lpfloor")
+	if err := runOnce(ctx, filepath.Join(h.logs, "build.log"), h.root, os.Environ(), "go", "build", "-o", bin, "./bench/lpfloor"); err != nil {
+		return nil, fmt.Errorf("build bench/lpfloor: %w", err)
+	}
+	logf, err := os.Create(filepath.Join(h.logs, "lpfloor.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-addr", floorAddr)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start bench/lpfloor: %w", err)
+	}
+	if err := waitListening(ctx, floorAddr); err != nil {
+		_ = cmd.Process.Kill()
+		logf.Close()
+		return nil, err
+	}
+	log.Printf("floor: bench/lpfloor on %s (pid %d)", floorAddr, cmd.Process.Pid)
+	return func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+	}, nil
+}
+
+// waitListening waits up to 10 s for addr to accept connections.
+func waitListening(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s does not accept connections: %w", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// nchanStep runs one step against nchan's protocol at addr (nginx, or
+// lpfloor) with the same tool and clients: a channel of its own per step,
+// so each starts empty.
+func (h *harness) nchanStep(ctx context.Context, lp, addr string, s loadStep) loadResult {
+	args := []string{"-mode", "nchan", "-url", "http://" + addr, "-event", "load-" + strconv.Itoa(s.clients),
 		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64), "-duration", s.duration.String()}
 	return h.runLivepoll(ctx, lp, s, args)
 }
