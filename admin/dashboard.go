@@ -18,6 +18,7 @@ import (
 type DashboardView struct {
 	Processes    []Process
 	ProcessError string
+	Stores       StoresView
 	Sources      []SourceRow
 	Queues       []QueueRow
 	QueueError   string
@@ -67,6 +68,7 @@ func (s *server) dashboard(c *fiber.Ctx) error {
 	sort.Slice(v.Processes, func(i, j int) bool {
 		return v.Processes[i].Role+v.Processes[i].ID < v.Processes[j].Role+v.Processes[j].ID
 	})
+	v.Stores = s.stores(ctx)
 	if v.Sources, err = s.sourceRows(ctx); err != nil {
 		return err
 	}

@@ -90,7 +90,8 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, want := range []string{"<td>worker</td>", "feed:https://example.org/a.atom", "running", "worker-1",
-		"Stop", "Reconnect", "<svg", e.evA.Slug + ": 2 items"} {
+		"Stop", "Reconnect", "<svg", e.evA.Slug + ": 2 items", "Redis uses", "policy noeviction.",
+		"<td>" + e.evA.Slug + "</td><td>2</td><td>2</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

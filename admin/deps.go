@@ -20,6 +20,8 @@ type LiveLog interface {
 	AppendOp(ctx context.Context, eventID int64, op string, target int64, it *realtime.Item) (realtime.AppendResult, error)
 	Range(ctx context.Context, eventID int64, after int64, limit int) ([]realtime.Entry, error)
 	Head(ctx context.Context, eventID int64) (epoch string, head int64, err error)
+	// Held reports the items and entries Redis holds of an event's log.
+	Held(ctx context.Context, eventID int64) (items, entries int64, err error)
 }
 
 // EventFiles is the event-file package's validation and import/export, which

@@ -354,6 +354,21 @@ func seqOfID(id string) (int64, error) {
 	return n, nil
 }
 
+// Held reports what Redis holds of an event's log: items, the item states
+// that snapshots and ops read (kept for the log's life, so they grow with
+// the event), and entries, those the strainer has not yet let it trim.
+func (l *Log) Held(ctx context.Context, eventID int64) (items, entries int64, err error) {
+	k := l.keys(eventID)
+	res := l.client.DoMulti(ctx, l.client.B().Hlen().Key(k[4]).Build(), l.client.B().Xlen().Key(k[3]).Build())
+	if items, err = res[0].AsInt64(); err != nil {
+		return 0, 0, fmt.Errorf("realtime: items held for event %d: %w", eventID, err)
+	}
+	if entries, err = res[1].AsInt64(); err != nil {
+		return 0, 0, fmt.Errorf("realtime: entries held for event %d: %w", eventID, err)
+	}
+	return items, entries, nil
+}
+
 // Trim drops the entries with seq <= upTo. Item state for snapshots and the
 // dedupe ids are kept for the life of the log: ops may still target old items
 // and a replayed old item must still be recognised.
