@@ -15,6 +15,8 @@ type LiveLog interface {
 	Range(ctx context.Context, eventID int64, after int64, limit int) ([]realtime.Entry, error)
 	// Trim drops entries with seq <= upTo.
 	Trim(ctx context.Context, eventID int64, upTo int64) error
+	// Compact drops the item states of all but the newest keep public items.
+	Compact(ctx context.Context, eventID int64, keep int) (dropped int64, err error)
 	// Events lists the events that have a live log.
 	Events(ctx context.Context) ([]int64, error)
 }

@@ -68,6 +68,13 @@ func RegisterHandlers(mux *asynq.ServeMux, s *Strainer) {
 		_, err = s.StrainEvent(ctx, id)
 		return err
 	})
+	mux.HandleFunc(TypeCompactEnded, func(ctx context.Context, _ *asynq.Task) error {
+		// The next hour's run is the retry.
+		if _, _, err := s.CompactEnded(ctx, time.Now(), DefaultCompactAfter, DefaultKeepItemStates); err != nil {
+			s.opts.Logger.Error("compact ended events", "err", err)
+		}
+		return nil
+	})
 	mux.HandleFunc(TypeStrainReassign, func(ctx context.Context, t *asynq.Task) error {
 		id, err := eventID(t)
 		if err != nil {
@@ -100,12 +107,16 @@ func RegisterSchedule(sch *asynq.Scheduler, every time.Duration) (entryID string
 }
 
 // NewScheduler returns an asynq Scheduler with this package's periodic tasks
-// registered (TypeStrainAll every DefaultStrainEvery). The caller runs it
+// registered (TypeStrainAll every DefaultStrainEvery, TypeCompactEnded every
+// DefaultCompactEvery). The caller runs it
 // (Start/Shutdown). opts may be nil.
 func NewScheduler(redisOpt asynq.RedisConnOpt, opts *asynq.SchedulerOpts) (*asynq.Scheduler, error) {
 	sch := asynq.NewScheduler(redisOpt, opts)
 	if _, err := RegisterSchedule(sch, DefaultStrainEvery); err != nil {
 		return nil, err
+	}
+	if _, err := sch.Register("@every "+DefaultCompactEvery.String(), NewCompactTask()); err != nil {
+		return nil, fmt.Errorf("jobs: schedule %s: %w", TypeCompactEnded, err)
 	}
 	return sch, nil
 }

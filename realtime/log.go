@@ -369,6 +369,59 @@ func (l *Log) Held(ctx context.Context, eventID int64) (items, entries int64, er
 	return items, entries, nil
 }
 
+// compactBatch is how many item states one HDEL of Compact drops.
+const compactBatch = 1000
+
+// Compact drops the item states, and the entries of the shown index, of
+// every item older than the newest keep public ones, and returns how many
+// states it dropped. For events that are over: what stays still answers any
+// snapshot (keep at least MaxLimit), ops on a dropped item fail with
+// ErrUnknownTarget (the admin then changes Postgres alone, which archives
+// read), and the dedupe ids stay, so a late copy of an old item is still
+// refused. A crash midway leaves a state that the next call finishes.
+func (l *Log) Compact(ctx context.Context, eventID int64, keep int) (dropped int64, err error) {
+	k := l.keys(eventID)
+	shown, state := k[5], k[4]
+	newest, err := l.client.Do(ctx, l.client.B().Zrevrange().Key(shown).Start(int64(keep)-1).Stop(int64(keep)-1).Build()).AsStrSlice()
+	if err != nil {
+		return 0, fmt.Errorf("realtime: compact event %d: %w", eventID, err)
+	}
+	if len(newest) == 0 {
+		return 0, nil // no more than keep items shown: nothing to drop
+	}
+	cutoff, err := strconv.ParseInt(newest[0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("realtime: compact event %d: shown member %q: %w", eventID, newest[0], err)
+	}
+	if err := l.client.Do(ctx, l.client.B().Zremrangebyscore().Key(shown).Min("-inf").Max("("+newest[0]).Build()).Error(); err != nil {
+		return 0, fmt.Errorf("realtime: compact event %d: %w", eventID, err)
+	}
+	// Where an earlier call got to: states below it are gone already.
+	done := strings.TrimSuffix(shown, "shown") + "compacted"
+	start, err := l.client.Do(ctx, l.client.B().Get().Key(done).Build()).AsInt64()
+	if err != nil && !rueidis.IsRedisNil(err) {
+		return 0, fmt.Errorf("realtime: compact event %d: %w", eventID, err)
+	}
+	fields := make([]string, 0, compactBatch)
+	for from := max(start, 1); from < cutoff; from += compactBatch {
+		fields = fields[:0]
+		for seq := from; seq < min(from+compactBatch, cutoff); seq++ {
+			fields = append(fields, strconv.FormatInt(seq, 10))
+		}
+		n, err := l.client.Do(ctx, l.client.B().Hdel().Key(state).Field(fields...).Build()).AsInt64()
+		if err != nil {
+			return dropped, fmt.Errorf("realtime: compact event %d: %w", eventID, err)
+		}
+		dropped += n
+	}
+	if cutoff > start {
+		if err := l.client.Do(ctx, l.client.B().Set().Key(done).Value(strconv.FormatInt(cutoff, 10)).Build()).Error(); err != nil {
+			return dropped, fmt.Errorf("realtime: compact event %d: %w", eventID, err)
+		}
+	}
+	return dropped, nil
+}
+
 // Trim drops the entries with seq <= upTo. Item state for snapshots and the
 // dedupe ids are kept for the life of the log: ops may still target old items
 // and a replayed old item must still be recognised.

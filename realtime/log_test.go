@@ -315,3 +315,54 @@ func TestAppendPublishesTheEntryItStores(t *testing.T) {
 		}
 	})
 }
+
+func TestCompactKeepsTheNewestItemsForSnapshotsAndTheDedupeForAll(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, env redisEnv) {
+		ctx := testCtx(t)
+		l := NewLog(env.client, env.namespace)
+		const ev = 31
+		appendN(t, l, ev, "c", 25)                                      // seqs 1..25
+		if _, err := l.AppendOp(ctx, ev, OpHide, 24, nil); err != nil { // seq 26: 24 is not shown
+			t.Fatal(err)
+		}
+		before, _, _, err := l.snapshot(ctx, ev, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped, err := l.Compact(ctx, ev, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The newest 10 shown are 25, 23, 22 … 15: states below 15 go.
+		if dropped != 14 {
+			t.Fatalf("dropped %d item states, want 14", dropped)
+		}
+		items, entries, err := l.Held(ctx, ev)
+		if err != nil || items != 11 || entries != 26 {
+			t.Fatalf("held %d items, %d entries (%v); want 11 (15..25) and the log untouched", items, entries, err)
+		}
+		epoch, head, snap, err := l.snapshot(ctx, ev, 10)
+		if err != nil || head != 26 || epoch != before {
+			t.Fatalf("snapshot after compaction: %q %d %v", epoch, head, err)
+		}
+		var got []int64
+		for _, it := range snap {
+			got = append(got, it.Seq)
+		}
+		if fmt.Sprint(got) != "[15 16 17 18 19 20 21 22 23 25]" {
+			t.Fatalf("snapshot of 10 after compaction = %v", got)
+		}
+		if _, err := l.AppendOp(ctx, ev, OpHide, 3, nil); !errors.Is(err, ErrUnknownTarget) {
+			t.Fatalf("hide of a compacted item: %v, want ErrUnknownTarget", err)
+		}
+		if res, err := l.AppendItem(ctx, ev, testItem("c3")); err != nil || !res.Duplicate || res.Seq != 4 {
+			t.Fatalf("a late copy of a compacted item: %+v, %v; want the duplicate of seq 4", res, err)
+		}
+		if dropped, err := l.Compact(ctx, ev, 10); err != nil || dropped != 0 {
+			t.Fatalf("compacting again dropped %d (%v), want 0", dropped, err)
+		}
+		if dropped, err := l.Compact(ctx, 32, 10); err != nil || dropped != 0 {
+			t.Fatalf("compacting an empty log dropped %d (%v)", dropped, err)
+		}
+	})
+}
