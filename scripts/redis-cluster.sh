@@ -4,7 +4,7 @@
 # Everything lives under .data/cluster; ports 57001-57003 on 127.0.0.1 (cluster
 # bus on 47001-47003: the default port+10000 is above 65535).
 #
-#   scripts/redis-cluster.sh up      start (idempotent: reuses a running cluster), wait for cluster_state:ok
+#   scripts/redis-cluster.sh up      start (idempotent: reuses a running cluster), wait until every node agrees it is ok
 #   scripts/redis-cluster.sh down    stop the three servers and forget the cluster
 #   scripts/redis-cluster.sh status  print cluster info
 #
@@ -22,6 +22,21 @@ command -v redis-server >/dev/null || die "redis-server is missing: run scripts/
 
 ping() { redis-cli -h 127.0.0.1 -p "$1" ping >/dev/null 2>&1; }
 state_ok() { redis-cli -h 127.0.0.1 -p "${ports[0]}" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+# settled: every node sees the whole cluster with all slots served, and the
+# nodes agree on who serves which. Right after 'cluster create' the first node
+# says ok while the others are still learning the slots by gossip: a client
+# that connects then is redirected, drops connections and re-subscribes,
+# which tests of "no Redis command in steady state" see as noise.
+settled() {
+  local p info
+  for p in "${ports[@]}"; do
+    info=$(redis-cli -h 127.0.0.1 -p "$p" cluster info 2>/dev/null) || return 1
+    grep -q '^cluster_state:ok' <<<"$info" || return 1
+    grep -q '^cluster_slots_ok:16384' <<<"$info" || return 1
+    grep -q "^cluster_known_nodes:${#ports[@]}" <<<"$info" || return 1
+  done
+  redis-cli --cluster check "127.0.0.1:${ports[0]}" 2>/dev/null | grep -q 'All nodes agree about slots configuration'
+}
 
 wait_for() { # wait_for SECONDS CMD...
   local n=$(( $1 * 10 )); shift
@@ -30,7 +45,7 @@ wait_for() { # wait_for SECONDS CMD...
 }
 
 up() {
-  if state_ok; then log "cluster already running on 127.0.0.1:${ports[*]}"; return; fi
+  if settled; then log "cluster already running on 127.0.0.1:${ports[*]}"; return; fi
   for p in "${ports[@]}"; do
     mkdir -p "$dir/$p"
     if ping "$p"; then continue; fi
@@ -51,7 +66,7 @@ up() {
         || die "cluster create failed"
     fi
   fi
-  wait_for 30 state_ok || die "cluster did not reach cluster_state:ok (see $dir/*/redis.log; 'down' then 'up' starts afresh)"
+  wait_for 30 settled || die "cluster did not settle: every node cluster_state:ok with all slots, all agreeing (see $dir/*/redis.log; 'down' then 'up' starts afresh)"
   log "cluster up on 127.0.0.1:${ports[0]}-${ports[2]}: BC_TEST_CLUSTER_ADDRS=127.0.0.1:${ports[0]},127.0.0.1:${ports[1]},127.0.0.1:${ports[2]}"
 }
 
