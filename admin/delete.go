@@ -76,11 +76,7 @@ func (s *server) confirm(c *fiber.Ctx, r *Resource, sc Scope, name, label string
 // deleteForm asks to confirm deleting one object.
 func (s *server) deleteForm(r *Resource) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.scope(c, r)
-		if err != nil {
-			return err
-		}
-		id, err := idParam(c, r.IDParam())
+		sc, id, err := s.scopeAndID(c, r)
 		if err != nil {
 			return err
 		}

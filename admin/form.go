@@ -41,6 +41,16 @@ type FieldView struct {
 	ReadOnly bool
 }
 
+// scopeAndID is scope plus the id of the object the route names.
+func (s *server) scopeAndID(c *fiber.Ctx, r *Resource) (Scope, int64, error) {
+	sc, err := s.scope(c, r)
+	if err != nil {
+		return Scope{}, 0, err
+	}
+	id, err := idParam(c, r.IDParam())
+	return sc, id, err
+}
+
 // scope builds the request's scope, loading the event named in the URL.
 func (s *server) scope(c *fiber.Ctx, r *Resource) (Scope, error) {
 	sc := Scope{P: mustPrincipal(c), Actor: actor(c)}
@@ -155,11 +165,7 @@ func (s *server) newForm(r *Resource) fiber.Handler {
 // editForm shows an object's form.
 func (s *server) editForm(r *Resource) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.scope(c, r)
-		if err != nil {
-			return err
-		}
-		id, err := idParam(c, r.IDParam())
+		sc, id, err := s.scopeAndID(c, r)
 		if err != nil {
 			return err
 		}

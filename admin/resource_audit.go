@@ -92,11 +92,7 @@ func prettyJSON(b json.RawMessage) string {
 // objectHistory lists the audit entries of one object (Django's history).
 func (s *server) objectHistory(r *Resource) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		sc, err := s.scope(c, r)
-		if err != nil {
-			return err
-		}
-		id, err := idParam(c, r.IDParam())
+		sc, id, err := s.scopeAndID(c, r)
 		if err != nil {
 			return err
 		}

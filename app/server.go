@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/realtime"
 )
 
 // Routes is anything that adds routes to the server (pages, APIs, the admin).
@@ -120,11 +121,8 @@ func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeSh
 	return nil
 }
 
-// liveHeaders are the headers a live answer needs: JSON and event streams are
-// never sniffed as HTML nor embedded by other sites.
+// liveHeaders sets realtime's API headers on every /api/events answer.
 func liveHeaders(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set("Cross-Origin-Resource-Policy", "same-site")
-	c.Set(fiber.HeaderReferrerPolicy, "strict-origin-when-cross-origin")
+	realtime.SetAPIHeaders(&c.Response().Header)
 	return c.Next()
 }

@@ -166,7 +166,7 @@ var errDraining = fiber.NewError(fiber.StatusServiceUnavailable, "This server is
 
 // noStore marks an answer uncacheable and sets the other headers every live
 // answer carries; set first so errors carry them too.
-func noStore(c *fiber.Ctx) { setLiveHeaders(&c.Response().Header) }
+func noStore(c *fiber.Ctx) { SetLiveHeaders(&c.Response().Header) }
 
 var (
 	cacheControlHeader = []byte(fiber.HeaderCacheControl)

@@ -2,13 +2,14 @@ package realtime
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/backchannel/backchannel/internal/httperr"
 )
 
 // FastLive wraps a node's fasthttp handler (fiber's) so that the commonest
@@ -64,43 +65,19 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 	defer h.waits.release(client)
 	defer func() {
 		if r := recover(); r != nil {
-			h.logger.Error("realtime: panic in a long poll", "panic", r, "path", string(path))
-			h.writeFastError(ctx, fiber.StatusInternalServerError, internalErrorMessage)
+			h.writeFastError(ctx, fmt.Errorf("realtime: panic in a long poll: %v", r))
 		}
 	}()
-	setLiveHeaders(&ctx.Response.Header)
-	page, err := h.deps.Hub.Poll(context.Background(), ev.ID, q.Epoch, q.Since, q.Limit, q.Wait)
-	switch {
-	case errors.Is(err, ErrDraining):
-		h.writeFastError(ctx, errDraining.Code, errDraining.Message)
-	case err != nil:
-		h.logger.Error("request failed", "method", "GET", "path", string(path), "status", fiber.StatusInternalServerError,
-			"err", fmt.Errorf("realtime: poll event %d since %d: %w", ev.ID, q.Since, err))
-		h.writeFastError(ctx, fiber.StatusInternalServerError, internalErrorMessage)
-	case page.Reset:
-		a, err := h.snapshot(ev.ID, q.Limit, true)
-		if err != nil {
-			h.logger.Error("request failed", "method", "GET", "path", string(path), "status", fiber.StatusInternalServerError, "err", err)
-			h.writeFastError(ctx, fiber.StatusInternalServerError, internalErrorMessage)
-			return true
-		}
-		h.writeFastJSON(ctx, fiber.StatusOK, a)
-	default:
-		body := page.JSON
-		if body == nil {
-			if body, err = encodePage(page); err != nil {
-				h.writeFastError(ctx, fiber.StatusInternalServerError, internalErrorMessage)
-				return true
-			}
-		}
-		ctx.Response.Header.SetContentTypeBytes(jsonContentType)
-		ctx.Response.SetBodyRaw(body)
+	SetLiveHeaders(&ctx.Response.Header)
+	body, err := h.pollAnswer(ev.ID, q)
+	if err != nil {
+		h.writeFastError(ctx, err)
+		return true
 	}
+	ctx.Response.Header.SetContentTypeBytes(jsonContentType)
+	ctx.Response.SetBodyRaw(body)
 	return true
 }
-
-// internalErrorMessage is httperr's answer to an unexpected error.
-const internalErrorMessage = "Something went wrong on our side; it has been logged."
 
 // cachedEvent returns an event from the lookup cache while it is fresh,
 // without looking it up.
@@ -114,25 +91,21 @@ func (h *Handler) cachedEvent(slug []byte) (LiveEvent, bool) {
 	return ce.ev, true
 }
 
-// writeFastJSON answers v as JSON, the way fiber's c.JSON does.
-func (h *Handler) writeFastJSON(ctx *fasthttp.RequestCtx, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		h.logger.Error("realtime: encode an answer", "err", err)
-		status, b = fiber.StatusInternalServerError, []byte(`{"error":"`+internalErrorMessage+`"}`)
+// writeFastError answers err as httperr does under /api/: {"error": msg}
+// with the status it maps err to, logging what was not chosen.
+func (h *Handler) writeFastError(ctx *fasthttp.RequestCtx, err error) {
+	status, msg := httperr.Classify(err)
+	var fe *fiber.Error
+	if status >= 500 && !errors.As(err, &fe) {
+		h.logger.Error("request failed", "method", "GET", "path", string(ctx.Path()), "status", status, "err", err)
 	}
+	b, _ := json.Marshal(fiber.Map{"error": msg}) // a map of one string cannot fail
 	ctx.Response.Header.SetContentTypeBytes(jsonContentType)
 	ctx.SetStatusCode(status)
 	ctx.Response.SetBodyRaw(b)
 }
 
-// writeFastError answers {"error": msg}, as httperr does under /api/.
-func (h *Handler) writeFastError(ctx *fasthttp.RequestCtx, status int, msg string) {
-	h.writeFastJSON(ctx, status, fiber.Map{"error": msg})
-}
-
-// Headers every live answer carries: JSON and event streams are never
-// sniffed as HTML nor embedded by other sites.
+// Header names and values of SetAPIHeaders.
 var (
 	headerNoSniff        = []byte(fiber.HeaderXContentTypeOptions)
 	headerResourcePolicy = []byte("Cross-Origin-Resource-Policy")
@@ -142,10 +115,16 @@ var (
 	valueReferrerPolicy  = []byte("strict-origin-when-cross-origin")
 )
 
-// setLiveHeaders sets the headers of every live answer, the fast path's
-// and the ordinary one's.
-func setLiveHeaders(h *fasthttp.ResponseHeader) {
+// SetLiveHeaders sets the headers of every live answer, the fast path's
+// and fiber's: uncacheable, and the API headers below.
+func SetLiveHeaders(h *fasthttp.ResponseHeader) {
 	h.SetCanonical(cacheControlHeader, noStoreValue)
+	SetAPIHeaders(h)
+}
+
+// SetAPIHeaders sets what every JSON or event-stream answer under
+// /api/events carries: never sniffed as HTML nor embedded by other sites.
+func SetAPIHeaders(h *fasthttp.ResponseHeader) {
 	h.SetCanonical(headerNoSniff, valueNoSniff)
 	h.SetCanonical(headerResourcePolicy, valueSameSite)
 	h.SetCanonical(headerReferrerPolicy, valueReferrerPolicy)

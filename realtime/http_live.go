@@ -36,7 +36,7 @@ func (h *Handler) live(c *fiber.Ctx) error {
 		return err
 	}
 	if !q.HasSince {
-		return h.sendSnapshot(c, ev.ID, q.Limit, false)
+		return h.sendSnapshot(c, ev.ID, q.Limit)
 	}
 	if q.Wait > 0 {
 		release, err := h.park(c, client)
@@ -45,27 +45,39 @@ func (h *Handler) live(c *fiber.Ctx) error {
 		}
 		defer release()
 	}
-	// fasthttp never says a client left: the hub's own timer ends the wait,
-	// and it bounds its reads of Redis and Postgres itself.
-	page, err := h.deps.Hub.Poll(context.Background(), ev.ID, q.Epoch, q.Since, q.Limit, q.Wait)
-	if errors.Is(err, ErrDraining) {
-		return errDraining
-	}
+	body, err := h.pollAnswer(ev.ID, q)
 	if err != nil {
-		return fmt.Errorf("realtime: poll event %d since %d: %w", ev.ID, q.Since, err)
-	}
-	if page.Reset {
-		return h.sendSnapshot(c, ev.ID, q.Limit, true)
-	}
-	body := page.JSON
-	if body == nil {
-		if body, err = encodePage(page); err != nil {
-			return err
-		}
+		return err
 	}
 	c.Response().Header.SetContentTypeBytes(jsonContentType)
-	c.Response().SetBodyRaw(body) // shared by every waiter on this page: fasthttp only reads it
+	c.Response().SetBodyRaw(body) // may be shared by every waiter on this page: fasthttp only reads it
 	return nil
+}
+
+// pollAnswer waits for the long poll q of an event and returns the JSON to
+// answer it with: the page, or a snapshot marked reset. Both the fast path
+// and fiber's answer through it.
+func (h *Handler) pollAnswer(eventID int64, q LiveQuery) ([]byte, error) {
+	// fasthttp never says a client left: the hub's own timer ends the wait,
+	// and it bounds its reads of Redis and Postgres itself.
+	page, err := h.deps.Hub.Poll(context.Background(), eventID, q.Epoch, q.Since, q.Limit, q.Wait)
+	if errors.Is(err, ErrDraining) {
+		return nil, errDraining
+	}
+	if err != nil {
+		return nil, fmt.Errorf("realtime: poll event %d since %d: %w", eventID, q.Since, err)
+	}
+	if page.Reset {
+		a, err := h.snapshot(eventID, q.Limit, true)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(a)
+	}
+	if page.JSON != nil {
+		return page.JSON, nil
+	}
+	return encodePage(page)
 }
 
 var jsonContentType = []byte(fiber.MIMEApplicationJSON)
@@ -101,8 +113,8 @@ func (h *Handler) snapshot(ev int64, limit int, reset bool) (snapshotAnswer, err
 	return snapshotAnswer{Reset: reset, Items: items, Epoch: s.Epoch, Head: s.Head, Next: s.Head}, nil
 }
 
-func (h *Handler) sendSnapshot(c *fiber.Ctx, ev int64, limit int, reset bool) error {
-	a, err := h.snapshot(ev, limit, reset)
+func (h *Handler) sendSnapshot(c *fiber.Ctx, ev int64, limit int) error {
+	a, err := h.snapshot(ev, limit, false)
 	if err != nil {
 		return err
 	}

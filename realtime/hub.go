@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,13 +453,15 @@ func (h *Hub) lostTailLocked(ctx context.Context, ev *liveEvent) {
 	h.reloadLocked(ctx, ev)
 }
 
-func (h *Hub) resyncAll(ctx context.Context) {
+// liveEvents returns the windows the hub holds now.
+func (h *Hub) liveEvents() []*liveEvent {
 	h.mu.Lock()
-	evs := make([]*liveEvent, 0, len(h.events))
-	for _, ev := range h.events {
-		evs = append(evs, ev)
-	}
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	return slices.Collect(maps.Values(h.events))
+}
+
+func (h *Hub) resyncAll(ctx context.Context) {
+	evs := h.liveEvents()
 	for _, ev := range evs {
 		ev.fill.Lock()
 		if ev.loaded {
@@ -575,12 +579,7 @@ func (h *Hub) Snapshot(ctx context.Context, eventID int64, limit int) (Snapshot,
 // new Polls return ErrDraining.
 func (h *Hub) Drain() {
 	h.draining.Store(true)
-	h.mu.Lock()
-	evs := make([]*liveEvent, 0, len(h.events))
-	for _, ev := range h.events {
-		evs = append(evs, ev)
-	}
-	h.mu.Unlock()
+	evs := h.liveEvents()
 	for _, ev := range evs {
 		ev.mu.Lock()
 		ev.wakeAll()

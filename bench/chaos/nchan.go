@@ -65,7 +65,7 @@ func (h *harness) startFloor(ctx context.Context) (func(), error) {
 		logf.Close()
 		return nil, fmt.Errorf("start bench/lpfloor: %w", err)
 	}
-	if err := waitListening(ctx, floorAddr); err != nil {
+	if err := waitUntil(ctx, 10*time.Second, "bench/lpfloor on "+floorAddr, func() bool { return accepting(floorAddr) }); err != nil {
 		_ = cmd.Process.Kill()
 		logf.Close()
 		return nil, err
@@ -78,20 +78,13 @@ func (h *harness) startFloor(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// waitListening waits up to 10 s for addr to accept connections.
-func waitListening(ctx context.Context, addr string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%s does not accept connections: %w", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+// accepting reports whether addr accepts a TCP connection.
+func accepting(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		c.Close()
 	}
+	return err == nil
 }
 
 // nchanStep runs one step against nchan's protocol at addr (nginx, or
