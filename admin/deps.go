@@ -10,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -17,8 +18,8 @@ import (
 // LiveLog is the part of *realtime.Log the admin uses: moderation appends
 // ops; the console reads the newest entries not yet strained into Postgres.
 type LiveLog interface {
-	AppendOp(ctx context.Context, eventID int64, op string, target int64, it *realtime.Item) (realtime.AppendResult, error)
-	Range(ctx context.Context, eventID int64, after int64, limit int) ([]realtime.Entry, error)
+	AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) (realtime.AppendResult, error)
+	Range(ctx context.Context, eventID int64, after int64, limit int) ([]live.Entry, error)
 	Head(ctx context.Context, eventID int64) (epoch string, head int64, err error)
 	// Held reports the items and entries Redis holds of an event's log.
 	Held(ctx context.Context, eventID int64) (items, entries int64, err error)

@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -99,8 +100,8 @@ func (e *env) item(ev models.Event, ext, author, text string, review string) int
 	e.t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	it := realtime.Item{ID: "mastodon:" + ext, Source: "mastodon", Kind: "post", Author: realtime.Author{Name: author, Handle: "@" + author + "@example.social"},
-		Text: text, HTML: "<p>" + text + "</p>", Media: []realtime.Media{}, CreatedAt: now, ReceivedAt: now, Held: review == models.ReviewPending}
+	it := live.Item{ID: "mastodon:" + ext, Source: "mastodon", Kind: "post", Author: live.Author{Name: author, Handle: "@" + author + "@example.social"},
+		Text: text, HTML: "<p>" + text + "</p>", Media: []live.Media{}, CreatedAt: now, ReceivedAt: now, Held: review == models.ReviewPending}
 	res, err := e.log.AppendItem(ctx, ev.ID, it)
 	if err != nil {
 		e.t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/internal/web"
 )
 
 // render writes a component as an HTML answer with the given status. Admin
@@ -31,7 +31,7 @@ func classify(err error) (int, string) {
 	if errors.As(err, &fe) && fe.Code == fiber.StatusNotFound && strings.HasPrefix(fe.Message, "Cannot ") {
 		return fiber.StatusNotFound, "There is no such page."
 	}
-	return httperr.Classify(err)
+	return web.Classify(err)
 }
 
 // principal returns the signed-in account, or nil for anonymous requests.

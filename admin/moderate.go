@@ -10,8 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/moderation"
 )
 
 // ModItem is one item in the moderation console or the held queue.
@@ -49,7 +50,7 @@ type QueueView struct {
 	Counts map[string]int64
 }
 
-func toModItem(it realtime.Item, review string, live bool) ModItem {
+func toModItem(it live.Item, review string, live bool) ModItem {
 	return ModItem{Seq: it.Seq, Author: it.Author.Name, Handle: it.Author.Handle, Text: it.Text, Source: it.Source,
 		When: when(it.CreatedAt), URL: it.URL, Media: len(it.Media), Hidden: it.Hidden, Pinned: it.Pinned,
 		Review: review, Live: live, Session: it.Session}
@@ -158,7 +159,7 @@ func (s *server) liveTail(ctx context.Context, eventID, after int64) (map[int64]
 	}
 	for _, e := range es {
 		switch e.Op {
-		case realtime.OpAdd:
+		case live.OpAdd:
 			if e.Item != nil {
 				review := models.ReviewApproved
 				if e.Item.Held {
@@ -172,13 +173,13 @@ func (s *server) liveTail(ctx context.Context, eventID, after int64) (map[int64]
 				continue
 			}
 			switch e.Op {
-			case realtime.OpHide:
+			case live.OpHide:
 				it.Hidden = true
-			case realtime.OpUnhide:
+			case live.OpUnhide:
 				it.Hidden, it.Review = false, models.ReviewApproved
-			case realtime.OpPin:
+			case live.OpPin:
 				it.Pinned = true
-			case realtime.OpUnpin:
+			case live.OpUnpin:
 				it.Pinned = false
 			}
 			out[e.Target] = it
@@ -205,10 +206,10 @@ func (s *server) itemOp(op string) fiber.Handler {
 		}
 		err = s.d.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			switch op {
-			case realtime.OpHide, realtime.OpUnhide:
-				return s.setHidden(ctx, tx, sc, []int64{seq}, op == realtime.OpHide, "")
+			case live.OpHide, live.OpUnhide:
+				return s.setHidden(ctx, tx, sc, []int64{seq}, op == live.OpHide, "")
 			default:
-				return s.setItemFlag(ctx, tx, sc, []int64{seq}, "pinned", op == realtime.OpPin, op, "")
+				return s.setItemFlag(ctx, tx, sc, []int64{seq}, "pinned", op == live.OpPin, op, "")
 			}
 		})
 		if err != nil {
@@ -238,7 +239,7 @@ func (s *server) requireItem(ctx context.Context, eventID, seq int64) error {
 	}
 	if s.d.Log != nil {
 		es, err := s.d.Log.Range(ctx, eventID, seq-1, 1)
-		if err == nil && len(es) == 1 && es[0].Seq == seq && es[0].Op == realtime.OpAdd {
+		if err == nil && len(es) == 1 && es[0].Seq == seq && es[0].Op == live.OpAdd {
 			return nil
 		}
 	}
@@ -327,8 +328,8 @@ func (s *server) addRule(c *fiber.Ctx, sc Scope, kind, value, note string, apply
 		if !apply {
 			return nil
 		}
-		if err := tx.Model(&models.Item{}).Where("event_id = ? AND NOT hidden", sc.EventID()).
-			Where(ruleMatchSQL(m.Kind), ruleMatchArgs(m)...).Pluck("seq", &hidden).Error; err != nil {
+		var err error
+		if hidden, err = moderation.MatchPast(ctx, tx, sc.EventID(), moderation.Compile([]models.ModerationRule{m}, false)); err != nil {
 			return err
 		}
 		return s.setHidden(ctx, tx, sc, hidden, true, "ban "+kind+" "+m.Value)
@@ -345,7 +346,7 @@ func (s *server) addRule(c *fiber.Ctx, sc Scope, kind, value, note string, apply
 	}
 	if apply {
 		msg += fmt.Sprintf(" Hid %d %s.", len(hidden), plural(len(hidden), "item", "items"))
-		if err := s.appendOps(ctx, sc.EventID(), realtime.OpHide, hidden); err != nil {
+		if err := s.appendOps(ctx, sc.EventID(), live.OpHide, hidden); err != nil {
 			s.log.Error("admin: append hide ops", "err", err)
 		}
 	}
@@ -472,10 +473,10 @@ func (s *server) review(c *fiber.Ctx) error {
 	sort.Slice(show, func(i, j int) bool { return show[i] < show[j] })
 	sort.Slice(hide, func(i, j int) bool { return hide[i] < hide[j] })
 	var opErr error
-	if err := s.appendOps(ctx, sc.EventID(), realtime.OpUnhide, show); err != nil {
+	if err := s.appendOps(ctx, sc.EventID(), live.OpUnhide, show); err != nil {
 		opErr = err
 	}
-	if err := s.appendOps(ctx, sc.EventID(), realtime.OpHide, hide); err != nil {
+	if err := s.appendOps(ctx, sc.EventID(), live.OpHide, hide); err != nil {
 		opErr = err
 	}
 	verb := map[string]string{models.ReviewApproved: "Approved", models.ReviewRejected: "Rejected"}[state]

@@ -8,21 +8,22 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
 
 // liveItem converts a strained item to the Live API's item.
-func liveItem(it models.Item, session string) realtime.Item {
-	out := realtime.Item{Seq: it.Seq, ID: it.Source + ":" + it.ExternalID, Source: it.Source, Kind: it.Kind,
-		Author: realtime.Author{Name: it.AuthorName, Handle: it.AuthorHandle, URL: it.AuthorURL, AvatarURL: it.AuthorAvatar},
+func liveItem(it models.Item, session string) live.Item {
+	out := live.Item{Seq: it.Seq, ID: it.Source + ":" + it.ExternalID, Source: it.Source, Kind: it.Kind,
+		Author: live.Author{Name: it.AuthorName, Handle: it.AuthorHandle, URL: it.AuthorURL, AvatarURL: it.AuthorAvatar},
 		Text:   it.Text, HTML: it.HTML, URL: it.URL, CreatedAt: it.CreatedAt, ReceivedAt: it.ReceivedAt,
 		Session: session, Pinned: it.Pinned, Hidden: it.Hidden, Held: it.Review == models.ReviewPending}
 	if len(it.Media) > 0 {
 		_ = json.Unmarshal(it.Media, &out.Media)
 	}
 	if out.Media == nil {
-		out.Media = []realtime.Media{}
+		out.Media = []live.Media{}
 	}
 	return out
 }
@@ -93,8 +94,8 @@ func (s *server) appendOps(ctx context.Context, eventID int64, op string, seqs [
 	if s.d.Log == nil || len(seqs) == 0 {
 		return nil
 	}
-	var items map[int64]realtime.Item
-	if op != realtime.OpHide {
+	var items map[int64]live.Item
+	if op != live.OpHide {
 		var err error
 		if items, err = s.itemsForLog(ctx, eventID, seqs); err != nil {
 			return err
@@ -102,8 +103,8 @@ func (s *server) appendOps(ctx context.Context, eventID int64, op string, seqs [
 	}
 	var errs []error
 	for _, seq := range seqs {
-		var it *realtime.Item
-		if op != realtime.OpHide {
+		var it *live.Item
+		if op != live.OpHide {
 			x, ok := items[seq]
 			if !ok {
 				continue
@@ -124,7 +125,7 @@ func (s *server) appendOps(ctx context.Context, eventID int64, op string, seqs [
 
 // itemsForLog returns the current state of items by seq: from Postgres, or,
 // for items not strained yet, from their add entry in the live log.
-func (s *server) itemsForLog(ctx context.Context, eventID int64, seqs []int64) (map[int64]realtime.Item, error) {
+func (s *server) itemsForLog(ctx context.Context, eventID int64, seqs []int64) (map[int64]live.Item, error) {
 	var rows []models.Item
 	if err := s.d.DB.WithContext(ctx).Where("event_id = ? AND seq IN ?", eventID, seqs).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("admin: items: %w", err)
@@ -133,7 +134,7 @@ func (s *server) itemsForLog(ctx context.Context, eventID int64, seqs []int64) (
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]realtime.Item, len(seqs))
+	out := make(map[int64]live.Item, len(seqs))
 	for _, r := range rows {
 		slug := ""
 		if r.SessionID != nil {

@@ -8,12 +8,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 // lastEntries returns the log entries after seq.
-func (e *env) entriesAfter(ev models.Event, seq int64) []realtime.Entry {
+func (e *env) entriesAfter(ev models.Event, seq int64) []live.Entry {
 	e.t.Helper()
 	es, err := e.log.Range(context.Background(), ev.ID, seq, 100)
 	if err != nil {
@@ -53,7 +53,7 @@ func TestHideWritesPostgresThenAppendsAHideOp(t *testing.T) {
 		t.Fatal("items.hidden not set")
 	}
 	es := e.entriesAfter(e.evA, seq)
-	if len(es) != 1 || es[0].Op != realtime.OpHide || es[0].Target != seq || es[0].Item != nil {
+	if len(es) != 1 || es[0].Op != live.OpHide || es[0].Target != seq || es[0].Item != nil {
 		t.Fatalf("log after hide: %+v; want one hide op targeting %d", es, seq)
 	}
 	if e.auditCount("hide", "item", id(seq)) != 1 {
@@ -68,7 +68,7 @@ func TestHideWritesPostgresThenAppendsAHideOp(t *testing.T) {
 	c.post(base+"/items/"+id(seq)+"/unhide", nil)
 	es = e.entriesAfter(e.evA, seq)
 	last := es[len(es)-1]
-	if last.Op != realtime.OpUnhide || last.Target != seq || last.Item == nil || last.Item.Text != "rude words" {
+	if last.Op != live.OpUnhide || last.Target != seq || last.Item == nil || last.Item.Text != "rude words" {
 		t.Fatalf("unhide entry: %+v", last)
 	}
 	if e.itemRow(e.evA, seq).Hidden {
@@ -87,7 +87,7 @@ func TestPinAndUnpinAppendOpsCarryingTheItem(t *testing.T) {
 	}
 	c.post(base+"/items/"+id(seq)+"/unpin", nil)
 	es := e.entriesAfter(e.evA, seq)
-	if len(es) != 2 || es[0].Op != realtime.OpPin || !es[0].Item.Pinned || es[1].Op != realtime.OpUnpin || es[1].Item.Pinned {
+	if len(es) != 2 || es[0].Op != live.OpPin || !es[0].Item.Pinned || es[1].Op != live.OpUnpin || es[1].Item.Pinned {
 		t.Fatalf("log: %+v", es)
 	}
 	if es[0].Item.ID != "mastodon:1" || es[0].Item.Author.Name != "ana" {
@@ -124,7 +124,7 @@ func TestApprovingHeldItemsAppendsUnhideOpsAndRejectingDoesNot(t *testing.T) {
 		t.Fatalf("log after approving 2 and rejecting 1: %d entries; want 2 unhide ops", len(es))
 	}
 	for i, want := range []int64{a, b} {
-		if es[i].Op != realtime.OpUnhide || es[i].Target != want || es[i].Item == nil || es[i].Item.Held {
+		if es[i].Op != live.OpUnhide || es[i].Target != want || es[i].Item == nil || es[i].Item.Held {
 			t.Errorf("entry %d: %+v; want unhide of %d carrying the item", i, es[i], want)
 		}
 	}
@@ -164,7 +164,7 @@ func TestBlockingAnAuthorBansThemAndHidesTheirPastItems(t *testing.T) {
 	}
 	hides := map[int64]bool{}
 	for _, en := range e.entriesAfter(e.evA, s3) {
-		if en.Op == realtime.OpHide {
+		if en.Op == live.OpHide {
 			hides[en.Target] = true
 		}
 	}
@@ -198,7 +198,7 @@ func TestBlockingAWordAndApplyingRulesToPastItems(t *testing.T) {
 		t.Fatal("apply hid the wrong items")
 	}
 	es := e.entriesAfter(e.evA, s2)
-	if len(es) != 1 || es[0].Op != realtime.OpHide || es[0].Target != s1 {
+	if len(es) != 1 || es[0].Op != live.OpHide || es[0].Target != s1 {
 		t.Fatalf("log: %+v", es)
 	}
 }
@@ -206,8 +206,8 @@ func TestBlockingAWordAndApplyingRulesToPastItems(t *testing.T) {
 func TestConsoleShowsPostgresAndLiveOnlyItemsAndLiveOnlyItemsCanBeHidden(t *testing.T) {
 	e := newEnv(t)
 	stored := e.item(e.evA, "1", "ana", "already strained", models.ReviewApproved)
-	res, err := e.log.AppendItem(context.Background(), e.evA.ID, realtime.Item{ID: "bluesky:x", Source: "bluesky", Kind: "post",
-		Author: realtime.Author{Name: "bea"}, Text: "fresh from the stream", Media: []realtime.Media{}})
+	res, err := e.log.AppendItem(context.Background(), e.evA.ID, live.Item{ID: "bluesky:x", Source: "bluesky", Kind: "post",
+		Author: live.Author{Name: "bea"}, Text: "fresh from the stream", Media: []live.Media{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestConsoleShowsPostgresAndLiveOnlyItemsAndLiveOnlyItemsCanBeHidden(t *test
 		t.Fatalf("hide live-only item: %d", resp.StatusCode)
 	}
 	es := e.entriesAfter(e.evA, res.Seq)
-	if len(es) != 1 || es[0].Op != realtime.OpHide || es[0].Target != res.Seq {
+	if len(es) != 1 || es[0].Op != live.OpHide || es[0].Target != res.Seq {
 		t.Fatalf("log: %+v", es)
 	}
 	if resp, _ := c.post(base+"/items/999/hide", nil); resp.StatusCode != http.StatusNotFound {

@@ -56,7 +56,7 @@ func (s *server) eventsResource() *Resource {
 	r.Load = func(ctx context.Context, db *gorm.DB, sc Scope, id int64) (Values, error) {
 		ev := sc.Event
 		if ev == nil || ev.ID != id {
-			return nil, fmt.Errorf("event %d: %w", id, models.ErrNotFound)
+			return nil, models.NotFound("event", id)
 		}
 		loc := ev.Location()
 		return Values{"slug": ev.Slug, "title": ev.Title, "description": ev.Description, "hashtag": ev.Hashtag,

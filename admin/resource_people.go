@@ -44,7 +44,7 @@ func (s *server) rolesResource() *Resource {
 			return nil, fmt.Errorf("admin: load role: %w", err)
 		}
 		if row.Role == "" {
-			return nil, fmt.Errorf("role of user %d: %w", id, models.ErrNotFound)
+			return nil, models.NotFound("role of user", id)
 		}
 		return Values{"email": row.Email, "role": row.Role}, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/moderation"
 )
 
 // rulesResource is the ban list: blocked authors and words of one event,
@@ -111,21 +112,6 @@ func validateRule(m *models.ModerationRule) *models.ValidationError {
 	return v
 }
 
-// ruleMatchSQL is the condition selecting items a rule matches.
-func ruleMatchSQL(kind string) string {
-	if kind == "author" {
-		return "(lower(author_handle) = lower(?) OR lower(author_name) = lower(?))"
-	}
-	return "(text ILIKE ? ESCAPE '\\')"
-}
-
-func ruleMatchArgs(m models.ModerationRule) []any {
-	if m.Kind == "author" {
-		return []any{m.Value, m.Value}
-	}
-	return []any{"%" + escapeLike(m.Value) + "%"}
-}
-
 // applyRulesAction hides past items that the selected rules match.
 func (s *server) applyRulesAction() Action {
 	return Action{Name: "apply", Label: "Apply to past items (hide what they match)",
@@ -134,17 +120,11 @@ func (s *server) applyRulesAction() Action {
 			if err := tx.Where("event_id = ? AND id IN ?", sc.EventID(), ids).Find(&rules).Error; err != nil {
 				return "", nil, fmt.Errorf("admin: rules: %w", err)
 			}
-			var seqs []int64
-			for _, m := range rules {
-				var got []int64
-				err := tx.Model(&models.Item{}).Where("event_id = ? AND NOT hidden", sc.EventID()).
-					Where(ruleMatchSQL(m.Kind), ruleMatchArgs(m)...).Pluck("seq", &got).Error
-				if err != nil {
-					return "", nil, fmt.Errorf("admin: match rule %d: %w", m.ID, err)
-				}
-				seqs = append(seqs, got...)
+			// The one matcher of ingest decides; SQL only pages through candidates.
+			seqs, err := moderation.MatchPast(ctx, tx, sc.EventID(), moderation.Compile(rules, false))
+			if err != nil {
+				return "", nil, fmt.Errorf("admin: apply rules: %w", err)
 			}
-			seqs = uniqueInt64(seqs)
 			if err := s.setHidden(ctx, tx, sc, seqs, true, "apply bans"); err != nil {
 				return "", nil, err
 			}

@@ -97,7 +97,7 @@ func (s *server) sessionsResource() *Resource {
 // notFound turns gorm's missing row into models.ErrNotFound.
 func notFound(err error, what string, id int64) error {
 	if err == gorm.ErrRecordNotFound {
-		return fmt.Errorf("%s %d: %w", what, id, models.ErrNotFound)
+		return models.NotFound(what, id)
 	}
 	return fmt.Errorf("admin: load %s %d: %w", what, id, err)
 }

@@ -3,7 +3,7 @@ package admin
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // describeResources lists every model the admin manages, each described once.
@@ -33,7 +33,7 @@ func (s *server) routes(g fiber.Router) {
 
 	ev := "/events/:event"
 	g.Get(ev+"/moderate", s.guard(PermEventModerate, s.moderate))
-	for _, op := range []string{realtime.OpHide, realtime.OpUnhide, realtime.OpPin, realtime.OpUnpin} {
+	for _, op := range []string{live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin} {
 		g.Post(ev+"/items/:seq/"+op, s.guard(PermEventModerate, s.itemOp(op)))
 	}
 	g.Post(ev+"/items/:seq/block-author", s.guard(PermEventModerate, s.blockAuthor))

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -191,14 +192,14 @@ func TestEventAPIShowsSessionsWithCounts(t *testing.T) {
 func TestEventAPIAnswers404ForAnUnknownEvent(t *testing.T) {
 	a := newTestApp(t)
 	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/api/events/nope")
-	if status != 404 || body != `{"error":"Event \"nope\": not found."}` {
+	if status != 404 || body != `{"error":"There is no event \"nope\"."}` {
 		t.Fatalf("status %d: %s", status, body)
 	}
 }
 
 func TestCrossSiteStateChangesAreRefused(t *testing.T) {
 	a := newTestApp(t)
-	f := a.NewFiber(ServerOptions{Routes: []Routes{RoutesFunc(func(r fiber.Router) {
+	f := a.NewFiber(ServerOptions{Routes: []web.Routes{web.RoutesFunc(func(r fiber.Router) {
 		r.Post("/api/echo", func(c *fiber.Ctx) error { return c.SendStatus(http.StatusNoContent) })
 	})}})
 	cases := []struct {

@@ -15,7 +15,7 @@ import (
 )
 
 // Config is everything the process reads from its environment, parsed and
-// validated once at start-up (see API.md for the variables and defaults).
+// validated once at start-up (see docs/API.md for the variables and defaults).
 type Config struct {
 	Env             string // "development" (default) or "production"
 	DatabaseURL     string

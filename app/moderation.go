@@ -7,8 +7,8 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/backchannel/backchannel/realtime"
-	"github.com/backchannel/backchannel/sources"
+	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/moderation"
 )
 
 // postModeration applies an event's blocked authors and words to attendee
@@ -23,7 +23,7 @@ type postModeration struct {
 }
 
 type cachedRules struct {
-	rules   sources.Rules
+	rules   moderation.Rules
 	expires time.Time
 }
 
@@ -33,13 +33,13 @@ func newPostModeration(db *gorm.DB, ttl time.Duration) *postModeration {
 
 // Apply marks it hidden when its author or words are blocked. Holding for
 // review is decided by the event's posting mode, not by source moderation.
-func (m *postModeration) Apply(ctx context.Context, eventID int64, it *realtime.Item) error {
+func (m *postModeration) Apply(ctx context.Context, eventID int64, it *live.Item) error {
 	now := time.Now()
 	m.mu.Lock()
 	c, ok := m.rules[eventID]
 	m.mu.Unlock()
 	if !ok || now.After(c.expires) {
-		rules, err := sources.LoadRules(ctx, m.db, eventID)
+		rules, err := moderation.Load(ctx, m.db, eventID)
 		if err != nil {
 			return err
 		}

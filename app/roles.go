@@ -13,7 +13,9 @@ import (
 
 	"github.com/backchannel/backchannel/admin"
 	"github.com/backchannel/backchannel/archive"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/jobs"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/sources"
 	"github.com/backchannel/backchannel/views"
@@ -55,8 +57,8 @@ func (a *App) NewWeb() (*Web, error) {
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
-		Live:      []Routes{RoutesFunc(live.RegisterLive)},
-		Routes:    []Routes{views.Assets(), RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub}, arch},
+		Live:      []web.Routes{web.RoutesFunc(live.RegisterLive)},
+		Routes:    []web.Routes{views.Assets(), web.RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
@@ -197,7 +199,7 @@ type volumeAppender struct {
 	logger *slog.Logger
 }
 
-func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it realtime.Item) (realtime.AppendResult, error) {
+func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it live.Item) (realtime.AppendResult, error) {
 	res, err := v.log.AppendItem(ctx, eventID, it)
 	if err == nil && !res.Duplicate {
 		if _, terr := jobs.TriggerOnVolume(ctx, v.queue, eventID, res.Seq, strainOnVolume); terr != nil {
@@ -207,7 +209,7 @@ func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it realti
 	return res, err
 }
 
-func (v volumeAppender) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *realtime.Item) (realtime.AppendResult, error) {
+func (v volumeAppender) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) (realtime.AppendResult, error) {
 	return v.log.AppendOp(ctx, eventID, op, target, it)
 }
 

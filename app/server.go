@@ -10,20 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
-	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/realtime"
 )
-
-// Routes is anything that adds routes to the server (pages, APIs, the admin).
-type Routes interface {
-	Register(r fiber.Router)
-}
-
-// RoutesFunc adapts a function to Routes.
-type RoutesFunc func(r fiber.Router)
-
-// Register calls f.
-func (f RoutesFunc) Register(r fiber.Router) { f(r) }
 
 // ServerOptions tune the HTTP server.
 type ServerOptions struct {
@@ -31,11 +20,11 @@ type ServerOptions struct {
 	// middleware: they get recovery and their own few headers only, so a
 	// delivery costs no request id, access log line, security-header set or
 	// gzip check. Their own metrics count them.
-	Live []Routes
+	Live []web.Routes
 	// ErrorPage renders HTML error pages; nil uses a bare page.
-	ErrorPage httperr.HTMLRenderer
+	ErrorPage web.HTMLRenderer
 	// Routes are registered after the app's own (health, metrics, events API).
-	Routes []Routes
+	Routes []web.Routes
 	// Mounts add routes that need the whole app (the admin mounts its own groups).
 	Mounts []func(*fiber.App) error
 }
@@ -45,7 +34,7 @@ type ServerOptions struct {
 func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 	f := fiber.New(fiber.Config{
 		AppName:                 "backchannel",
-		ErrorHandler:            httperr.Handler(opts.ErrorPage),
+		ErrorHandler:            web.Handler(opts.ErrorPage),
 		ReadTimeout:             10 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             75 * time.Second,

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // API page sizes.
@@ -17,7 +17,7 @@ const (
 
 // itemsPage is the JSON answer of the items API.
 type itemsPage struct {
-	Items []realtime.Item `json:"items"`
+	Items []live.Item `json:"items"`
 	// Next is the after of the following page; null on the last page.
 	Next *int64 `json:"next"`
 }
@@ -60,7 +60,7 @@ func (h *Handler) apiItems(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		p := &itemsPage{Items: make([]realtime.Item, 0, min(len(rows), limit))}
+		p := &itemsPage{Items: make([]live.Item, 0, min(len(rows), limit))}
 		if len(rows) > limit {
 			rows = rows[:limit]
 			next := rows[len(rows)-1].Item.Seq

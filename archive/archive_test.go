@@ -14,8 +14,8 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 // surfaces are every public place an item of the keynote can appear.
@@ -95,7 +95,7 @@ func TestHostileItemIsInertOnPagesFeedsJSONAndCSV(t *testing.T) {
 			}
 		}
 	}
-	var page struct{ Items []realtime.Item }
+	var page struct{ Items []live.Item }
 	must(t, json.Unmarshal([]byte(e.ok("/api/events/conf/items")), &page))
 	for _, it := range page.Items {
 		if dangerous.MatchString(it.HTML) {
@@ -163,7 +163,7 @@ func TestSessionPagesAndAPIPagesReturnEveryItemOnce(t *testing.T) {
 			t.Fatal("API pagination does not end")
 		}
 		var p struct {
-			Items []realtime.Item
+			Items []live.Item
 			Next  *int64
 		}
 		must(t, json.Unmarshal([]byte(e.ok("/api/events/conf/items?session=keynote&limit=7&after="+after)), &p))
@@ -198,7 +198,7 @@ func TestSearchFindsStemmedWordsAndHighlightsSafely(t *testing.T) {
 	if strings.Contains(body, "coffee") {
 		t.Fatal("search shows an item that does not match")
 	}
-	var p struct{ Items []realtime.Item }
+	var p struct{ Items []live.Item }
 	must(t, json.Unmarshal([]byte(e.ok("/api/events/conf/items?q=talking")), &p))
 	if len(p.Items) != 1 || p.Items[0].Seq != 1 {
 		t.Fatalf("API search = %+v", p.Items)
@@ -244,7 +244,7 @@ func TestExportsStreamEveryVisibleItem(t *testing.T) {
 	}
 	var doc struct {
 		Event struct{ Slug string }
-		Items []realtime.Item
+		Items []live.Item
 	}
 	must(t, json.Unmarshal([]byte(e.ok("/events/conf/export.json")), &doc))
 	if doc.Event.Slug != "conf" || len(doc.Items) != 2100 || doc.Items[2099].Seq != 2100 {

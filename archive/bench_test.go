@@ -12,7 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/views"
 )
@@ -48,7 +48,7 @@ func benchSessionPage(b *testing.B, uncached bool, workers int) {
 	if uncached {
 		h = NewHandler(e.db.DB, Options{BaseURL: "https://bc.example"})
 	}
-	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(views.RenderError), DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(views.RenderError), DisableStartupMessage: true})
 	var mu sync.Mutex
 	var lat, server []time.Duration
 	var size int

@@ -1,7 +1,7 @@
 // Package archive owns what an event leaves behind once the live log is
 // strained into Postgres: the archive pages (event, session, item permalink,
 // search), the Atom feeds, the JSON and CSV exports and the JSON archive API
-// (API.md, "Archive API and pages"), and the in-memory caches in front of them.
+// (docs/API.md, "Archive API and pages"), and the in-memory caches in front of them.
 //
 // Choices made here, and why:
 //   - Only visible rows are ever read: every query carries visibleSQL (not

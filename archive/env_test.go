@@ -11,8 +11,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/internal/httperr"
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/views"
 )
@@ -45,7 +45,7 @@ func newEnv(t testing.TB) *env {
 	must(t, e.db.DB.Create(&e.panel).Error)
 	e.h = NewHandler(e.db.DB, Options{BaseURL: "https://bc.example", Redis: e.redis.Client, Namespace: e.redis.Namespace,
 		Now: func() time.Time { return t0.Add(3 * time.Hour) }})
-	e.app = fiber.New(fiber.Config{ErrorHandler: httperr.Handler(views.RenderError)})
+	e.app = fiber.New(fiber.Config{ErrorHandler: web.Handler(views.RenderError)})
 	e.h.Register(e.app)
 	return e
 }

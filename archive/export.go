@@ -11,7 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // exportBatch is how many items an export reads per query while streaming.
@@ -22,7 +22,7 @@ const exportTimeout = 10 * time.Minute
 
 // eachItem calls fn for every visible item of an event in seq order, reading
 // keyset batches, until fn or a query fails.
-func (h *Handler) eachItem(ctx context.Context, ec *eventCtx, fn func(realtime.Item) error) error {
+func (h *Handler) eachItem(ctx context.Context, ec *eventCtx, fn func(live.Item) error) error {
 	var after int64
 	for {
 		rows, err := h.store.Items(ctx, ItemQuery{EventID: ec.ev.ID, After: after, Limit: exportBatch})
@@ -61,7 +61,7 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 		_, _ = w.WriteString(`,"items":[`)
 		first := true
 		enc := json.NewEncoder(w)
-		err := h.eachItem(ctx, ec, func(it realtime.Item) error {
+		err := h.eachItem(ctx, ec, func(it live.Item) error {
 			if !first {
 				_ = w.WriteByte(',')
 			}
@@ -97,7 +97,7 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 		defer cancel()
 		cw := csv.NewWriter(w)
 		_ = cw.Write(csvHeader)
-		err := h.eachItem(ctx, ec, func(it realtime.Item) error {
+		err := h.eachItem(ctx, ec, func(it live.Item) error {
 			media := make([]string, 0, len(it.Media))
 			for _, m := range it.Media {
 				media = append(media, m.URL)

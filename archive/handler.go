@@ -165,7 +165,7 @@ func (h *Handler) resolve(c *fiber.Ctx) (*eventCtx, error) {
 	}
 	if info.ev.ID != id { // the slug now names another event
 		h.forgetID(slug)
-		return nil, fmt.Errorf("event %q: %w", slug, models.ErrNotFound)
+		return nil, models.NotFound("event", slug)
 	}
 	ec.eventInfo = info
 	return ec, nil
@@ -187,7 +187,7 @@ func (h *Handler) eventID(ctx context.Context, slug string) (int64, error) {
 	var id int64
 	err = sqlDB.QueryRowContext(ctx, `SELECT id FROM events WHERE slug = $1`, slug).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("event %q: %w", slug, models.ErrNotFound)
+		return 0, models.NotFound("event", slug)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("archive: event %q: %w", slug, err)
@@ -210,7 +210,7 @@ func (h *Handler) forgetID(slug string) {
 func (h *Handler) session(ec *eventCtx, slug string) (*models.Session, error) {
 	s, ok := ec.bySlug[slug]
 	if !ok {
-		return nil, fmt.Errorf("session %q: %w", slug, models.ErrNotFound)
+		return nil, models.NotFound("session", slug)
 	}
 	return s, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/jobs"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/realtime"
 )
 
@@ -19,8 +20,8 @@ func TestStrainedItemsAppearAndAStrainedHideRemovesThemFromCachedPages(t *testin
 	s := jobs.NewStrainer(e.db.DB, log, jobs.StrainerOptions{Redis: e.redis.Client, Namespace: e.redis.Namespace})
 	var seqs []int64
 	for i, text := range []string{"opening words", "okapi sighting in the hall", "closing words"} {
-		r, err := log.AppendItem(ctx, e.ev.ID, realtime.Item{ID: "bluesky:" + text, Source: "bluesky", Kind: "post",
-			Author: realtime.Author{Name: "Bo"}, Text: text, CreatedAt: t0.Add(time.Duration(i+1) * time.Minute), ReceivedAt: t0})
+		r, err := log.AppendItem(ctx, e.ev.ID, live.Item{ID: "bluesky:" + text, Source: "bluesky", Kind: "post",
+			Author: live.Author{Name: "Bo"}, Text: text, CreatedAt: t0.Add(time.Duration(i+1) * time.Minute), ReceivedAt: t0})
 		must(t, err)
 		seqs = append(seqs, r.Seq)
 	}
@@ -32,7 +33,7 @@ func TestStrainedItemsAppearAndAStrainedHideRemovesThemFromCachedPages(t *testin
 			t.Fatalf("%s does not show the strained item", p)
 		}
 	}
-	_, err = log.AppendOp(ctx, e.ev.ID, realtime.OpHide, seqs[1], nil)
+	_, err = log.AppendOp(ctx, e.ev.ID, live.OpHide, seqs[1], nil)
 	must(t, err)
 	_, err = s.StrainEvent(ctx, e.ev.ID)
 	must(t, err)

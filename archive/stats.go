@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/views"
 	av "github.com/backchannel/backchannel/views/archive"
 )
@@ -92,7 +92,7 @@ func (s *Store) statsOf(ctx context.Context, eventID, sessionID int64, start, en
 		}
 		p.Count++
 		if len(st.photos) < maxPhotos && len(media) > 2 {
-			var ms []realtime.Media
+			var ms []live.Media
 			if json.Unmarshal(media, &ms) == nil {
 				for _, m := range ms {
 					if m.Type != "" && m.Type != "image" && m.Type != "photo" {

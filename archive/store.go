@@ -11,7 +11,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // visibleSQL is the one condition that makes an item public.
@@ -42,7 +42,7 @@ func (s *Store) sql() (*sql.DB, error) {
 
 // Row is a visible item with the id of its session (0 for none).
 type Row struct {
-	Item      realtime.Item
+	Item      live.Item
 	SessionID int64
 }
 
@@ -126,7 +126,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 func (s *Store) scanItem(sc scanner) (Row, error) {
 	var r Row
-	var it realtime.Item
+	var it live.Item
 	var ext string
 	var media []byte
 	var session sql.NullInt64
@@ -143,7 +143,7 @@ func (s *Store) scanItem(sc scanner) (Row, error) {
 		_ = json.Unmarshal(media, &it.Media) // a malformed list shows no media, never an error page
 	}
 	if it.Media == nil {
-		it.Media = []realtime.Media{}
+		it.Media = []live.Media{}
 	}
 	it.CreatedAt, it.ReceivedAt = it.CreatedAt.UTC(), it.ReceivedAt.UTC()
 	r.Item, r.SessionID = it, session.Int64

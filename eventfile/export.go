@@ -49,7 +49,7 @@ func Load(ctx context.Context, db *gorm.DB, slug string) (*File, error) {
 	return f, nil
 }
 
-// Marshal writes f as an event file: fields in the order API.md lists them,
+// Marshal writes f as an event file: fields in the order docs/API.md lists them,
 // times in the event's time zone, empty optional fields left out.
 func (f *File) Marshal() ([]byte, error) {
 	ev := &f.Event

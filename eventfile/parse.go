@@ -24,7 +24,7 @@ const maxEntries = 1000
 // maxErrors is how many problems Parse lists before it stops counting.
 const maxErrors = 50
 
-// Parse reads and validates an event file (see API.md). filename only names
+// Parse reads and validates an event file (see docs/API.md). filename only names
 // the file in errors. On failure the error is Errors, listing every problem
 // found with its line and field; unknown fields are problems too.
 func Parse(filename string, data []byte) (*File, error) {

@@ -25,7 +25,7 @@ const (
 	KindReplay   = "replay"
 )
 
-// SourceKinds returns every known source kind, in the order API.md lists them.
+// SourceKinds returns every known source kind, in the order docs/API.md lists them.
 func SourceKinds() []string {
 	return []string{KindMastodon, KindBluesky, KindX, KindFlickr, KindFeed, KindReplay}
 }

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 // batch is one run of log entries split into column arrays for unnest().
@@ -78,18 +78,18 @@ func (c *changeColumns) row(index map[int64]int, target int64) int {
 func ptr[T any](v T) *T { return &v }
 
 // splitBatch turns entries into column arrays. Unknown ops are skipped.
-func splitBatch(entries []realtime.Entry) batch {
+func splitBatch(entries []live.Entry) batch {
 	var b batch
 	index := map[int64]int{}
 	for _, e := range entries {
-		if e.Op == realtime.OpAdd {
+		if e.Op == live.OpAdd {
 			if e.Item != nil {
 				b.adds.add(e.Seq, e.Item)
 			}
 			continue
 		}
 		switch e.Op {
-		case realtime.OpHide, realtime.OpUnhide, realtime.OpPin, realtime.OpUnpin, realtime.OpUpdate:
+		case live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate:
 		default:
 			continue
 		}
@@ -106,17 +106,17 @@ func splitBatch(entries []realtime.Entry) batch {
 		i := b.changes.row(index, target)
 		c := &b.changes
 		switch e.Op {
-		case realtime.OpHide:
+		case live.OpHide:
 			c.hidden[i] = ptr(true)
-		case realtime.OpUnhide:
+		case live.OpUnhide:
 			// An unhide is also how a held item is approved.
 			c.hidden[i] = ptr(false)
 			c.review[i] = ptr(models.ReviewApproved)
-		case realtime.OpPin:
+		case live.OpPin:
 			c.pinned[i] = ptr(true)
-		case realtime.OpUnpin:
+		case live.OpUnpin:
 			c.pinned[i] = ptr(false)
-		case realtime.OpUpdate:
+		case live.OpUpdate:
 			if it := e.Item; it != nil {
 				c.content[i] = true
 				c.text[i], c.html[i], c.url[i] = clean(it.Text), clean(it.HTML), clean(it.URL)
@@ -129,10 +129,10 @@ func splitBatch(entries []realtime.Entry) batch {
 	return b
 }
 
-func (a *addColumns) add(seq int64, it *realtime.Item) {
+func (a *addColumns) add(seq int64, it *live.Item) {
 	kind := it.Kind
-	if kind != realtime.KindPhoto {
-		kind = realtime.KindPost
+	if kind != live.KindPhoto {
+		kind = live.KindPost
 	}
 	review := models.ReviewApproved
 	if it.Held {
@@ -166,7 +166,7 @@ func (a *addColumns) add(seq int64, it *realtime.Item) {
 }
 
 // externalID is the item's id without its "source:" prefix.
-func externalID(seq int64, it *realtime.Item) string {
+func externalID(seq int64, it *live.Item) string {
 	if rest, ok := strings.CutPrefix(it.ID, it.Source+":"); ok {
 		return rest
 	}
@@ -186,7 +186,7 @@ func clean(s string) string {
 	return s
 }
 
-func mediaJSON(m []realtime.Media) string {
+func mediaJSON(m []live.Media) string {
 	if len(m) == 0 {
 		return "[]"
 	}

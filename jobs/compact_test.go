@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 func TestCompactEndedCompactsOnlyEventsThatEndedLongEnoughAgo(t *testing.T) {
@@ -48,7 +48,7 @@ func TestCompactEndedCompactsOnlyEventsThatEndedLongEnoughAgo(t *testing.T) {
 	if rows != 30 {
 		t.Fatalf("%d items strained from the compacted log, want 30", rows)
 	}
-	if _, err := e.log.AppendOp(ctx, e.ev.ID, realtime.OpHide, 1, nil); err == nil {
+	if _, err := e.log.AppendOp(ctx, e.ev.ID, live.OpHide, 1, nil); err == nil {
 		t.Fatal("an op on a compacted item was accepted")
 	}
 }

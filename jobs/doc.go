@@ -1,5 +1,5 @@
 // Package jobs owns the worker's background work: the strainer, which copies
-// each event's live log from Redis into Postgres (DESIGN.md, step 5), and the
+// each event's live log from Redis into Postgres (docs/ARCHITECTURE.md, The data path, step 5), and the
 // asynq task types, handlers and periodic schedule that drive it.
 //
 // Choices made here:

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -55,14 +56,14 @@ func (e *env) session(slug string, from, to time.Time) models.Session {
 }
 
 // item returns the i-th test item, created i seconds after t0.
-func item(i int) realtime.Item {
-	return realtime.Item{ID: fmt.Sprintf("mastodon:%d", i), Source: "mastodon", Kind: realtime.KindPost,
-		Author: realtime.Author{Name: fmt.Sprintf("Poster %d", i%7), Handle: "@p@example.social"},
+func item(i int) live.Item {
+	return live.Item{ID: fmt.Sprintf("mastodon:%d", i), Source: "mastodon", Kind: live.KindPost,
+		Author: live.Author{Name: fmt.Sprintf("Poster %d", i%7), Handle: "@p@example.social"},
 		Text:   fmt.Sprintf("post number %d", i), HTML: fmt.Sprintf("<p>post number %d</p>", i),
 		CreatedAt: t0.Add(time.Duration(i) * time.Second), ReceivedAt: t0.Add(time.Duration(i) * time.Second)}
 }
 
-func (e *env) append(items ...realtime.Item) []int64 {
+func (e *env) append(items ...live.Item) []int64 {
 	e.t.Helper()
 	seqs := make([]int64, len(items))
 	for i, it := range items {
@@ -82,7 +83,7 @@ func (e *env) appendN(n int) {
 	}
 }
 
-func (e *env) op(op string, target int64, it *realtime.Item) {
+func (e *env) op(op string, target int64, it *live.Item) {
 	e.t.Helper()
 	if _, err := e.log.AppendOp(context.Background(), e.ev.ID, op, target, it); err != nil {
 		e.t.Fatalf("append %s: %v", op, err)

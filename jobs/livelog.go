@@ -3,7 +3,7 @@ package jobs
 import (
 	"context"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // LiveLog is the part of *realtime.Log the strainer reads and trims. It is an
@@ -12,7 +12,7 @@ type LiveLog interface {
 	// Head returns the log's epoch and highest seq (0 for an empty log).
 	Head(ctx context.Context, eventID int64) (epoch string, head int64, err error)
 	// Range returns up to limit entries with seq > after, ascending.
-	Range(ctx context.Context, eventID int64, after int64, limit int) ([]realtime.Entry, error)
+	Range(ctx context.Context, eventID int64, after int64, limit int) ([]live.Entry, error)
 	// Trim drops entries with seq <= upTo.
 	Trim(ctx context.Context, eventID int64, upTo int64) error
 	// Compact drops the item states of all but the newest keep public items.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/archive/stamp"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 func TestStrainerKilledMidBatchThenRerunStoresEveryItemExactlyOnce(t *testing.T) {
@@ -74,7 +74,7 @@ func TestStrainerCancelledMidTransactionLosesAndDuplicatesNothing(t *testing.T) 
 func TestStrainerReplayFromAnOldCursorChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	e.appendN(50)
-	e.op(realtime.OpHide, 3, nil)
+	e.op(live.OpHide, 3, nil)
 	s := e.strainer(StrainerOptions{Batch: 20})
 	if _, err := s.StrainEvent(context.Background(), e.ev.ID); err != nil {
 		t.Fatal(err)
@@ -102,12 +102,12 @@ func TestStrainerAppliesModerationAndOpsInOrder(t *testing.T) {
 	held, hidden := item(2), item(3)
 	held.Held, hidden.Hidden = true, true
 	e.append(item(1), held, hidden, item(4))
-	e.op(realtime.OpHide, 1, nil)
-	e.op(realtime.OpPin, 4, ptr(item(4)))
+	e.op(live.OpHide, 1, nil)
+	e.op(live.OpPin, 4, ptr(item(4)))
 	upd := item(4)
 	upd.Text, upd.HTML = "edited", "<p>edited</p>"
-	e.op(realtime.OpUpdate, 4, &upd)
-	e.op(realtime.OpUnhide, 2, ptr(item(2))) // approval of the held item
+	e.op(live.OpUpdate, 4, &upd)
+	e.op(live.OpUnhide, 2, ptr(item(2))) // approval of the held item
 	s := e.strainer(StrainerOptions{})
 	if _, err := s.StrainEvent(context.Background(), e.ev.ID); err != nil {
 		t.Fatal(err)

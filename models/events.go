@@ -16,7 +16,7 @@ func EventBySlug(ctx context.Context, db *gorm.DB, slug string) (*Event, error) 
 		Preload("Sessions", func(tx *gorm.DB) *gorm.DB { return tx.Order("starts_at, room, slug") }).
 		Where("slug = ?", slug).Take(&ev).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, fmt.Errorf("event %q: %w", slug, ErrNotFound)
+		return nil, NotFound("event", slug)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("models: event %q: %w", slug, err)

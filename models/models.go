@@ -25,6 +25,12 @@ const (
 	ReviewRejected = "rejected"
 )
 
+// Kinds of moderation rule.
+const (
+	RuleAuthor = "author" // a handle or display name
+	RuleWord   = "word"   // a word or phrase, matched as whole words
+)
+
 // Roles a user can hold on one event.
 const (
 	RoleOrganizer = "organizer"
@@ -147,7 +153,7 @@ type Item struct {
 type ModerationRule struct {
 	ID        int64
 	EventID   int64
-	Kind      string // "author" or "word"
+	Kind      string // RuleAuthor or RuleWord
 	Value     string
 	Note      string
 	CreatedBy *int64

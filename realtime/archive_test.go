@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -29,11 +30,11 @@ func archiveFixture(t *testing.T, db *gorm.DB) (eventID, sessionID int64) {
 }
 
 // strain writes what the strainer would: items rows for adds, log_ops rows for the rest.
-func strain(t *testing.T, db *gorm.DB, eventID, sessionID int64, es []Entry, hidden map[int64]bool) {
+func strain(t *testing.T, db *gorm.DB, eventID, sessionID int64, es []live.Entry, hidden map[int64]bool) {
 	t.Helper()
 	for _, e := range es {
-		if e.Op == OpAdd {
-			m := ModelFromItem(eventID, *e.Item, &sessionID)
+		if e.Op == live.OpAdd {
+			m := live.ToRow(eventID, *e.Item, &sessionID)
 			m.Hidden = m.Hidden || hidden[e.Seq]
 			if err := db.Create(&m).Error; err != nil {
 				t.Fatal(err)
@@ -49,18 +50,18 @@ func strain(t *testing.T, db *gorm.DB, eventID, sessionID int64, es []Entry, hid
 func TestItemRoundTripsThroughTheItemsTable(t *testing.T) {
 	it := testItem("42")
 	it.Seq, it.Session, it.Pinned = 7, "opening-keynote", true
-	it.Media = []Media{{Type: "image", URL: "https://example.org/a.jpg", Alt: "a"}}
-	back := ItemFromModel(ModelFromItem(1, it, nil), "opening-keynote")
+	it.Media = []live.Media{{Type: "image", URL: "https://example.org/a.jpg", Alt: "a"}}
+	back := live.FromRow(live.ToRow(1, it, nil), "opening-keynote")
 	a, _ := json.Marshal(it)
 	b, _ := json.Marshal(back)
 	if string(a) != string(b) {
 		t.Fatalf("round trip changed the item:\n%s\n%s", a, b)
 	}
-	if m := ModelFromItem(1, it, nil); m.ExternalID != "42" || m.Review != models.ReviewApproved {
+	if m := live.ToRow(1, it, nil); m.ExternalID != "42" || m.Review != models.ReviewApproved {
 		t.Fatalf("row = %+v", m)
 	}
 	it.Held = true
-	if m := ModelFromItem(1, it, nil); m.Review != models.ReviewPending || !ItemFromModel(m, "").Held {
+	if m := live.ToRow(1, it, nil); m.Review != models.ReviewPending || !live.FromRow(m, "").Held {
 		t.Fatalf("a held item must be pending: %+v", m)
 	}
 }
@@ -69,21 +70,21 @@ func TestArchiveMergesItemsAndOpsInSeqOrderSkippingPrivateOnes(t *testing.T) {
 	ctx := testCtx(t)
 	db := testenv.NewDatabase(t).DB
 	ev, sess := archiveFixture(t, db)
-	var es []Entry
+	var es []live.Entry
 	for i := int64(1); i <= 6; i++ {
 		it := testItem(fmt.Sprint(i))
 		it.Seq = i
-		es = append(es, Entry{Seq: i, Op: OpAdd, Item: &it})
+		es = append(es, live.Entry{Seq: i, Op: live.OpAdd, Item: &it})
 	}
 	held := testItem("held")
 	held.Seq, held.Held = 7, true
 	es = append(es,
-		Entry{Seq: 7, Op: OpAdd, Item: &held},
-		Entry{Seq: 8, Op: OpHide, Target: 3},
-		Entry{Seq: 9, Op: OpPin, Target: 2},
-		Entry{Seq: 10, Op: OpUpdate, Target: 3}, // of a hidden item: private
-		Entry{Seq: 11, Op: OpUpdate, Target: 7}, // of a held item: private
-		Entry{Seq: 12, Op: OpHide, Target: 99},  // of an item Postgres does not hold
+		live.Entry{Seq: 7, Op: live.OpAdd, Item: &held},
+		live.Entry{Seq: 8, Op: live.OpHide, Target: 3},
+		live.Entry{Seq: 9, Op: live.OpPin, Target: 2},
+		live.Entry{Seq: 10, Op: live.OpUpdate, Target: 3}, // of a hidden item: private
+		live.Entry{Seq: 11, Op: live.OpUpdate, Target: 7}, // of a held item: private
+		live.Entry{Seq: 12, Op: live.OpHide, Target: 99},  // of an item Postgres does not hold
 	)
 	strain(t, db, ev, sess, es, map[int64]bool{3: true})
 	if err := db.Model(&models.Item{}).Where("event_id = ? AND seq = 2", ev).Update("pinned", true).Error; err != nil {
@@ -123,7 +124,7 @@ func TestSinceOlderThanRedisIsServedFromPostgresThenFromRedis(t *testing.T) {
 		ev, sess := archiveFixture(t, db)
 		l := NewLog(env.client, env.namespace)
 		appendN(t, l, ev, "a", 6)
-		if _, err := l.AppendOp(ctx, ev, OpHide, 3, nil); err != nil { // seq 7
+		if _, err := l.AppendOp(ctx, ev, live.OpHide, 3, nil); err != nil { // seq 7
 			t.Fatal(err)
 		}
 		appendN(t, l, ev, "b", 3) // seqs 8-10

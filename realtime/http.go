@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -74,7 +75,7 @@ type HandlerDeps struct {
 	// Moderate, when set, applies the event's moderation rules to an
 	// attendee's post before it is appended (set it.Hidden for a blocked
 	// author or word; Held is already set for moderated posting).
-	Moderate func(ctx context.Context, eventID int64, it *Item) error
+	Moderate func(ctx context.Context, eventID int64, it *live.Item) error
 }
 
 // Handler serves the Live API: long poll, SSE stream and attendees' posts.

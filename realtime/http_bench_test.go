@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -44,7 +44,7 @@ func BenchmarkLiveAnswer(b *testing.B) {
 	}
 	h := NewHandler(HandlerDeps{Hub: hub, Log: l, Events: oneLiveEvent{LiveEvent{ID: 1, Slug: "demo", Posting: PostingOpen}},
 		Limiter: NewLimiter(r.client, r.namespace), Metrics: NewMetrics(nil)})
-	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(nil), DisableStartupMessage: true})
 	h.RegisterLive(app)
 	serve := app.Handler()
 	uri := fmt.Sprintf("/api/events/demo/live?since=%d&epoch=%s&wait=25&limit=500", head-1, snap.Epoch)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/backchannel/backchannel/internal/httperr"
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -69,7 +69,7 @@ func (e *liveEnv) newNode(t *testing.T, tweak func(*HandlerDeps)) (*fiber.App, *
 	}
 	h := NewHandler(deps)
 	// A short WriteTimeout, as production sets a (longer) one: streams must outlive it.
-	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), WriteTimeout: time.Second,
+	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(nil), WriteTimeout: time.Second,
 		DisableStartupMessage: true})
 	h.Register(app)
 	// As the app does: long polls at the head take the fast path.

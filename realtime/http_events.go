@@ -23,7 +23,7 @@ func (d DBEvents) LookupLive(ctx context.Context, slug string) (LiveEvent, error
 		Select("id", "slug", "posting", "moderation").
 		Where("slug = ?", slug).Take(&ev).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return LiveEvent{}, fmt.Errorf("event %q: %w", slug, models.ErrNotFound)
+		return LiveEvent{}, models.NotFound("event", slug)
 	}
 	if err != nil {
 		return LiveEvent{}, fmt.Errorf("realtime: look up event %q: %w", slug, err)

@@ -9,7 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/internal/web"
 )
 
 // FastLive wraps a node's fasthttp handler (fiber's) so that the commonest
@@ -94,7 +94,7 @@ func (h *Handler) cachedEvent(slug []byte) (LiveEvent, bool) {
 // writeFastError answers err as httperr does under /api/: {"error": msg}
 // with the status it maps err to, logging what was not chosen.
 func (h *Handler) writeFastError(ctx *fasthttp.RequestCtx, err error) {
-	status, msg := httperr.Classify(err)
+	status, msg := web.Classify(err)
 	var fe *fiber.Error
 	if status >= 500 && !errors.As(err, &fe) {
 		h.logger.Error("request failed", "method", "GET", "path", string(ctx.Path()), "status", status, "err", err)

@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // snapshotAnswer is the body of a snapshot (and of a reset).
 type snapshotAnswer struct {
-	Reset bool   `json:"reset,omitempty"`
-	Items []Item `json:"items"`
-	Epoch string `json:"epoch"`
-	Head  int64  `json:"head"`
-	Next  int64  `json:"next"`
+	Reset bool        `json:"reset,omitempty"`
+	Items []live.Item `json:"items"`
+	Epoch string      `json:"epoch"`
+	Head  int64       `json:"head"`
+	Next  int64       `json:"next"`
 }
 
 // live answers GET /api/events/:event/live: a snapshot without since, a long
@@ -108,7 +110,7 @@ func (h *Handler) snapshot(ev int64, limit int, reset bool) (snapshotAnswer, err
 	}
 	items := s.Items
 	if items == nil {
-		items = []Item{}
+		items = []live.Item{}
 	}
 	return snapshotAnswer{Reset: reset, Items: items, Epoch: s.Epoch, Head: s.Head, Next: s.Head}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // maxPostBody bounds a post's request body: 500 characters of text and a
@@ -18,7 +20,7 @@ const maxPostBody = 16 << 10
 // postAnswer is the body of 201 (the entry) and 202 (held: true, the entry).
 type postAnswer struct {
 	Held bool `json:"held,omitempty"`
-	Entry
+	live.Entry
 }
 
 // postInput is a decoded post before validation.
@@ -68,7 +70,7 @@ func (h *Handler) post(c *fiber.Ctx) error {
 		return fmt.Errorf("realtime: post to event %d: %w", ev.ID, err)
 	}
 	item.Seq = res.Seq
-	entry := Entry{Seq: res.Seq, Op: OpAdd, Item: &item}
+	entry := live.Entry{Seq: res.Seq, Op: live.OpAdd, Item: &item}
 	if res.Duplicate {
 		// A retry: answer with the post as it was first stored.
 		es, err := h.deps.Log.Range(ctx, ev.ID, res.Seq-1, 1)

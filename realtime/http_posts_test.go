@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 func (e *liveEnv) postPath() string { return "/api/events/" + e.ev.Slug + "/posts" }
@@ -136,7 +138,7 @@ func TestARetriedPostWithAnIdempotencyKeyIsStoredOnce(t *testing.T) {
 
 func TestAPostBlockedByModerationIsLoggedHiddenAndNotShown(t *testing.T) {
 	e := newLiveEnv(t, "open", func(d *HandlerDeps) {
-		d.Moderate = func(_ context.Context, _ int64, it *Item) error {
+		d.Moderate = func(_ context.Context, _ int64, it *live.Item) error {
 			it.Hidden = strings.Contains(it.Text, "spam")
 			return nil
 		}

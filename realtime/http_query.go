@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Query limits of the Live API (API.md).
+// Query limits of the Live API (docs/API.md).
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // sseEvent is one Server-Sent Event, or a comment when comment is set.
@@ -67,7 +69,7 @@ func TestStreamResumesFromLastEventIDAndFollowsNewEntries(t *testing.T) {
 	}
 	for _, want := range []int64{2, 3} {
 		ev := next()
-		var entry Entry
+		var entry live.Entry
 		if err := json.Unmarshal([]byte(ev.data), &entry); err != nil {
 			t.Fatalf("data %q: %v", ev.data, err)
 		}
@@ -105,8 +107,8 @@ func TestStreamWithoutSinceStartsWithASnapshot(t *testing.T) {
 	_, next := openStream(t, base+"/api/events/"+e.ev.Slug+"/stream")
 	ev := next()
 	var snap struct {
-		Items []Item `json:"items"`
-		Head  int64  `json:"head"`
+		Items []live.Item `json:"items"`
+		Head  int64       `json:"head"`
 	}
 	if err := json.Unmarshal([]byte(ev.data), &snap); err != nil {
 		t.Fatal(err)

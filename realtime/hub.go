@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // ErrDraining is returned by Poll once Drain was called.
@@ -24,7 +26,7 @@ var ErrDraining = errors.New("realtime: draining")
 type Archive interface {
 	// EntriesAfter returns the public entries with after < seq <= upTo, in
 	// seq order, at most limit.
-	EntriesAfter(ctx context.Context, eventID int64, after, upTo int64, limit int) ([]Entry, error)
+	EntriesAfter(ctx context.Context, eventID int64, after, upTo int64, limit int) ([]live.Entry, error)
 }
 
 // HubOptions tune a Hub. Zero values take the defaults.
@@ -44,7 +46,7 @@ type HubOptions struct {
 type Page struct {
 	// Entries are the public entries after the poll's since, oldest first.
 	// They are shared between callers: never modify them.
-	Entries []Entry `json:"entries"`
+	Entries []live.Entry `json:"entries"`
 	// Next is the seq to poll after next (the last seq covered, public or not).
 	Next int64 `json:"next"`
 	// More says entries after Next exist already (the page was cut).
@@ -67,7 +69,7 @@ type Page struct {
 // Snapshot is the newest public items of an event with the log position
 // they reflect: a client shows Items and polls since Head.
 type Snapshot struct {
-	Items []Item
+	Items []live.Item
 	Epoch string
 	Head  int64
 }
@@ -319,7 +321,7 @@ func (h *Hub) handle(ctx context.Context, m pubMsg) {
 		}
 		return
 	}
-	var e Entry
+	var e live.Entry
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
 		h.logger.Error("realtime: hub: bad entry on subscription", "event", m.event, "err", err)
 		return
@@ -721,17 +723,17 @@ func (h *Hub) attempt(ctx context.Context, poll *pollState) (p Page, wake <-chan
 	}
 }
 
-func (h *Hub) delivered(p Page, live bool) {
+func (h *Hub) delivered(p Page, fresh bool) {
 	if h.metrics == nil {
 		return
 	}
 	h.metrics.Deliveries.Add(float64(len(p.Entries)))
-	if !live {
+	if !fresh {
 		return
 	}
 	now := time.Now()
 	for _, e := range p.Entries {
-		if e.Op == OpAdd && e.Item != nil && !e.Item.ReceivedAt.IsZero() {
+		if e.Op == live.OpAdd && e.Item != nil && !e.Item.ReceivedAt.IsZero() {
 			h.metrics.Latency.Observe(now.Sub(e.Item.ReceivedAt).Seconds())
 		}
 	}
@@ -756,7 +758,7 @@ func (h *Hub) history(ctx context.Context, ev *liveEvent, since int64, limit int
 	if len(raws) > 0 && raws[0].Seq == since+1 {
 		p := Page{Epoch: epoch, Head: head, Served: ServedRedis, Next: raws[len(raws)-1].Seq}
 		for _, r := range raws {
-			if public(r.Entry) {
+			if r.Entry.Public() {
 				p.Entries = append(p.Entries, r.Entry)
 				p.Raw = append(p.Raw, r.raw)
 			}
@@ -784,7 +786,7 @@ func (h *Hub) history(ctx context.Context, ev *liveEvent, since int64, limit int
 		p.Next = es[len(es)-1].Seq
 	}
 	for _, e := range es {
-		if !public(e) {
+		if !e.Public() {
 			continue
 		}
 		b, err := json.Marshal(e)
@@ -797,12 +799,6 @@ func (h *Hub) history(ctx context.Context, ev *liveEvent, since int64, limit int
 	p.More = p.Next < head
 	h.delivered(p, false)
 	return p, nil
-}
-
-// public says whether clients may see an entry: items hidden at ingest or
-// held for approval stay private until an unhide shows them.
-func public(e Entry) bool {
-	return e.Item == nil || (!e.Item.Hidden && !e.Item.Held)
 }
 
 // push appends the entry at head+1. Caller holds ev.mu.
@@ -865,7 +861,7 @@ func (ev *liveEvent) collect(since int64, limit int) Page {
 	p := Page{Epoch: ev.epoch, Head: ev.head, Served: ServedMemory, Next: since}
 	for s := since + 1; s <= ev.head; s++ {
 		r := ev.at(s)
-		if public(r.Entry) {
+		if r.Entry.Public() {
 			if len(p.Entries) == limit {
 				p.More = true
 				break

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // startHub runs a hub on client until the test ends and waits for its subscription.
@@ -46,7 +48,7 @@ func appendN(t testing.TB, l *Log, ev int64, prefix string, n int) {
 	}
 }
 
-func seqs(es []Entry) []int64 {
+func seqs(es []live.Entry) []int64 {
 	out := make([]int64, len(es))
 	for i, e := range es {
 		out[i] = e.Seq
@@ -251,7 +253,7 @@ func TestHiddenAndHeldItemsAreNotDeliveredButAdvanceNext(t *testing.T) {
 		h := startHub(t, env.client, l, nil, HubOptions{Window: 4})
 		hidden, held := testItem("h"), testItem("p")
 		hidden.Hidden, held.Held = true, true
-		for _, it := range []Item{testItem("1"), hidden, held} {
+		for _, it := range []live.Item{testItem("1"), hidden, held} {
 			if _, err := l.AppendItem(ctx, 8, it); err != nil {
 				t.Fatal(err)
 			}
@@ -260,11 +262,11 @@ func TestHiddenAndHeldItemsAreNotDeliveredButAdvanceNext(t *testing.T) {
 		if err != nil || len(p.Entries) != 0 || p.Next != 3 {
 			t.Fatalf("page after private adds = %v next %d, %v; want none, next 3", seqs(p.Entries), p.Next, err)
 		}
-		if _, err := l.AppendOp(ctx, 8, OpUnhide, 3, &held); err != nil {
+		if _, err := l.AppendOp(ctx, 8, live.OpUnhide, 3, &held); err != nil {
 			t.Fatal(err)
 		}
 		p, _ = h.Poll(ctx, 8, "", 1, 10, 5*time.Second)
-		if len(p.Entries) != 1 || p.Entries[0].Op != OpUnhide || p.Entries[0].Target != 3 {
+		if len(p.Entries) != 1 || p.Entries[0].Op != live.OpUnhide || p.Entries[0].Target != 3 {
 			t.Fatalf("page after approval = %+v", p.Entries)
 		}
 		appendN(t, l, 8, "more", 6) // push the private adds out of the window: read from Redis
@@ -356,7 +358,7 @@ func TestAGapOnTheSubscriptionIsFilledBeforeWaiting(t *testing.T) {
 		}
 		// seq 2 is appended but its publish is lost (sent to a channel nobody hears).
 		b := `"id":"mastodon:lost","source":"mastodon","kind":"post","author":{"name":"A"},"text":"","html":"","media":[],"created_at":"2026-05-24T09:00:00Z","received_at":"2026-05-24T09:00:00Z","pinned":false}`
-		if err := appendScript.Exec(ctx, env.client, l.keys(16), []string{OpAdd, "mastodon:lost", b, "1", env.namespace + "nowhere", "x"}).Error(); err != nil {
+		if err := appendScript.Exec(ctx, env.client, l.keys(16), []string{live.OpAdd, "mastodon:lost", b, "1", env.namespace + "nowhere", "x"}).Error(); err != nil {
 			t.Fatal(err)
 		}
 		appendN(t, l, 16, "c", 1) // seq 3 arrives: the hub must fetch 2 first
@@ -441,7 +443,7 @@ func TestSnapshotGivesTheNewestPublicItemsAndTheHead(t *testing.T) {
 			t.Fatalf("snapshot of an empty log = %+v, %v", s, err)
 		}
 		appendN(t, l, 22, "a", 4)
-		if _, err := l.AppendOp(ctx, 22, OpHide, 4, nil); err != nil {
+		if _, err := l.AppendOp(ctx, 22, live.OpHide, 4, nil); err != nil {
 			t.Fatal(err)
 		}
 		s, err = h.Snapshot(ctx, 22, 2)

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/redis/rueidis"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // ErrUnknownTarget is returned by AppendOp when the targeted seq is not an
@@ -153,7 +155,7 @@ var itemPrefix = []byte(`{"seq":0,`)
 // AppendItem appends an add entry in one atomic script: dedupe on it.ID, next
 // seq, store the entry and the item's state, publish the entry. A duplicate
 // returns the original's seq with Duplicate set and appends nothing.
-func (l *Log) AppendItem(ctx context.Context, eventID int64, it Item) (AppendResult, error) {
+func (l *Log) AppendItem(ctx context.Context, eventID int64, it live.Item) (AppendResult, error) {
 	if it.ID == "" {
 		return AppendResult{}, errors.New("realtime: append: item has no id")
 	}
@@ -169,7 +171,7 @@ func (l *Log) AppendItem(ctx context.Context, eventID int64, it Item) (AppendRes
 	if !it.Hidden && !it.Held {
 		public = "1"
 	}
-	res, err := l.run(ctx, eventID, []string{OpAdd, it.ID, string(b[len(itemPrefix):]), public, l.channel(eventID), newEpoch()})
+	res, err := l.run(ctx, eventID, []string{live.OpAdd, it.ID, string(b[len(itemPrefix):]), public, l.channel(eventID), newEpoch()})
 	if err != nil {
 		return res, fmt.Errorf("realtime: append item %s to event %d: %w", it.ID, eventID, err)
 	}
@@ -180,20 +182,20 @@ func (l *Log) AppendItem(ctx context.Context, eventID int64, it Item) (AppendRes
 // seq target. it carries the item's new state (ignored for hide); pin and
 // unpin set its Pinned flag, unhide clears Hidden and Held. An op on an item
 // that is not public keeps it private. Unknown target → ErrUnknownTarget.
-func (l *Log) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *Item) (AppendResult, error) {
+func (l *Log) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) (AppendResult, error) {
 	var shown, hidden string
 	switch op {
-	case OpHide:
-	case OpUnhide, OpPin, OpUnpin, OpUpdate:
+	case live.OpHide:
+	case live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate:
 		if it == nil {
 			return AppendResult{}, fmt.Errorf("realtime: append %s: item is required", op)
 		}
 		c := *it
 		c.Seq = target
 		switch op {
-		case OpPin:
+		case live.OpPin:
 			c.Pinned = true
-		case OpUnpin:
+		case live.OpUnpin:
 			c.Pinned = false
 		}
 		c.Hidden, c.Held = false, false
@@ -290,18 +292,18 @@ func (l *Log) NewEpoch(ctx context.Context, eventID int64, old string) (epoch st
 
 // rawEntry is an entry with the exact JSON the log stores for it.
 type rawEntry struct {
-	Entry
+	live.Entry
 	raw []byte
 }
 
 // Range returns the entries with seq > after, ascending, at most limit.
 // It costs one XRANGE: O(log n + limit).
-func (l *Log) Range(ctx context.Context, eventID int64, after int64, limit int) ([]Entry, error) {
+func (l *Log) Range(ctx context.Context, eventID int64, after int64, limit int) ([]live.Entry, error) {
 	raws, err := l.rangeRaw(ctx, eventID, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entry, len(raws))
+	out := make([]live.Entry, len(raws))
 	for i, r := range raws {
 		out[i] = r.Entry
 	}
@@ -323,7 +325,7 @@ func (l *Log) rangeRaw(ctx context.Context, eventID int64, after int64, limit in
 	out := make([]rawEntry, 0, len(xs))
 	for _, x := range xs {
 		raw := []byte(x.FieldValues["e"])
-		var e Entry
+		var e live.Entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return nil, fmt.Errorf("realtime: range of event %d: entry %s: %w", eventID, x.ID, err)
 		}
@@ -449,7 +451,7 @@ return out
 `)
 
 // Items returns the newest limit public items of the log, oldest first.
-func (l *Log) Items(ctx context.Context, eventID int64, limit int) ([]Item, error) {
+func (l *Log) Items(ctx context.Context, eventID int64, limit int) ([]live.Item, error) {
 	_, _, items, err := l.snapshot(ctx, eventID, limit)
 	return items, err
 }
@@ -457,7 +459,7 @@ func (l *Log) Items(ctx context.Context, eventID int64, limit int) ([]Item, erro
 // snapshot reads, in one atomic script, the epoch, the head and the newest
 // limit public items (oldest first): a client that shows them and polls after
 // head misses nothing.
-func (l *Log) snapshot(ctx context.Context, eventID int64, limit int) (epoch string, head int64, items []Item, err error) {
+func (l *Log) snapshot(ctx context.Context, eventID int64, limit int) (epoch string, head int64, items []live.Item, err error) {
 	limit = max(limit, 0)
 	k := l.keys(eventID)
 	vals, err := snapshotScript.Exec(ctx, l.client, []string{k[0], k[1], k[4], k[5]}, []string{strconv.Itoa(limit), newEpoch()}).ToArray()
@@ -472,13 +474,13 @@ func (l *Log) snapshot(ctx context.Context, eventID int64, limit int) (epoch str
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("realtime: snapshot of event %d: %w", eventID, err)
 	}
-	items = make([]Item, 0, len(vals)-2)
+	items = make([]live.Item, 0, len(vals)-2)
 	for i := len(vals) - 1; i >= 2; i-- {
 		s, err := vals[i].ToString()
 		if err != nil {
 			continue // state missing: nothing to show
 		}
-		var it Item
+		var it live.Item
 		if err := json.Unmarshal([]byte(s), &it); err != nil {
 			return "", 0, nil, fmt.Errorf("realtime: snapshot of event %d: %w", eventID, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/live"
 )
 
 // redisEnv is a Redis to run the log and hub suites on: a client and a key
@@ -106,13 +107,13 @@ func forEachRedis(t *testing.T, fn func(t *testing.T, env redisEnv)) {
 	}
 }
 
-func testItem(id string) Item {
+func testItem(id string) live.Item {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	return Item{
-		ID: "mastodon:" + id, Source: "mastodon", Kind: KindPost,
-		Author: Author{Name: "Ana", Handle: "@ana@example.social"},
+	return live.Item{
+		ID: "mastodon:" + id, Source: "mastodon", Kind: live.KindPost,
+		Author: live.Author{Name: "Ana", Handle: "@ana@example.social"},
 		Text:   "hello " + id, HTML: "<p>hello " + id + "</p>",
-		Media:     []Media{},
+		Media:     []live.Media{},
 		CreatedAt: now, ReceivedAt: now,
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 func TestAppendAssignsGapFreeSeqsAndDropsDuplicatesUnderConcurrentAppenders(t *testing.T) {
@@ -56,7 +58,7 @@ func TestAppendAssignsGapFreeSeqsAndDropsDuplicatesUnderConcurrentAppenders(t *t
 			if e.Seq != int64(i+1) {
 				t.Fatalf("entry %d has seq %d: want 1..K without gaps", i, e.Seq)
 			}
-			if e.Op != OpAdd || e.Item == nil || e.Item.Seq != e.Seq {
+			if e.Op != live.OpAdd || e.Item == nil || e.Item.Seq != e.Seq {
 				t.Fatalf("entry %d is not an add carrying its seq: %+v", i, e)
 			}
 			if seen[e.Item.ID] {
@@ -97,8 +99,8 @@ func TestAppendedItemRoundTripsThroughTheLog(t *testing.T) {
 		ctx := testCtx(t)
 		l := NewLog(env.client, env.namespace)
 		it := testItem("x")
-		it.Kind, it.URL, it.Session = KindPhoto, "https://example.social/@ana/1", "opening-keynote"
-		it.Media = []Media{{Type: "image", URL: "https://example.social/a.jpg", Alt: "a \"quoted\" alt"}}
+		it.Kind, it.URL, it.Session = live.KindPhoto, "https://example.social/@ana/1", "opening-keynote"
+		it.Media = []live.Media{{Type: "image", URL: "https://example.social/a.jpg", Alt: "a \"quoted\" alt"}}
 		it.Text = "unicode ✓ and \"quotes\" and \\ backslash"
 		if _, err := l.AppendItem(ctx, 3, it); err != nil {
 			t.Fatal(err)
@@ -135,13 +137,13 @@ func TestOpsAreLoggedInOrderAndKeepSnapshotState(t *testing.T) {
 		steps := []struct {
 			op     string
 			target int64
-			it     *Item
+			it     *live.Item
 		}{
-			{OpHide, 2, nil},      // seq 5
-			{OpPin, 1, &one},      // seq 6
-			{OpUpdate, 3, &three}, // seq 7
-			{OpUpdate, 4, &held},  // seq 8: stays private
-			{OpUnhide, 4, &held},  // seq 9: approved
+			{live.OpHide, 2, nil},      // seq 5
+			{live.OpPin, 1, &one},      // seq 6
+			{live.OpUpdate, 3, &three}, // seq 7
+			{live.OpUpdate, 4, &held},  // seq 8: stays private
+			{live.OpUnhide, 4, &held},  // seq 9: approved
 		}
 		for i, s := range steps {
 			res, err := l.AppendOp(ctx, 5, s.op, s.target, s.it)
@@ -153,19 +155,19 @@ func TestOpsAreLoggedInOrderAndKeepSnapshotState(t *testing.T) {
 		if err != nil || len(es) != 5 {
 			t.Fatalf("range = %v, %v", es, err)
 		}
-		if es[0].Op != OpHide || es[0].Target != 2 || es[0].Item != nil {
+		if es[0].Op != live.OpHide || es[0].Target != 2 || es[0].Item != nil {
 			t.Fatalf("hide entry = %+v", es[0])
 		}
-		if es[1].Op != OpPin || es[1].Target != 1 || !es[1].Item.Pinned || es[1].Item.Seq != 1 {
+		if es[1].Op != live.OpPin || es[1].Target != 1 || !es[1].Item.Pinned || es[1].Item.Seq != 1 {
 			t.Fatalf("pin entry = %+v", es[1])
 		}
-		if es[2].Op != OpUpdate || es[2].Item.Text != "edited" || es[2].Item.Hidden {
+		if es[2].Op != live.OpUpdate || es[2].Item.Text != "edited" || es[2].Item.Hidden {
 			t.Fatalf("update entry = %+v", es[2])
 		}
 		if !es[3].Item.Hidden {
 			t.Fatalf("an update of a held item must stay private, got %+v", es[3].Item)
 		}
-		if es[4].Op != OpUnhide || es[4].Item.Hidden || es[4].Item.Held {
+		if es[4].Op != live.OpUnhide || es[4].Item.Hidden || es[4].Item.Held {
 			t.Fatalf("unhide entry = %+v", es[4].Item)
 		}
 		items, err := l.Items(ctx, 5, 10)
@@ -193,7 +195,7 @@ func TestAppendOpOnUnknownTargetFails(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, target := range []int64{0, 2, 99} {
-			if _, err := l.AppendOp(ctx, 9, OpHide, target, nil); !errors.Is(err, ErrUnknownTarget) {
+			if _, err := l.AppendOp(ctx, 9, live.OpHide, target, nil); !errors.Is(err, ErrUnknownTarget) {
 				t.Fatalf("hide %d: err = %v, want ErrUnknownTarget", target, err)
 			}
 		}
@@ -261,7 +263,7 @@ func TestRangeOldestAndTrim(t *testing.T) {
 		if res, err := l.AppendItem(ctx, 13, testItem("new")); err != nil || res.Seq != 11 {
 			t.Fatalf("append after trim = %+v, %v; want seq 11", res, err)
 		}
-		if _, err := l.AppendOp(ctx, 13, OpHide, 2, nil); err != nil {
+		if _, err := l.AppendOp(ctx, 13, live.OpHide, 2, nil); err != nil {
 			t.Fatalf("hide of a trimmed item: %v", err)
 		}
 	})
@@ -321,8 +323,8 @@ func TestCompactKeepsTheNewestItemsForSnapshotsAndTheDedupeForAll(t *testing.T) 
 		ctx := testCtx(t)
 		l := NewLog(env.client, env.namespace)
 		const ev = 31
-		appendN(t, l, ev, "c", 25)                                      // seqs 1..25
-		if _, err := l.AppendOp(ctx, ev, OpHide, 24, nil); err != nil { // seq 26: 24 is not shown
+		appendN(t, l, ev, "c", 25)                                           // seqs 1..25
+		if _, err := l.AppendOp(ctx, ev, live.OpHide, 24, nil); err != nil { // seq 26: 24 is not shown
 			t.Fatal(err)
 		}
 		before, _, _, err := l.snapshot(ctx, ev, 5)
@@ -352,7 +354,7 @@ func TestCompactKeepsTheNewestItemsForSnapshotsAndTheDedupeForAll(t *testing.T) 
 		if fmt.Sprint(got) != "[15 16 17 18 19 20 21 22 23 25]" {
 			t.Fatalf("snapshot of 10 after compaction = %v", got)
 		}
-		if _, err := l.AppendOp(ctx, ev, OpHide, 3, nil); !errors.Is(err, ErrUnknownTarget) {
+		if _, err := l.AppendOp(ctx, ev, live.OpHide, 3, nil); !errors.Is(err, ErrUnknownTarget) {
 			t.Fatalf("hide of a compacted item: %v, want ErrUnknownTarget", err)
 		}
 		if res, err := l.AppendItem(ctx, ev, testItem("c3")); err != nil || !res.Duplicate || res.Seq != 4 {

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // Limits of an attendee's post, in characters (runes) after trimming.
@@ -82,22 +84,22 @@ func PostItemID(clientID, idempotencyKey string) string {
 	if idempotencyKey == "" {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
-		return SourceRoom + ":" + hex.EncodeToString(b[:])
+		return live.SourceRoom + ":" + hex.EncodeToString(b[:])
 	}
 	sum := sha256.Sum256([]byte(clientID + "\x00" + idempotencyKey))
-	return SourceRoom + ":" + hex.EncodeToString(sum[:16])
+	return live.SourceRoom + ":" + hex.EncodeToString(sum[:16])
 }
 
 // NewPostItem builds the item of a validated attendee's post.
-func NewPostItem(id, name, text string, held bool, now time.Time) Item {
-	return Item{
+func NewPostItem(id, name, text string, held bool, now time.Time) live.Item {
+	return live.Item{
 		ID:         id,
-		Source:     SourceRoom,
-		Kind:       KindPost,
-		Author:     Author{Name: name},
+		Source:     live.SourceRoom,
+		Kind:       live.KindPost,
+		Author:     live.Author{Name: name},
 		Text:       text,
 		HTML:       PostHTML(text),
-		Media:      []Media{},
+		Media:      []live.Media{},
 		CreatedAt:  now.UTC(),
 		ReceivedAt: now.UTC(),
 		Held:       held,

@@ -13,7 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // fakeJetstream serves the fixture's messages over a WebSocket, one text
@@ -98,11 +98,11 @@ func TestBlueskyJetstreamResumesFromRewoundCursorWithEveryPostOnce(t *testing.T)
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
 	first := "bluesky:at://did:plc:q6gjnaw2blty4crticxkmujt/app.bsky.feed.post/3lbfk2vuowo2b"
 	reply := "bluesky:at://did:plc:rfov6bpyztcnedeyyzgfq42k/app.bsky.feed.post/3lbfk339z2k2d"
-	es := h.waitFor("posts and the delete", func(es []realtime.Entry) bool {
-		return hasAll(first, reply)(es) && countOps(es, realtime.OpHide) == 1
+	es := h.waitFor("posts and the delete", func(es []live.Entry) bool {
+		return hasAll(first, reply)(es) && countOps(es, live.OpHide) == 1
 	})
 	assertExactlyOnce(t, es, first, reply)
-	if opTarget(es, realtime.OpHide, 0) != seqOfItem(es, first) {
+	if opTarget(es, live.OpHide, 0) != seqOfItem(es, first) {
 		t.Errorf("the delete must hide the first post")
 	}
 	f.mu.Lock()

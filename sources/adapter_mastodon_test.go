@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 func mastodonIDs(ns ...int) []string {
@@ -61,18 +61,18 @@ func TestMastodonStreamCutMidPayloadReconnectsAndBackfillsExactlyOnce(t *testing
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
 
 	want := append([]string{fixtureStatusA, fixtureStatusB}, mastodonIDs(1, 2, 3, 4, 5, 6, 7, 8)...)
-	es := h.waitFor("all posts and the ops", func(es []realtime.Entry) bool {
-		return hasAll(want...)(es) && countOps(es, realtime.OpHide) == 2 && countOps(es, realtime.OpUpdate) == 1
+	es := h.waitFor("all posts and the ops", func(es []live.Entry) bool {
+		return hasAll(want...)(es) && countOps(es, live.OpHide) == 2 && countOps(es, live.OpUpdate) == 1
 	})
 	assertExactlyOnce(t, es, want...)
-	if target := opTarget(es, realtime.OpHide, 0); target != seqOfItem(es, fixtureStatusA) {
+	if target := opTarget(es, live.OpHide, 0); target != seqOfItem(es, fixtureStatusA) {
 		t.Errorf("first hide targets %d, want the fixture's deleted status %d", target, seqOfItem(es, fixtureStatusA))
 	}
-	if target := opTarget(es, realtime.OpHide, 1); target != seqOfItem(es, mastodonIDs(2)[0]) {
+	if target := opTarget(es, live.OpHide, 1); target != seqOfItem(es, mastodonIDs(2)[0]) {
 		t.Errorf("second hide targets %d, want post 2", target)
 	}
 	for _, e := range es {
-		if e.Op == realtime.OpUpdate && (e.Target != seqOfItem(es, mastodonIDs(1)[0]) || e.Item == nil || e.Item.Text != "post 1, edited") {
+		if e.Op == live.OpUpdate && (e.Target != seqOfItem(es, mastodonIDs(1)[0]) || e.Item == nil || e.Item.Text != "post 1, edited") {
 			t.Errorf("update entry %+v", e)
 		}
 	}
@@ -132,7 +132,7 @@ func TestMastodonSilentStreamIsTreatedAsDeadAndBackfilled(t *testing.T) {
 	}
 }
 
-func countOps(es []realtime.Entry, op string) int {
+func countOps(es []live.Entry, op string) int {
 	n := 0
 	for _, e := range es {
 		if e.Op == op {
@@ -143,7 +143,7 @@ func countOps(es []realtime.Entry, op string) int {
 }
 
 // opTarget is the target of the i-th entry with op.
-func opTarget(es []realtime.Entry, op string, i int) int64 {
+func opTarget(es []live.Entry, op string, i int) int64 {
 	for _, e := range es {
 		if e.Op == op {
 			if i == 0 {

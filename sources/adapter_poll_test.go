@@ -14,7 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // pollThroughAsynq runs one TypePoll task of the source through an asynq
@@ -70,7 +70,7 @@ func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
 	src := h.addSource("flickr", "flickr:gophercon2026", map[string]any{"base_url": srv.URL, "tags": "gophercon2026", "token_env": "FLICKR_API_KEY", "every": "50ms"})
 	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
 	want := []string{"flickr:54152047751", "flickr:54151876402", "flickr:54150999003", "flickr:54150999999"}
-	es := h.waitFor("four photos", func(es []realtime.Entry) bool {
+	es := h.waitFor("four photos", func(es []live.Entry) bool {
 		if hasAll(want...)(es) {
 			return true
 		}
@@ -78,7 +78,7 @@ func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
 		return false
 	})
 	assertExactlyOnce(t, es, want...)
-	if es[0].Item.Kind != realtime.KindPhoto || len(es[0].Item.Media) != 1 {
+	if es[0].Item.Kind != live.KindPhoto || len(es[0].Item.Media) != 1 {
 		t.Errorf("photo item %+v", es[0].Item)
 	}
 	mu.Lock()
@@ -282,7 +282,7 @@ func TestManagerLeavesPolledSourcesToThePollTasks(t *testing.T) {
 	feed := h.addSource("feed", "feed:notes", map[string]any{"url": srv.URL + "/feed.atom", "every": "10ms"})
 	h.addSource("replay", "replay", map[string]any{"every": "20ms"})
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
-	h.waitFor("replay items", func(es []realtime.Entry) bool { return countAdds(es) >= 5 })
+	h.waitFor("replay items", func(es []live.Entry) bool { return countAdds(es) >= 5 })
 	if full, nm, _ := f.counts(); full+nm != 0 {
 		t.Errorf("the manager's runners polled a feed source %d times", full+nm)
 	}

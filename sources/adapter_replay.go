@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // replay posts built-in sample posts, one every interval, for the demo
@@ -74,10 +74,10 @@ var replaySamples = [...]samplePost{
 }
 
 // ReplayItem is the n-th sample post of a replay source.
-func ReplayItem(sourceID, n int64, now time.Time) realtime.Item {
+func ReplayItem(sourceID, n int64, now time.Time) live.Item {
 	if n < 1 {
 		n = 1
 	}
 	p := replaySamples[(n-1)%int64(len(replaySamples))]
-	return NormalizePlain("replay", fmt.Sprintf("%d-%d", sourceID, n), realtime.Author{Name: p.name, Handle: p.handle}, p.text, "", now, now)
+	return NormalizePlain("replay", fmt.Sprintf("%d-%d", sourceID, n), live.Author{Name: p.name, Handle: p.handle}, p.text, "", now, now)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/moderation"
 	"github.com/backchannel/backchannel/realtime"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkNormalizeAppend(b *testing.B) {
 	}
 	data := events[0].Data
 	ctx := context.Background()
-	rules := Rules{BlockedWords: []string{"crypto"}, BlockedAuthors: []string{"@spam@bad.example"}}
+	rules := moderation.Rules{}.WithWord("crypto").WithAuthor("@spam@bad.example")
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()

@@ -7,7 +7,7 @@ import (
 )
 
 // Config is a source's config JSON (the fields of its entry in the event
-// file, API.md). Secrets are never here: TokenEnv names the environment
+// file, docs/API.md). Secrets are never here: TokenEnv names the environment
 // variable that holds one.
 type Config struct {
 	Instance string   `json:"instance"`

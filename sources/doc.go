@@ -1,13 +1,13 @@
 // Package sources owns ingestion: one adapter per source kind (mastodon,
 // bluesky, x, flickr, feed, replay), the pure parsers of their wire formats,
-// normalization of every payload into a realtime.Item (sanitized HTML, plain
+// normalization of every payload into a live.Item (sanitized HTML, plain
 // text, http(s)-only media), moderation at ingest (Rules), the Manager that
 // runs exactly one leased runner per enabled streamed source across all
 // workers, the poll tasks of polled sources, and their Prometheus counters.
 //
 // The guarantee is "never lose an item": a runner appends to the event's live
 // log first and saves its cursor only past items appended a few seconds ago
-// (DESIGN.md, Durability), resumes from that cursor after a crash or a
+// (docs/ARCHITECTURE.md, Durability), resumes from that cursor after a crash or a
 // takeover, and backfills after every reconnect; the log's dedupe on item ID
 // drops whatever is replayed.
 //

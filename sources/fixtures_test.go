@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// fixture reads a file of testdata/ (copies of /work/shared/fixtures).
+// fixture reads a file of testdata/ (copies of the upstream formats' documented examples).
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -88,7 +89,7 @@ func (h *harness) start(m *Manager) (stop func()) {
 	return stop
 }
 
-func (h *harness) entries() []realtime.Entry {
+func (h *harness) entries() []live.Entry {
 	h.t.Helper()
 	es, err := h.log.Range(context.Background(), h.eventID, 0, 100000)
 	if err != nil {
@@ -98,7 +99,7 @@ func (h *harness) entries() []realtime.Entry {
 }
 
 // waitFor polls the log until cond holds, failing the test after 20 s.
-func (h *harness) waitFor(what string, cond func([]realtime.Entry) bool) []realtime.Entry {
+func (h *harness) waitFor(what string, cond func([]live.Entry) bool) []live.Entry {
 	h.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -138,18 +139,18 @@ func (h *harness) waitState(what string, id int64, cond func(State) bool) State 
 }
 
 // addedIDs lists the item IDs of add entries, in log order.
-func addedIDs(es []realtime.Entry) []string {
+func addedIDs(es []live.Entry) []string {
 	var ids []string
 	for _, e := range es {
-		if e.Op == realtime.OpAdd && e.Item != nil {
+		if e.Op == live.OpAdd && e.Item != nil {
 			ids = append(ids, e.Item.ID)
 		}
 	}
 	return ids
 }
 
-func hasAll(ids ...string) func([]realtime.Entry) bool {
-	return func(es []realtime.Entry) bool {
+func hasAll(ids ...string) func([]live.Entry) bool {
+	return func(es []live.Entry) bool {
 		got := map[string]bool{}
 		for _, id := range addedIDs(es) {
 			got[id] = true
@@ -164,7 +165,7 @@ func hasAll(ids ...string) func([]realtime.Entry) bool {
 }
 
 // assertExactlyOnce fails unless the log adds exactly the given IDs, each once.
-func assertExactlyOnce(t *testing.T, es []realtime.Entry, want ...string) {
+func assertExactlyOnce(t *testing.T, es []live.Entry, want ...string) {
 	t.Helper()
 	got := addedIDs(es)
 	count := map[string]int{}
@@ -182,16 +183,16 @@ func assertExactlyOnce(t *testing.T, es []realtime.Entry, want ...string) {
 	}
 }
 
-func seqOfItem(es []realtime.Entry, id string) int64 {
+func seqOfItem(es []live.Entry, id string) int64 {
 	for _, e := range es {
-		if e.Op == realtime.OpAdd && e.Item != nil && e.Item.ID == id {
+		if e.Op == live.OpAdd && e.Item != nil && e.Item.ID == id {
 			return e.Seq
 		}
 	}
 	return 0
 }
 
-func describe(es []realtime.Entry) string {
+func describe(es []live.Entry) string {
 	var lines []string
 	for _, e := range es {
 		id := ""

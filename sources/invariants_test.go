@@ -5,11 +5,11 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // checkItemInvariants asserts what every parser promises whatever the input.
-func checkItemInvariants(t *testing.T, it realtime.Item) {
+func checkItemInvariants(t *testing.T, it live.Item) {
 	t.Helper()
 	if it.ID == "" || !strings.HasPrefix(it.ID, it.Source+":") {
 		t.Errorf("id %q does not start with source %q", it.ID, it.Source)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // replayIDs are the IDs replay source src posts for numbers 1..n.
@@ -18,7 +18,7 @@ func replayIDs(src int64, n int) []string {
 	return ids
 }
 
-func countAdds(es []realtime.Entry) int { return len(addedIDs(es)) }
+func countAdds(es []live.Entry) int { return len(addedIDs(es)) }
 
 func TestReplayPostsSampleItemsWithUniqueIDsAndReportsState(t *testing.T) {
 	t.Parallel()
@@ -26,10 +26,10 @@ func TestReplayPostsSampleItemsWithUniqueIDsAndReportsState(t *testing.T) {
 	src := h.addSource("replay", "replay", map[string]any{"every": "20ms"})
 	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-a:1"))
 	h.start(m)
-	es := h.waitFor("5 replay items", func(es []realtime.Entry) bool { return countAdds(es) >= 5 })
+	es := h.waitFor("5 replay items", func(es []live.Entry) bool { return countAdds(es) >= 5 })
 	assertExactlyOnce(t, es[:5], replayIDs(src.ID, 5)...)
 	it := es[0].Item
-	if it.Source != "replay" || it.Kind != realtime.KindPost || it.Text == "" || it.Author.Name == "" || len(it.Media) != 0 {
+	if it.Source != "replay" || it.Kind != live.KindPost || it.Text == "" || it.Author.Name == "" || len(it.Media) != 0 {
 		t.Errorf("replay item %+v", it)
 	}
 	st := h.waitState("items counted", src.ID, func(s State) bool { return s.ItemsTotal >= 5 && s.Connected })
@@ -53,7 +53,7 @@ func TestLeaseTakeoverAfterAbruptStopLosesAndDoublesNothing(t *testing.T) {
 	stopA()
 	before := countAdds(h.entries())
 	h.waitState("b takes over", src.ID, func(s State) bool { return s.Holder == "worker-b:2" })
-	es := h.waitFor("b appends more", func(es []realtime.Entry) bool { return countAdds(es) >= before+5 })
+	es := h.waitFor("b appends more", func(es []live.Entry) bool { return countAdds(es) >= before+5 })
 	// The replay counter is the cursor: every number from 1 up to the
 	// highest must be in the log exactly once (none lost, none doubled).
 	n := countAdds(es)
@@ -68,13 +68,13 @@ func TestDisablingASourceStopsItsRunnerAndReleasesTheLease(t *testing.T) {
 	opts.LeaseTTL = time.Minute // so only a release, not expiry, frees it
 	m := NewManager(h.db.DB, h.rd.Client, h.log, opts)
 	h.start(m)
-	h.waitFor("items", func(es []realtime.Entry) bool { return countAdds(es) >= 2 })
+	h.waitFor("items", func(es []live.Entry) bool { return countAdds(es) >= 2 })
 	if err := h.db.DB.Exec("UPDATE sources SET enabled = false, updated_at = now() WHERE id = ?", src.ID).Error; err != nil {
 		t.Fatal(err)
 	}
 	h.waitState("runner stopped", src.ID, func(s State) bool { return !s.Connected })
 	leaseKey := keys{ns: h.rd.Namespace}.lease(src.ID)
-	h.waitFor("lease released", func([]realtime.Entry) bool {
+	h.waitFor("lease released", func([]live.Entry) bool {
 		n, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
 		return err == nil && n == 0
 	})
@@ -83,33 +83,8 @@ func TestDisablingASourceStopsItsRunnerAndReleasesTheLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitState("runner restarted", src.ID, func(s State) bool { return s.Connected })
-	es := h.waitFor("more items", func(es []realtime.Entry) bool { return countAdds(es) >= 6 })
+	es := h.waitFor("more items", func(es []live.Entry) bool { return countAdds(es) >= 6 })
 	assertExactlyOnce(t, es, replayIDs(src.ID, countAdds(es))...)
-}
-
-func TestLoadRulesReadsBlockedAuthorsWordsAndPreModeration(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	ctx := context.Background()
-	if err := h.db.DB.Exec(`INSERT INTO moderation_rules (event_id, kind, value) VALUES (?, 'author', '@spam@bad.example'), (?, 'word', 'crypto')`, h.eventID, h.eventID).Error; err != nil {
-		t.Fatal(err)
-	}
-	r, err := LoadRules(ctx, h.db.DB, h.eventID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.BlockedAuthors) != 1 || len(r.BlockedWords) != 1 || r.HoldAll {
-		t.Errorf("rules %+v", r)
-	}
-	if err := h.db.DB.Exec(`UPDATE events SET moderation = 'before' WHERE id = ?`, h.eventID).Error; err != nil {
-		t.Fatal(err)
-	}
-	if r, err = LoadRules(ctx, h.db.DB, h.eventID); err != nil || !r.HoldAll {
-		t.Errorf("pre-moderation not loaded: %+v %v", r, err)
-	}
-	if _, err := LoadRules(ctx, h.db.DB, h.eventID+1000); err == nil {
-		t.Errorf("unknown event must be an error")
-	}
 }
 
 func TestRunnerAppliesRulesAtIngest(t *testing.T) {
@@ -125,7 +100,7 @@ func TestRunnerAppliesRulesAtIngest(t *testing.T) {
 	}
 	h.addSource("replay", "replay", map[string]any{"every": "20ms"})
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
-	es := h.waitFor("2 items", func(es []realtime.Entry) bool { return countAdds(es) >= 2 })
+	es := h.waitFor("2 items", func(es []live.Entry) bool { return countAdds(es) >= 2 })
 	first, second := es[0].Item, es[1].Item
 	if !first.Hidden || !first.Held || second.Hidden || !second.Held {
 		t.Errorf("first hidden=%v held=%v; second hidden=%v held=%v", first.Hidden, first.Held, second.Hidden, second.Held)
@@ -137,10 +112,10 @@ func TestRequestReconnectIsTakenByTheRunner(t *testing.T) {
 	h := newHarness(t)
 	src := h.addSource("replay", "replay", map[string]any{"every": "1h"})
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
-	h.waitFor("first item", func(es []realtime.Entry) bool { return countAdds(es) == 1 })
+	h.waitFor("first item", func(es []live.Entry) bool { return countAdds(es) == 1 })
 	if err := RequestReconnect(context.Background(), h.rd.Client, h.rd.Namespace, src.ID); err != nil {
 		t.Fatal(err)
 	}
 	// A replay source sleeping for an hour wakes on the request and posts.
-	h.waitFor("second item", func(es []realtime.Entry) bool { return countAdds(es) == 2 })
+	h.waitFor("second item", func(es []live.Entry) bool { return countAdds(es) == 2 })
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // counter reads one counter of reg by name and labels (0 when absent).
@@ -75,7 +75,7 @@ func TestMetricsCountItemsBadPayloadsAndPollsPerKind(t *testing.T) {
 		t.Errorf("feed bad payloads %v, want 1", got)
 	}
 	h.start(m)
-	h.waitFor("replay items", func(es []realtime.Entry) bool { return countAdds(es) >= 5 })
+	h.waitFor("replay items", func(es []live.Entry) bool { return countAdds(es) >= 5 })
 	eventually(t, "replay items counted", func() bool {
 		return counter(t, reg, "backchannel_source_items_appended_total", map[string]string{"kind": "replay"}) >= 3
 	})

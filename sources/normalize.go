@@ -12,7 +12,7 @@ import (
 
 	xhtml "golang.org/x/net/html"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // sanitizer is built once; a bluemonday policy is safe for concurrent use
@@ -175,8 +175,8 @@ func SafeURL(u string) string {
 
 // NormalizeMedia keeps only media whose URL is http(s); a non-http(s) thumb
 // is dropped but keeps its media.
-func NormalizeMedia(in []realtime.Media) []realtime.Media {
-	out := make([]realtime.Media, 0, len(in))
+func NormalizeMedia(in []live.Media) []live.Media {
+	out := make([]live.Media, 0, len(in))
 	for _, m := range in {
 		m.URL = SafeURL(m.URL)
 		if m.URL == "" {
@@ -196,13 +196,13 @@ func NormalizeMedia(in []realtime.Media) []realtime.Media {
 // CreatedAt in UTC (now when the source gave none), ReceivedAt now, kind post
 // by default. HTML must already be sanitized (it is produced by SanitizeHTML
 // or TextToHTML); when empty it is rendered from the text.
-func Finish(it *realtime.Item, now time.Time) {
+func Finish(it *live.Item, now time.Time) {
 	it.Text = NormalizeText(it.Text)
 	if it.HTML == "" {
 		it.HTML = TextToHTML(it.Text)
 	}
 	if it.Kind == "" {
-		it.Kind = realtime.KindPost
+		it.Kind = live.KindPost
 	}
 	it.URL = SafeURL(it.URL)
 	it.Author.Name = NormalizeText(it.Author.Name)
@@ -221,17 +221,17 @@ func Finish(it *realtime.Item, now time.Time) {
 }
 
 // NormalizePlain builds a finished item from plain text.
-func NormalizePlain(kind, externalID string, author realtime.Author, text, origin string, createdAt, now time.Time) realtime.Item {
-	it := realtime.Item{ID: ItemID(kind, externalID), Source: kind, Author: author, Text: text, URL: origin, CreatedAt: createdAt}
+func NormalizePlain(kind, externalID string, author live.Author, text, origin string, createdAt, now time.Time) live.Item {
+	it := live.Item{ID: ItemID(kind, externalID), Source: kind, Author: author, Text: text, URL: origin, CreatedAt: createdAt}
 	Finish(&it, now)
 	return it
 }
 
 // NormalizeHTML builds a finished item from remote HTML: the HTML sanitized,
 // the text derived from it.
-func NormalizeHTML(kind, externalID string, author realtime.Author, rawHTML, origin string, createdAt, now time.Time) realtime.Item {
+func NormalizeHTML(kind, externalID string, author live.Author, rawHTML, origin string, createdAt, now time.Time) live.Item {
 	clean := SanitizeHTML(rawHTML)
-	it := realtime.Item{ID: ItemID(kind, externalID), Source: kind, Author: author, Text: HTMLToText(clean), HTML: clean, URL: origin, CreatedAt: createdAt}
+	it := live.Item{ID: ItemID(kind, externalID), Source: kind, Author: author, Text: HTMLToText(clean), HTML: clean, URL: origin, CreatedAt: createdAt}
 	Finish(&it, now)
 	return it
 }

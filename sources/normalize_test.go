@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 func TestSanitizeHTMLKeepsOnlyMastodonRemoteElements(t *testing.T) {
@@ -37,7 +37,7 @@ func TestHTMLToTextDecodesEntitiesAndBreaksBlocks(t *testing.T) {
 }
 
 func TestNormalizeMediaDropsNonHTTPURLs(t *testing.T) {
-	in := []realtime.Media{
+	in := []live.Media{
 		{Type: "image", URL: "https://a.example/1.jpg", ThumbURL: "javascript:alert(1)"},
 		{Type: "image", URL: "data:image/png;base64,AAAA"},
 		{Type: "image", URL: "/relative.jpg"},
@@ -53,8 +53,8 @@ func TestNormalizeMediaDropsNonHTTPURLs(t *testing.T) {
 func TestNormalizePlainBuildsIDTimesAndEscapedHTML(t *testing.T) {
 	created := time.Date(2026, 5, 24, 9, 12, 3, 0, time.FixedZone("EDT", -4*3600))
 	now := time.Now()
-	it := NormalizePlain("replay", "7", realtime.Author{Name: "Ana"}, "a <b> & c\r\nnext\x00", "javascript:x", created, now)
-	if it.ID != "replay:7" || it.Source != "replay" || it.Kind != realtime.KindPost {
+	it := NormalizePlain("replay", "7", live.Author{Name: "Ana"}, "a <b> & c\r\nnext\x00", "javascript:x", created, now)
+	if it.ID != "replay:7" || it.Source != "replay" || it.Kind != live.KindPost {
 		t.Errorf("identity wrong: %+v", it)
 	}
 	if it.Text != "a <b> & c\nnext" || it.HTML != "<p>a &lt;b&gt; &amp; c<br>next</p>" {
@@ -75,37 +75,5 @@ func TestNormalizeTextCapsLength(t *testing.T) {
 	got := NormalizeText(strings.Repeat("a", maxTextRunes+100))
 	if n := len([]rune(got)); n != maxTextRunes+1 {
 		t.Errorf("length %d", n)
-	}
-}
-
-func TestRulesApply(t *testing.T) {
-	rules := Rules{BlockedAuthors: []string{"@spammer@bad.example", "Troll Face", "@local"}, BlockedWords: []string{"Crypto", "buy now"}}
-	cases := []struct {
-		name   string
-		author realtime.Author
-		text   string
-		hidden bool
-	}{
-		{"clean item shown", realtime.Author{Name: "Ana", Handle: "@ana@ex.social"}, "great talk", false},
-		{"blocked handle, any case", realtime.Author{Name: "S", Handle: "@SPAMMER@bad.example"}, "hi", true},
-		{"blocked name", realtime.Author{Name: "troll face", Handle: "@tf"}, "hi", true},
-		{"local part rule blocks any domain", realtime.Author{Handle: "@local@ex.social"}, "hi", true},
-		{"blocked word case-insensitive", realtime.Author{Name: "A"}, "Free CRYPTO here", true},
-		{"blocked phrase", realtime.Author{Name: "A"}, "please Buy Now!", true},
-		{"word inside another word is not a match", realtime.Author{Name: "A"}, "cryptography talk", false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			it := realtime.Item{Author: c.author, Text: c.text}
-			rules.Apply(&it)
-			if it.Hidden != c.hidden || it.Held {
-				t.Errorf("hidden=%v held=%v, want hidden=%v", it.Hidden, it.Held, c.hidden)
-			}
-		})
-	}
-	it := realtime.Item{Text: "x"}
-	Rules{HoldAll: true}.Apply(&it)
-	if !it.Held || it.Hidden {
-		t.Errorf("HoldAll: held=%v hidden=%v", it.Held, it.Hidden)
 	}
 }

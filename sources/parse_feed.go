@@ -9,7 +9,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // maxFeedTextRunes caps the excerpt of an entry's body kept in its text.
@@ -19,12 +19,12 @@ const maxFeedTextRunes = 500
 // of an entry is "feed:<guid>" (its link when it has no guid); an entry's
 // title leads its text and HTML, its body is sanitized; image enclosures
 // become media; an entry without its own author inherits the feed's.
-func ParseFeed(data []byte, now time.Time) ([]realtime.Item, error) {
+func ParseFeed(data []byte, now time.Time) ([]live.Item, error) {
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("sources: feed: %w", err)
 	}
-	var feedAuthor realtime.Author
+	var feedAuthor live.Author
 	if len(f.Authors) > 0 && f.Authors[0] != nil {
 		feedAuthor.Name = f.Authors[0].Name
 	}
@@ -32,7 +32,7 @@ func ParseFeed(data []byte, now time.Time) ([]realtime.Item, error) {
 		feedAuthor.Name = f.Title
 	}
 	feedAuthor.URL = f.Link
-	items := make([]realtime.Item, 0, len(f.Items))
+	items := make([]live.Item, 0, len(f.Items))
 	for i := len(f.Items) - 1; i >= 0; i-- {
 		e := f.Items[i]
 		if e == nil {
@@ -47,7 +47,7 @@ func ParseFeed(data []byte, now time.Time) ([]realtime.Item, error) {
 		}
 		author := feedAuthor
 		if len(e.Authors) > 0 && e.Authors[0] != nil && e.Authors[0].Name != "" {
-			author = realtime.Author{Name: e.Authors[0].Name}
+			author = live.Author{Name: e.Authors[0].Name}
 		}
 		body := e.Content
 		if strings.TrimSpace(body) == "" {
@@ -76,14 +76,14 @@ func ParseFeed(data []byte, now time.Time) ([]realtime.Item, error) {
 		case e.UpdatedParsed != nil:
 			created = *e.UpdatedParsed
 		}
-		it := realtime.Item{ID: ItemID("feed", key), Source: "feed", Author: author, Text: text, HTML: htm, URL: e.Link, CreatedAt: created}
+		it := live.Item{ID: ItemID("feed", key), Source: "feed", Author: author, Text: text, HTML: htm, URL: e.Link, CreatedAt: created}
 		for _, enc := range e.Enclosures {
 			if enc != nil && strings.HasPrefix(enc.Type, "image/") {
-				it.Media = append(it.Media, realtime.Media{Type: "image", URL: enc.URL, Alt: title})
+				it.Media = append(it.Media, live.Media{Type: "image", URL: enc.URL, Alt: title})
 			}
 		}
 		if len(it.Media) == 0 && e.Image != nil {
-			it.Media = append(it.Media, realtime.Media{Type: "image", URL: e.Image.URL, Alt: title})
+			it.Media = append(it.Media, live.Media{Type: "image", URL: e.Image.URL, Alt: title})
 		}
 		Finish(&it, now)
 		items = append(items, it)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // FlickrError is a Flickr API answer with stat "fail".
@@ -63,7 +63,7 @@ type flickrAnswer struct {
 
 // FlickrPage is one parsed photos.search answer.
 type FlickrPage struct {
-	Items []realtime.Item
+	Items []live.Item
 	// MaxUpload is the newest dateupload on the page (unix seconds): the
 	// next poll's min_upload_date.
 	MaxUpload int64
@@ -96,15 +96,15 @@ func ParseFlickrSearch(data []byte, now time.Time) (FlickrPage, error) {
 			thumb = base + "_q.jpg"
 		}
 		title := NormalizeText(p.Title)
-		author := realtime.Author{Name: p.OwnerName, Handle: p.Owner, URL: "https://www.flickr.com/photos/" + url.PathEscape(p.Owner) + "/"}
-		it := realtime.Item{
+		author := live.Author{Name: p.OwnerName, Handle: p.Owner, URL: "https://www.flickr.com/photos/" + url.PathEscape(p.Owner) + "/"}
+		it := live.Item{
 			ID:     ItemID("flickr", p.ID),
 			Source: "flickr",
-			Kind:   realtime.KindPhoto,
+			Kind:   live.KindPhoto,
 			Author: author,
 			Text:   title,
 			URL:    "https://www.flickr.com/photos/" + url.PathEscape(p.Owner) + "/" + p.ID + "/",
-			Media:  []realtime.Media{{Type: "image", URL: base + "_b.jpg", ThumbURL: thumb, Alt: title}},
+			Media:  []live.Media{{Type: "image", URL: base + "_b.jpg", ThumbURL: thumb, Alt: title}},
 		}
 		if up > 0 {
 			it.CreatedAt = time.Unix(up, 0)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 func TestFlickrFixture(t *testing.T) {
@@ -17,7 +17,7 @@ func TestFlickrFixture(t *testing.T) {
 		t.Fatalf("items %d max %d", len(page.Items), page.MaxUpload)
 	}
 	a := page.Items[0]
-	if a.ID != "flickr:54152047751" || a.Kind != realtime.KindPhoto || a.Text != "Keynote stage, day 1" || a.Author.Name != "Ada L." {
+	if a.ID != "flickr:54152047751" || a.Kind != live.KindPhoto || a.Text != "Keynote stage, day 1" || a.Author.Name != "Ada L." {
 		t.Errorf("photo %+v", a)
 	}
 	if !a.CreatedAt.Equal(time.Unix(1732111407, 0)) {

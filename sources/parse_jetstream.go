@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // Jetstream operations a runner acts on.
@@ -29,7 +29,7 @@ type JetstreamEvent struct {
 	ID string
 	// DID is the author's (commits only).
 	DID  string
-	Item realtime.Item
+	Item live.Item
 }
 
 type jetstreamMessage struct {
@@ -123,7 +123,7 @@ func ParseJetstream(line []byte, keywords []string, now time.Time) (JetstreamEve
 	if created.After(now.Add(5 * time.Minute)) {
 		created = now
 	}
-	it := realtime.Item{
+	it := live.Item{
 		ID:        ev.ID,
 		Source:    "bluesky",
 		Author:    didAuthor(m.DID),
@@ -223,14 +223,14 @@ func escapeLines(s string) string {
 	return strings.ReplaceAll(html.EscapeString(strings.ToValidUTF8(s, "\uFFFD")), "\n", "<br>")
 }
 
-func bskyMedia(did string, e *bskyEmbed) []realtime.Media {
+func bskyMedia(did string, e *bskyEmbed) []live.Media {
 	if e == nil {
 		return nil
 	}
 	if e.Media != nil && len(e.Images) == 0 {
 		e = e.Media
 	}
-	var out []realtime.Media
+	var out []live.Media
 	for _, img := range e.Images {
 		cid := img.Image.Ref.Link
 		if cid == "" {
@@ -239,7 +239,7 @@ func bskyMedia(did string, e *bskyEmbed) []realtime.Media {
 		if cid == "" || strings.ContainsAny(cid, "/?#@ ") {
 			continue
 		}
-		out = append(out, realtime.Media{
+		out = append(out, live.Media{
 			Type:     "image",
 			URL:      "https://cdn.bsky.app/img/feed_fullsize/plain/" + did + "/" + cid + "@jpeg",
 			ThumbURL: "https://cdn.bsky.app/img/feed_thumbnail/plain/" + did + "/" + cid + "@jpeg",

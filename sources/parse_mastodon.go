@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // Mastodon streaming event names.
@@ -26,7 +26,7 @@ type MastodonEvent struct {
 	// Kind is MastodonUpdate, MastodonDelete or MastodonStatusUpdate.
 	Kind string
 	// Item is the status (update, status.update).
-	Item realtime.Item
+	Item live.Item
 	// StatusID is the status id local to the instance streamed from: the
 	// REST paging cursor, and what a delete names.
 	StatusID string
@@ -87,22 +87,22 @@ func ParseMastodonEvent(event string, data []byte, now time.Time) (MastodonEvent
 // ParseMastodonStatus turns a status JSON into an item and the status's local
 // id. The item ID is "mastodon:<uri>": the uri is the same on every instance,
 // so the streamed copy and the REST copy of a status dedupe.
-func ParseMastodonStatus(data []byte, now time.Time) (realtime.Item, string, error) {
+func ParseMastodonStatus(data []byte, now time.Time) (live.Item, string, error) {
 	var st mastodonStatus
 	if err := json.Unmarshal(data, &st); err != nil {
-		return realtime.Item{}, "", fmt.Errorf("sources: mastodon status: %w", err)
+		return live.Item{}, "", fmt.Errorf("sources: mastodon status: %w", err)
 	}
 	return mastodonItem(st, now)
 }
 
 // ParseMastodonTimeline parses a REST timeline page (an array of statuses),
 // skipping statuses that do not parse; ids are the local ids, in page order.
-func ParseMastodonTimeline(data []byte, now time.Time) ([]realtime.Item, []string, error) {
+func ParseMastodonTimeline(data []byte, now time.Time) ([]live.Item, []string, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, nil, fmt.Errorf("sources: mastodon timeline: %w", err)
 	}
-	items := make([]realtime.Item, 0, len(raw))
+	items := make([]live.Item, 0, len(raw))
 	ids := make([]string, 0, len(raw))
 	for _, r := range raw {
 		it, id, err := ParseMastodonStatus(r, now)
@@ -115,15 +115,15 @@ func ParseMastodonTimeline(data []byte, now time.Time) ([]realtime.Item, []strin
 	return items, ids, nil
 }
 
-func mastodonItem(st mastodonStatus, now time.Time) (realtime.Item, string, error) {
+func mastodonItem(st mastodonStatus, now time.Time) (live.Item, string, error) {
 	localID := st.ID
 	if st.Reblog != nil {
 		st = *st.Reblog
 	}
 	if localID == "" || st.URI == "" {
-		return realtime.Item{}, "", errors.New("sources: mastodon status: missing id or uri")
+		return live.Item{}, "", errors.New("sources: mastodon status: missing id or uri")
 	}
-	author := realtime.Author{
+	author := live.Author{
 		Name:      st.Account.DisplayName,
 		Handle:    mastodonHandle(st.Account),
 		URL:       st.Account.URL,
@@ -157,7 +157,7 @@ func mastodonItem(st mastodonStatus, now time.Time) (realtime.Item, string, erro
 		if u == "" {
 			u = m.RemoteURL
 		}
-		it.Media = append(it.Media, realtime.Media{Type: typ, URL: u, ThumbURL: m.PreviewURL, Alt: m.Description})
+		it.Media = append(it.Media, live.Media{Type: typ, URL: u, ThumbURL: m.PreviewURL, Alt: m.Description})
 	}
 	it.Media = NormalizeMedia(it.Media)
 	return it, localID, nil

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // XStreamError is an errors[] message of the filtered stream with no data,
@@ -29,7 +29,7 @@ type XEvent struct {
 	// KeepAlive is true for the blank lines X sends every few seconds.
 	KeepAlive bool
 	// Item is the tweet (nil for keep-alives).
-	Item *realtime.Item
+	Item *live.Item
 	// RuleTags are the tags of the rules the tweet matched.
 	RuleTags []string
 }
@@ -99,10 +99,10 @@ func ParseXLine(line []byte, now time.Time) (XEvent, error) {
 	if t.ID == "" || strings.ContainsAny(t.ID, "/ ") {
 		return XEvent{}, fmt.Errorf("sources: x stream: tweet without id")
 	}
-	var author realtime.Author
+	var author live.Author
 	for _, u := range m.Includes.Users {
 		if u.ID == t.AuthorID {
-			author = realtime.Author{Name: u.Name, Handle: "@" + u.Username, URL: "https://x.com/" + u.Username, AvatarURL: u.ProfileImageURL}
+			author = live.Author{Name: u.Name, Handle: "@" + u.Username, URL: "https://x.com/" + u.Username, AvatarURL: u.ProfileImageURL}
 			break
 		}
 	}
@@ -110,7 +110,7 @@ func ParseXLine(line []byte, now time.Time) (XEvent, error) {
 	if author.Handle != "" {
 		origin = "https://x.com/" + strings.TrimPrefix(author.Handle, "@") + "/status/" + t.ID
 	}
-	it := realtime.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: t.Text, URL: origin, CreatedAt: t.CreatedAt}
+	it := live.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: t.Text, URL: origin, CreatedAt: t.CreatedAt}
 	for _, key := range t.Attachments.MediaKeys {
 		for _, md := range m.Includes.Media {
 			if md.MediaKey != key {
@@ -118,10 +118,10 @@ func ParseXLine(line []byte, now time.Time) (XEvent, error) {
 			}
 			switch md.Type {
 			case "photo":
-				it.Media = append(it.Media, realtime.Media{Type: "image", URL: md.URL, Alt: md.AltText})
+				it.Media = append(it.Media, live.Media{Type: "image", URL: md.URL, Alt: md.AltText})
 			case "video", "animated_gif":
 				// Only the poster frame: the video itself needs a signed URL.
-				it.Media = append(it.Media, realtime.Media{Type: "image", URL: md.PreviewImageURL, Alt: md.AltText})
+				it.Media = append(it.Media, live.Media{Type: "image", URL: md.PreviewImageURL, Alt: md.AltText})
 			}
 		}
 	}

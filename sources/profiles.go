@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // Bluesky profiles. Jetstream names a post's author by DID only; the
@@ -54,7 +54,7 @@ type bskyProfile struct {
 }
 
 // author is the item author of did with this profile.
-func (p bskyProfile) author(did string) realtime.Author {
+func (p bskyProfile) author(did string) live.Author {
 	if p.Missing || p.Handle == "" || p.Handle == "handle.invalid" {
 		return didAuthor(did)
 	}
@@ -62,12 +62,12 @@ func (p bskyProfile) author(did string) realtime.Author {
 	if name == "" {
 		name = p.Handle
 	}
-	return realtime.Author{Name: name, Handle: "@" + p.Handle,
+	return live.Author{Name: name, Handle: "@" + p.Handle,
 		URL: "https://bsky.app/profile/" + url.PathEscape(p.Handle), AvatarURL: SafeURL(p.Avatar)}
 }
 
-func didAuthor(did string) realtime.Author {
-	return realtime.Author{Name: did, Handle: did, URL: "https://bsky.app/profile/" + did}
+func didAuthor(did string) live.Author {
+	return live.Author{Name: did, Handle: did, URL: "https://bsky.app/profile/" + did}
 }
 
 // profileBatch is one pending lookup of up to profileBatchMax DIDs.

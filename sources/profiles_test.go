@@ -12,7 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 const (
@@ -89,13 +89,13 @@ func blueskyWithAppView(t *testing.T, h *harness, appView string) {
 	h.addSource("bluesky", "bluesky:gophercon", map[string]any{"endpoint": endpoint, "keywords": []string{"#GopherCon2026"}, "profile_base": appView})
 }
 
-func authorOf(es []realtime.Entry, op, id string) (realtime.Author, bool) {
+func authorOf(es []live.Entry, op, id string) (live.Author, bool) {
 	for _, e := range es {
 		if e.Op == op && e.Item != nil && e.Item.ID == id {
 			return e.Item.Author, true
 		}
 	}
-	return realtime.Author{}, false
+	return live.Author{}, false
 }
 
 func TestBlueskyAuthorsComeFromTheAppViewOnceAndFromRedisAfterATakeover(t *testing.T) {
@@ -108,16 +108,16 @@ func TestBlueskyAuthorsComeFromTheAppViewOnceAndFromRedisAfterATakeover(t *testi
 	opts.BlueskyProfileWait = 10 * time.Second
 	stopA := h.start(NewManager(h.db.DB, h.rd.Client, h.log, opts))
 	es := h.waitFor("two posts", hasAll(postAda, postBo))
-	ada, _ := authorOf(es, realtime.OpAdd, postAda)
-	want := realtime.Author{Name: "Ada Lovelace", Handle: "@ada.example.com", URL: "https://bsky.app/profile/ada.example.com", AvatarURL: "https://cdn.bsky.app/img/avatar/plain/ada@jpeg"}
+	ada, _ := authorOf(es, live.OpAdd, postAda)
+	want := live.Author{Name: "Ada Lovelace", Handle: "@ada.example.com", URL: "https://bsky.app/profile/ada.example.com", AvatarURL: "https://cdn.bsky.app/img/avatar/plain/ada@jpeg"}
 	if ada != want {
 		t.Errorf("Ada's post author %+v, want %+v", ada, want)
 	}
-	bo, _ := authorOf(es, realtime.OpAdd, postBo)
-	if want := (realtime.Author{Name: "bo.bsky.social", Handle: "@bo.bsky.social", URL: "https://bsky.app/profile/bo.bsky.social"}); bo != want {
+	bo, _ := authorOf(es, live.OpAdd, postBo)
+	if want := (live.Author{Name: "bo.bsky.social", Handle: "@bo.bsky.social", URL: "https://bsky.app/profile/bo.bsky.social"}); bo != want {
 		t.Errorf("Bo's post author %+v, want %+v", bo, want)
 	}
-	if n := countOps(es, realtime.OpUpdate); n != 0 {
+	if n := countOps(es, live.OpUpdate); n != 0 {
 		t.Errorf("%d updates although the AppView answered in time", n)
 	}
 	ttl, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Ttl().Key(h.rd.Namespace+"sources:bsky:profile:"+didAda).Build()).AsInt64()
@@ -132,7 +132,7 @@ func TestBlueskyAuthorsComeFromTheAppViewOnceAndFromRedisAfterATakeover(t *testi
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, opts))
 	es = h.waitFor("Ada's second post", hasAll(postAda2))
 	assertExactlyOnce(t, es, postAda, postBo, postAda2)
-	if got, _ := authorOf(es, realtime.OpAdd, postAda2); got != want {
+	if got, _ := authorOf(es, live.OpAdd, postAda2); got != want {
 		t.Errorf("after takeover Ada's author %+v, want %+v", got, want)
 	}
 	seen := map[string]int{}
@@ -156,27 +156,27 @@ func TestSlowAppViewNeverHoldsPostsBackAndTheAuthorFollowsAsAnUpdate(t *testing.
 	av.delay = 1500 * time.Millisecond
 	blueskyWithAppView(t, h, avSrv.URL)
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:a")))
-	es := h.waitFor("both authors updated", func(es []realtime.Entry) bool {
-		_, a := authorOf(es, realtime.OpUpdate, postAda)
-		_, b := authorOf(es, realtime.OpUpdate, postBo)
+	es := h.waitFor("both authors updated", func(es []live.Entry) bool {
+		_, a := authorOf(es, live.OpUpdate, postAda)
+		_, b := authorOf(es, live.OpUpdate, postBo)
 		return a && b
 	})
 	// Posts first, each with its DID as author...
 	for id, did := range map[string]string{postAda: didAda, postBo: didBo} {
-		if got, _ := authorOf(es, realtime.OpAdd, id); got.Name != did || got.URL != "https://bsky.app/profile/"+did {
+		if got, _ := authorOf(es, live.OpAdd, id); got.Name != did || got.URL != "https://bsky.app/profile/"+did {
 			t.Errorf("post %s added with author %+v, want its DID", id, got)
 		}
 	}
 	// ...then one update each, with the profile, targeting the post.
 	for _, e := range es {
-		if e.Op == realtime.OpUpdate && e.Target != seqOfItem(es, e.Item.ID) {
+		if e.Op == live.OpUpdate && e.Target != seqOfItem(es, e.Item.ID) {
 			t.Errorf("update %d targets %d, not its post", e.Seq, e.Target)
 		}
 	}
-	if got, _ := authorOf(es, realtime.OpUpdate, postAda); got.Handle != "@ada.example.com" || got.Name != "Ada Lovelace" {
+	if got, _ := authorOf(es, live.OpUpdate, postAda); got.Handle != "@ada.example.com" || got.Name != "Ada Lovelace" {
 		t.Errorf("updated author %+v", got)
 	}
-	if n := countOps(es, realtime.OpUpdate); n != 2 {
+	if n := countOps(es, live.OpUpdate); n != 2 {
 		t.Errorf("%d updates, want 2", n)
 	}
 }
@@ -190,12 +190,12 @@ func TestFailingAppViewLeavesTheDIDAsAuthorAndTheStreamGoesOn(t *testing.T) {
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:a")))
 	es := h.waitFor("both posts", hasAll(postAda, postBo))
 	for id, did := range map[string]string{postAda: didAda, postBo: didBo} {
-		if got, _ := authorOf(es, realtime.OpAdd, id); got.Name != did {
+		if got, _ := authorOf(es, live.OpAdd, id); got.Name != did {
 			t.Errorf("post %s author %+v, want its DID", id, got)
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := countOps(h.entries(), realtime.OpUpdate); n != 0 {
+	if n := countOps(h.entries(), live.OpUpdate); n != 0 {
 		t.Errorf("%d updates without any profile", n)
 	}
 	if n := len(av.actorsRequested()); n != 1 {

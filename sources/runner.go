@@ -11,7 +11,9 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/moderation"
 	"github.com/backchannel/backchannel/realtime"
 )
 
@@ -48,7 +50,7 @@ type runner struct {
 	cursor    string
 	pending   []checkpoint
 	attempt   int
-	rules     Rules
+	rules     moderation.Rules
 	cancelRun context.CancelCauseFunc
 	wake      chan struct{}
 }
@@ -85,7 +87,7 @@ func (r *runner) init(ctx context.Context) error {
 }
 
 func (r *runner) reloadRules(ctx context.Context) error {
-	rules, err := LoadRules(ctx, r.m.db, r.src.EventID)
+	rules, err := moderation.Load(ctx, r.m.db, r.src.EventID)
 	if err != nil {
 		return err
 	}
@@ -276,7 +278,7 @@ func (r *runner) writeState(ctx context.Context, force bool) error {
 	return writeState(ctx, r.m.redis, r.m.k.state(r.src.ID), s)
 }
 
-func (r *runner) applyRules(it *realtime.Item) {
+func (r *runner) applyRules(it *live.Item) {
 	r.mu.Lock()
 	rules := r.rules
 	r.mu.Unlock()
@@ -285,7 +287,7 @@ func (r *runner) applyRules(it *realtime.Item) {
 
 // add appends an item (moderation rules applied) and remembers its seq under
 // its ID and the given aliases (e.g. a local status id a delete names).
-func (r *runner) add(ctx context.Context, it realtime.Item, aliases ...string) error {
+func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error {
 	r.applyRules(&it)
 	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
 	if err != nil {
@@ -349,7 +351,7 @@ func (r *runner) hide(ctx context.Context, key string) error {
 	if done {
 		return nil
 	}
-	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, realtime.OpHide, seq, nil); err != nil {
+	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpHide, seq, nil); err != nil {
 		if errors.Is(err, realtime.ErrUnknownTarget) {
 			return nil
 		}
@@ -360,7 +362,7 @@ func (r *runner) hide(ctx context.Context, key string) error {
 
 // update replaces a known item's content (an edit at the source); an item
 // never seen is added instead. An edit that now breaks a rule hides it.
-func (r *runner) update(ctx context.Context, it realtime.Item, aliases ...string) error {
+func (r *runner) update(ctx context.Context, it live.Item, aliases ...string) error {
 	seq, err := r.seqOf(ctx, it.ID)
 	if err != nil {
 		return err
@@ -372,7 +374,7 @@ func (r *runner) update(ctx context.Context, it realtime.Item, aliases ...string
 	if it.Hidden {
 		return r.hide(ctx, it.ID)
 	}
-	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, realtime.OpUpdate, seq, &it); err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
+	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpUpdate, seq, &it); err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
 		return err
 	}
 	return nil

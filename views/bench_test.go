@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // BenchmarkEventLiveRender measures the server side of the live page's first
@@ -14,7 +14,7 @@ import (
 func BenchmarkEventLiveRender(b *testing.B) {
 	for _, n := range []int{50, 500} {
 		b.Run(fmt.Sprintf("items=%d", n), func(b *testing.B) {
-			items := make([]realtime.Item, n)
+			items := make([]live.Item, n)
 			for i := range items {
 				items[i] = testItem(int64(i+1), "p", "A post about the keynote with a link.")
 				items[i].HTML = `<p>A post about the <a href="https://example.org" rel="nofollow noopener">keynote</a>.</p>`

@@ -18,7 +18,7 @@
 //     by a constructor here (NewItemVM, NewHomeVM, NewEventVM, NewWallVM).
 //
 // What it must never do: run queries, call Redis, or know about routing
-// beyond URL paths of the public contract (API.md); render any remote field
+// beyond URL paths of the public contract (docs/API.md); render any remote field
 // with templ.Raw except an item's HTML, which the server's sanitizer
 // produced; put a non-http(s) URL in an img src or href.
 package views

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 // EventPath is the live page's path of an event, "/events/{slug}".
@@ -128,7 +128,7 @@ func newSessionVMs(ev *models.Event, loc *time.Location, now time.Time) []Sessio
 // LiveSnapshot is what the realtime hub answers for a snapshot: the newest
 // visible items oldest first, the log's epoch and its head seq.
 type LiveSnapshot struct {
-	Items []realtime.Item
+	Items []live.Item
 	Epoch string
 	Head  int64
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 // renderDoc renders a component and parses it as a browser would.
@@ -45,10 +45,10 @@ func testEvent() *models.Event {
 	}
 }
 
-func testItem(seq int64, name, text string) realtime.Item {
-	return realtime.Item{
+func testItem(seq int64, name, text string) live.Item {
+	return live.Item{
 		Seq: seq, ID: "mastodon:" + name, Source: "mastodon", Kind: "post",
-		Author:    realtime.Author{Name: name, Handle: "@" + name + "@example.social", URL: "https://example.social/@" + name, AvatarURL: "https://example.social/a/" + name + ".png"},
+		Author:    live.Author{Name: name, Handle: "@" + name + "@example.social", URL: "https://example.social/@" + name, AvatarURL: "https://example.social/a/" + name + ".png"},
 		Text:      text,
 		CreatedAt: testNow.Add(-time.Duration(seq) * time.Minute),
 		Session:   "opening-keynote",

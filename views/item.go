@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
 // ItemVM is one post or photo ready to render. Every URL in it is an
@@ -45,7 +45,7 @@ type PhotoVM struct {
 // NewItemVM prepares an item for display in loc (the event's time zone; UTC
 // when nil). Media other than images, and media without a usable http(s) URL,
 // are dropped; so are non-http(s) author and origin URLs.
-func NewItemVM(it realtime.Item, loc *time.Location) ItemVM {
+func NewItemVM(it live.Item, loc *time.Location) ItemVM {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -94,7 +94,7 @@ func NewItemVM(it realtime.Item, loc *time.Location) ItemVM {
 }
 
 // NewItemVMs converts items in order, dropping hidden and held ones.
-func NewItemVMs(items []realtime.Item, loc *time.Location) []ItemVM {
+func NewItemVMs(items []live.Item, loc *time.Location) []ItemVM {
 	out := make([]ItemVM, 0, len(items))
 	for _, it := range items {
 		if it.Hidden || it.Held {

@@ -7,14 +7,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
-	"github.com/backchannel/backchannel/realtime"
 )
 
 func liveVM() EventVM {
-	items := []realtime.Item{testItem(1, "ana", "first"), testItem(2, "bo", "second"), testItem(3, "cy", "third")}
+	items := []live.Item{testItem(1, "ana", "first"), testItem(2, "bo", "second"), testItem(3, "cy", "third")}
 	items[0].Pinned = true
-	items[2].Media = []realtime.Media{{Type: "image", URL: "https://img.example/full.jpg", ThumbURL: "https://img.example/thumb.jpg", Alt: "Stage"}}
+	items[2].Media = []live.Media{{Type: "image", URL: "https://img.example/full.jpg", ThumbURL: "https://img.example/thumb.jpg", Alt: "Stage"}}
 	hidden := testItem(4, "dee", "hidden one")
 	hidden.Hidden = true
 	items = append(items, hidden)
@@ -188,7 +188,7 @@ func TestEmptyLivePageSaysSo(t *testing.T) {
 }
 
 func TestWallHasQRCodeToTheLivePageAndTheHashtag(t *testing.T) {
-	items := make([]realtime.Item, 0, 60)
+	items := make([]live.Item, 0, 60)
 	for i := int64(1); i <= 60; i++ {
 		items = append(items, testItem(i, "p", "x"))
 	}
@@ -251,8 +251,8 @@ func TestLayoutIsAccessibleAndCacheBusted(t *testing.T) {
 
 func TestPhotoWithoutTextHasNoEmptyBody(t *testing.T) {
 	it := testItem(1, "ana", "")
-	it.Kind = realtime.KindPhoto
-	it.Media = []realtime.Media{{Type: "image", URL: "https://img.example/a.jpg"}}
+	it.Kind = live.KindPhoto
+	it.Media = []live.Media{{Type: "image", URL: "https://img.example/a.jpg"}}
 	doc, _ := renderDoc(t, ItemCard(NewItemVM(it, nil), testNow))
 	if doc.Find(".item-body").Length() != 0 || doc.Find(".photos img").AttrOr("alt", "") != "Photo shared by ana" {
 		t.Error("photo item renders an empty body or no fallback alt")

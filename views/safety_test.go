@@ -11,10 +11,10 @@ import (
 	"github.com/a-h/templ"
 	"golang.org/x/net/html"
 
-	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/live"
 )
 
-func hostileItem() realtime.Item {
+func hostileItem() live.Item {
 	it := testItem(7, "x", "")
 	it.Author.Name = `<script>alert("name")</script>`
 	it.Author.Handle = `"><img src=x onerror=alert(1)>`
@@ -22,7 +22,7 @@ func hostileItem() realtime.Item {
 	it.Author.AvatarURL = "javascript:alert(2)"
 	it.Text = `<script>alert("text")</script>`
 	it.URL = "data:text/html,<script>alert(3)</script>"
-	it.Media = []realtime.Media{
+	it.Media = []live.Media{
 		{Type: "image", URL: "javascript:alert(4)", ThumbURL: "javascript:alert(5)"},
 		{Type: "image", URL: " JAVASCRIPT:alert(6)"},
 		{Type: "image", URL: "//evil.example/relative.png"},
@@ -32,7 +32,7 @@ func hostileItem() realtime.Item {
 }
 
 func TestScriptInANameOrTextIsInert(t *testing.T) {
-	vm := NewEventVM(testEvent(), LiveSnapshot{Items: []realtime.Item{hostileItem()}}, testNow)
+	vm := NewEventVM(testEvent(), LiveSnapshot{Items: []live.Item{hostileItem()}}, testNow)
 	doc, raw := renderDoc(t, EventLive(vm))
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
 		if s.AttrOr("src", "") == "" {
@@ -79,7 +79,7 @@ func TestOnlyTheSanitizedHTMLFieldIsRenderedRaw(t *testing.T) {
 // The app sends a CSP without 'unsafe-inline': pages must carry no inline
 // script, no event handler attribute, no style element or attribute.
 func TestPagesNeedNoInlineScriptOrStyle(t *testing.T) {
-	wall := NewWallVM(testEvent(), LiveSnapshot{Items: []realtime.Item{hostileItem(), testItem(1, "a", "b")}}, "https://bc.example", testNow)
+	wall := NewWallVM(testEvent(), LiveSnapshot{Items: []live.Item{hostileItem(), testItem(1, "a", "b")}}, "https://bc.example", testNow)
 	pages := map[string][]byte{}
 	for name, raw := range map[string]string{
 		"home":  renderString(t, Home(HomeVM{})),
@@ -170,7 +170,7 @@ func FuzzItemCardKeepsRemoteFieldsInert(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, text, media string) {
 		it := testItem(1, "a", text)
 		it.Author.Name, it.Author.Handle, it.Author.AvatarURL = name, name, media
-		it.Media = []realtime.Media{{Type: "image", URL: media, Alt: name}}
+		it.Media = []live.Media{{Type: "image", URL: media, Alt: name}}
 		_, raw := renderDoc(t, ItemCard(NewItemVM(it, time.UTC), testNow))
 		if m := elementOpen.FindString(raw); m != "" {
 			t.Fatalf("remote field produced %q in %s", m, raw)

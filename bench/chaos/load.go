@@ -216,7 +216,7 @@ func printBudgets(res []loadResult) {
 	}
 	one, ten, max19, del := by["1,000 waiting"], by["10,000 waiting"], by["19,000 waiting"], by["deliveries"]
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nbudget (DESIGN.md)\tbudget\tmeasured\tnote")
+	fmt.Fprintln(tw, "\nbudget (docs/ARCHITECTURE.md)\tbudget\tmeasured\tnote")
 	fmt.Fprintf(tw, "arrival -> client, 1,000 waiting\tp50 <= 10 ms, p99 <= 50 ms\tp50 %s, p99 %s\t%.0f items/s, max %s\n", one.p50, one.p99, one.step.rate, one.max)
 	fmt.Fprintf(tw, "same, 10,000 waiting\tp99 <= 250 ms\tp99 %s\tp50 %s, %.0f items/s\n", ten.p99, ten.p50, ten.step.rate)
 	fmt.Fprintf(tw, "waiting clients held by one node\t>= 19,000, RSS <= 1 GiB\t%d connected, RSS %d MiB (peak %d)\tp99 %s\n", max19.connected, max19.rssMiB, max19.peakMiB, max19.p99)
@@ -224,7 +224,7 @@ func printBudgets(res []loadResult) {
 	fmt.Fprintf(tw, "deliveries per second, one node\t>= 200,000\t%.0f\t%d clients x %.0f items/s; p99 %s\n", del.deliveries, del.step.clients, del.step.rate, del.p99)
 	fmt.Fprintf(tw, "CPU per 1,000 deliveries (nchan ~0.024 s)\t<= nchan\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
 	fmt.Fprintf(tw, "server CPU and RSS\t\t%s\t\n", cpuRSS(res))
-	fmt.Fprintln(tw, "strainer, posts, page render\tsee DESIGN.md\tnot measured by this tool\tgo test -bench in jobs/, realtime/, views/, archive/")
+	fmt.Fprintln(tw, "strainer, posts, page render\tsee docs/ARCHITECTURE.md\tnot measured by this tool\tgo test -bench in jobs/, realtime/, views/, archive/")
 	tw.Flush()
 }
 

@@ -56,7 +56,7 @@ func main() {
 	flag.DurationVar(&o.quiet, "quiet", 20*time.Second, "a log head unchanged this long counts as settled")
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's database even after a clean run")
 	flag.BoolVar(&o.services, "services", true, "run scripts/services.sh up first")
-	flag.BoolVar(&o.nchan, "nchan", true, "load: also run the 1,000 and 10,000 client steps against nginx's nchan (scripts/nchan-deps.sh), the peer DESIGN.md names, and bench/lpfloor, its protocol on bare fasthttp")
+	flag.BoolVar(&o.nchan, "nchan", true, "load: also run the 1,000 and 10,000 client steps against nginx's nchan (scripts/nchan-deps.sh), the peer docs/ARCHITECTURE.md names, and bench/lpfloor, its protocol on bare fasthttp")
 	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m)")
 	flag.Parse()
 	set := map[string]bool{}

@@ -17,7 +17,7 @@ import (
 const nchanAddr = "127.0.0.1:3300"
 
 // startNchan starts nginx with nchan (bench/nchan/nginx.conf) under the
-// run's data folder, the peer DESIGN.md compares the live path with. It
+// run's data folder, the peer docs/ARCHITECTURE.md compares the live path with. It
 // returns a stop function, or an error when nginx or its module is missing
 // (scripts/nchan-deps.sh installs them).
 func (h *harness) startNchan(ctx context.Context) (func(), error) {

@@ -37,6 +37,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/realtime"
 )
 
@@ -270,9 +271,9 @@ func appendLoop(ctx context.Context, cfg config, rlog *realtime.Log) (seqs []int
 	for n := 0; time.Now().Before(end); n++ {
 		<-tick.C
 		now := time.Now()
-		it := realtime.Item{ID: fmt.Sprintf("bench:%s-%d", run, n), Source: "bench", Kind: realtime.KindPost,
-			Author: realtime.Author{Name: "bench"}, Text: "load test item", HTML: "load test item",
-			Media: []realtime.Media{}, CreatedAt: now.UTC(), ReceivedAt: now.UTC()}
+		it := live.Item{ID: fmt.Sprintf("bench:%s-%d", run, n), Source: "bench", Kind: live.KindPost,
+			Author: live.Author{Name: "bench"}, Text: "load test item", HTML: "load test item",
+			Media: []live.Media{}, CreatedAt: now.UTC(), ReceivedAt: now.UTC()}
 		res, err := rlog.AppendItem(ctx, cfg.eventID, it)
 		if err != nil {
 			errs++

@@ -23,7 +23,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/rueidis"
 
-	"github.com/backchannel/backchannel/internal/httperr"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -33,7 +33,7 @@ type oneEvent struct{ ev realtime.LiveEvent }
 
 func (o oneEvent) LookupLive(_ context.Context, slug string) (realtime.LiveEvent, error) {
 	if slug != o.ev.Slug {
-		return realtime.LiveEvent{}, fmt.Errorf("event %q: %w", slug, models.ErrNotFound)
+		return realtime.LiveEvent{}, models.NotFound("event", slug)
 	}
 	return o.ev, nil
 }
@@ -63,7 +63,7 @@ func main() {
 		Limiter: realtime.NewLimiter(rc, *ns), Metrics: metrics, Logger: logger,
 		PostRate:    realtime.RateLimit{Count: *postRate, Period: time.Minute},
 		HistoryRate: realtime.RateLimit{Count: *historyRate, Period: time.Minute}})
-	app := fiber.New(fiber.Config{ErrorHandler: httperr.Handler(nil), DisableStartupMessage: true,
+	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(nil), DisableStartupMessage: true,
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 75 * time.Second, Concurrency: 256 * 1024})
 	h.Register(app)
 	app.Server().Handler = h.FastLive(app.Server().Handler)

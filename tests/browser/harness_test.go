@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -148,8 +149,8 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			text = fmt.Sprintf("browser test item %d", n)
 		}
 		now := time.Now().UTC()
-		it := realtime.Item{ID: fmt.Sprintf("mastodon:bt-%d-%d", now.UnixNano(), n), Source: "mastodon", Kind: realtime.KindPost,
-			Author: realtime.Author{Name: "Tester", Handle: "@tester@example.social"}, Text: text,
+		it := live.Item{ID: fmt.Sprintf("mastodon:bt-%d-%d", now.UnixNano(), n), Source: "mastodon", Kind: live.KindPost,
+			Author: live.Author{Name: "Tester", Handle: "@tester@example.social"}, Text: text,
 			HTML: "<p>" + text + "</p>", CreatedAt: now, ReceivedAt: now}
 		res, err := c.log.AppendItem(ctx, c.db.ID, it)
 		c.t.Logf("%s appended seq %d (%q)", time.Now().Format("15:04:05.000"), res.Seq, text)
@@ -160,7 +161,7 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad seq", http.StatusBadRequest)
 			return
 		}
-		res, err := c.log.AppendOp(ctx, c.db.ID, realtime.OpHide, seq, nil)
+		res, err := c.log.AppendOp(ctx, c.db.ID, live.OpHide, seq, nil)
 		reply(map[string]any{"seq": res.Seq}, err)
 	case "/restart":
 		c.srv.stop()

@@ -1,4 +1,4 @@
-/* Backchannel live core: long polling of the Live API (API.md), the item
+/* Backchannel live core: long polling of the Live API (docs/API.md), the item
    renderer (the same markup as views/item.templ) and an ordered, deduplicated
    stream. Shared by live.js and wall.js; no dependencies. */
 (function () {

@@ -1,4 +1,4 @@
-package realtime
+package live
 
 import "time"
 
@@ -38,7 +38,7 @@ type Media struct {
 }
 
 // Item is one post or photo in an event's stream, exactly as the Live API
-// (API.md) serialises it. ID is "source:external id" and is the dedupe key.
+// (docs/API.md) serialises it. ID is "source:external id" and is the dedupe key.
 type Item struct {
 	Seq        int64     `json:"seq"`
 	ID         string    `json:"id"`

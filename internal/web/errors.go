@@ -1,8 +1,11 @@
-// Package httperr maps errors returned by handlers to HTTP answers in one
-// place: JSON {"error": "..."} under /api/, a plain HTML page elsewhere, never
-// a stack trace. Handlers return *fiber.Error for client mistakes and domain
-// errors (models.ErrNotFound, *models.ValidationError) for the rest.
-package httperr
+// Package web is the one handler shape of every HTTP package: each package
+// exposes its routes as a Routes (routes.go), renders through Render
+// (render.go) and returns errors, which Handler (errors.go) maps to HTTP
+// answers in one place: JSON {"error": "..."} under /api/, an HTML page
+// elsewhere, never a stack trace. Handlers return *fiber.Error for client
+// mistakes and domain errors (models.NotFound, *models.ValidationError) for
+// the rest, so the same missing thing reads the same on every page and API.
+package web
 
 import (
 	"errors"
@@ -53,6 +56,7 @@ func IsAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 func Classify(err error) (int, string) {
 	var fe *fiber.Error
 	var ve *models.ValidationError
+	var nf *models.NotFoundError
 	switch {
 	case errors.As(err, &fe):
 		msg := fe.Message
@@ -60,8 +64,10 @@ func Classify(err error) (int, string) {
 			msg = "Not found."
 		}
 		return fe.Code, msg
+	case errors.As(err, &nf):
+		return fiber.StatusNotFound, nf.Message()
 	case errors.Is(err, models.ErrNotFound):
-		return fiber.StatusNotFound, capitalize(err.Error()) + "."
+		return fiber.StatusNotFound, "Not found."
 	case errors.As(err, &ve):
 		return fiber.StatusBadRequest, capitalize(ve.Error()) + "."
 	default:

@@ -1,0 +1,89 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/backchannel/backchannel/"
+
+// rule forbids packages matching From to import packages matching To. A
+// pattern "x" matches package x and everything under x/; "*" matches every
+// package of the module.
+type rule struct {
+	From, To []string
+	// Unless lists importing packages the rule does not apply to.
+	Unless []string
+	// Allow lists imported packages the rule does not forbid.
+	Allow []string
+	Why   string
+}
+
+// rules are the arrows of docs/ARCHITECTURE.md, written as what must never
+// happen.
+var rules = []rule{
+	{From: []string{"models"}, To: []string{"*"},
+		Why: "models is the bottom of the graph: row structs and domain errors, importing no package of ours"},
+	{From: []string{"live"}, To: []string{"*"}, Allow: []string{"models"},
+		Why: "live holds the nouns every package shares, so it imports nothing of ours but models"},
+	{From: []string{"store"}, To: []string{"*"}, Allow: []string{"models", "live"},
+		Why: "store runs queries; it knows rows (models) and items (live), never the packages that call it"},
+	{From: []string{"moderation"}, To: []string{"realtime", "sources", "jobs", "archive", "admin", "app", "views", "internal/web", "eventfile"},
+		Why: "moderation holds the verbs; the console, the posts path and the sources call it, never the reverse, and it appends to the live log through its own small interface"},
+	{From: []string{"views"}, To: []string{"realtime", "sources", "jobs", "archive", "admin", "app", "store", "moderation", "eventfile"},
+		Why: "views render typed view models; they never reach the live transport, the store or a handler package"},
+	{From: []string{"realtime"}, To: []string{"views", "admin", "archive", "app", "sources", "jobs", "eventfile", "moderation"},
+		Why: "realtime is the live transport: it knows no template, no CMS and no source"},
+	{From: []string{"sources"}, To: []string{"admin", "app", "archive", "views", "jobs", "internal/web"},
+		Why: "sources are libraries the worker runs; they know no page and no CMS"},
+	{From: []string{"jobs"}, To: []string{"admin", "app", "views", "sources", "internal/web"},
+		Why: "jobs are background tasks over the stores; they know no page and no CMS"},
+	{From: []string{"archive", "realtime", "sources", "jobs", "views", "store", "moderation", "eventfile"}, To: []string{"app", "cmd"},
+		Why: "app wires the parts together and cmd runs it: nothing they wire imports them"},
+	{From: []string{"*"}, To: []string{"admin"}, Unless: []string{"app", "cmd", "admin"},
+		Why: "the admin CMS is a leaf that only the wiring mounts; shared code (the heartbeat, the verbs) lives outside it"},
+	{From: []string{"*"}, To: []string{"bench", "tests"}, Unless: []string{"bench", "tests"},
+		Why: "load tools and browser tests are outside the product"},
+}
+
+func matches(pkg string, patterns []string) bool {
+	for _, p := range patterns {
+		if p == "*" || pkg == p || strings.HasPrefix(pkg, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestImportsFollowTheArrows lists every package's imports with `go list`
+// and fails on each import a rule forbids, naming the rule.
+func TestImportsFollowTheArrows(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, module+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		from, ok := strings.CutPrefix(fields[0], module)
+		if !ok {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			to, ok := strings.CutPrefix(imp, module)
+			if !ok {
+				continue
+			}
+			checked++
+			for _, r := range rules {
+				if matches(from, r.From) && !matches(from, r.Unless) && matches(to, r.To) && !matches(to, r.Allow) && !matches(to, []string{from}) {
+					t.Errorf("%s imports %s, but %s.", from, to, r.Why)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("go list found no imports between our packages: the check would pass vacuously")
+	}
+}

@@ -1,0 +1,30 @@
+package live
+
+import "github.com/backchannel/backchannel/models"
+
+// Public reports whether the public sees the item: not hidden (by a rule, a
+// moderator or a rejection) and not held for approval. It is the Go form of
+// VisibleSQL; the two are one rule and a test holds them together.
+func (it Item) Public() bool { return !it.Hidden && !it.Held }
+
+// Review is the stored review state the item's flags stand for.
+func (it Item) Review() string {
+	if it.Held {
+		return models.ReviewPending
+	}
+	return models.ReviewApproved
+}
+
+// Public reports whether clients may see an entry: every op but one that
+// carries a private item (a hide needs no item and is always public: a
+// client drops what it does not hold).
+func (e Entry) Public() bool { return e.Item == nil || e.Item.Public() }
+
+// VisibleSQL is the visibility rule over the items table, unqualified:
+// `WHERE event_id = $1 AND ` + VisibleSQL.
+const VisibleSQL = `NOT hidden AND review = 'approved'`
+
+// VisibleSQLOf is VisibleSQL over the items table aliased as alias.
+func VisibleSQLOf(alias string) string {
+	return `NOT ` + alias + `.hidden AND ` + alias + `.review = 'approved'`
+}
