@@ -132,15 +132,3 @@ func (s *server) applyRulesAction() Action {
 			return msg, func(ctx context.Context) error { return s.appendOps(ctx, sc.EventID(), "hide", seqs) }, nil
 		}}
 }
-
-func uniqueInt64(xs []int64) []int64 {
-	seen := make(map[int64]bool, len(xs))
-	out := xs[:0]
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
