@@ -11,12 +11,13 @@ import (
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/internal/heartbeat"
 	"github.com/backchannel/backchannel/models"
 )
 
 // DashboardView is the operations dashboard's view model.
 type DashboardView struct {
-	Processes    []Process
+	Processes    []heartbeat.Process
 	ProcessError string
 	Stores       StoresView
 	Sources      []SourceRow
@@ -61,7 +62,7 @@ func (s *server) dashboard(c *fiber.Ctx) error {
 	now := s.d.Now()
 	v := DashboardView{Now: now, CanReconnect: s.d.ReconnectSource != nil}
 	var err error
-	if v.Processes, err = ReadProcesses(ctx, s.d.Redis, s.d.Namespace, now); err != nil {
+	if v.Processes, err = heartbeat.Read(ctx, s.d.Redis, s.d.Namespace, now); err != nil {
 		s.log.Warn("admin: dashboard processes", "err", err)
 		v.ProcessError = "Heartbeats could not be read from Redis."
 	}

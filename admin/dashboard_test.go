@@ -10,47 +10,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/backchannel/backchannel/internal/heartbeat"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/models"
 )
-
-func TestHeartbeatsShowProcessesAndMarkSilentOnesStale(t *testing.T) {
-	rdb := testenv.NewRedis(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	StartHeartbeat(ctx, rdb.Client, rdb.Namespace, "web", WithInterval(20*time.Millisecond), WithVersion("v1.2.3"),
-		WithClients(func() int64 { return 7 }))
-	var ps []Process
-	deadline := time.Now().Add(10 * time.Second)
-	for len(ps) == 0 && time.Now().Before(deadline) {
-		var err error
-		if ps, err = ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if len(ps) != 1 {
-		t.Fatalf("%d processes; want 1", len(ps))
-	}
-	p := ps[0]
-	if p.Role != "web" || p.Version != "v1.2.3" || p.Clients != 7 || p.Goroutines <= 0 || p.SysBytes <= 0 || p.RSSBytes <= 0 || p.Stale {
-		t.Fatalf("process: %+v", p)
-	}
-	later, _ := ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, p.Heartbeat.Add(16*time.Second))
-	if len(later) != 1 || !later[0].Stale {
-		t.Fatalf("16 s after its last beat: %+v; want stale", later)
-	}
-	cancel()
-	for time.Now().Before(deadline) {
-		ps, _ = ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, time.Now())
-		if len(ps) == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if len(ps) != 0 {
-		t.Fatal("a stopped process keeps its heartbeat")
-	}
-}
 
 func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	var reconnected int64
@@ -69,7 +32,7 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	StartHeartbeat(ctx, e.rdb.Client, e.rdb.Namespace, "worker", WithInterval(20*time.Millisecond))
+	heartbeat.Start(ctx, e.rdb.Client, e.rdb.Namespace, "worker", heartbeat.WithInterval(20*time.Millisecond))
 	src := models.Source{EventID: e.evA.ID, Kind: "feed", Key: "feed:https://example.org/a.atom", Config: json.RawMessage(`{}`), Enabled: true}
 	e.db.Create(&src)
 	e.item(e.evA, "1", "ana", "one", models.ReviewApproved)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/backchannel/backchannel/admin"
 	"github.com/backchannel/backchannel/archive"
+	"github.com/backchannel/backchannel/internal/heartbeat"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/live"
@@ -97,8 +98,8 @@ func (w *Web) Run(ctx context.Context) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
-	admin.StartHeartbeat(ctx, w.app.Redis, w.app.Namespace, "web", admin.WithVersion(Version),
-		admin.WithLogger(w.app.Logger), admin.WithClients(w.Hub.Waiting))
+	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
+		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
 	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
 	stopHub()
 	<-hubDone
@@ -167,7 +168,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 			a.Logger.Error("source manager stopped", "err", err)
 		}
 	}()
-	admin.StartHeartbeat(ctx, a.Redis, a.Namespace, "worker", admin.WithVersion(Version), admin.WithLogger(a.Logger))
+	heartbeat.Start(ctx, a.Redis, a.Namespace, "worker", heartbeat.WithVersion(Version), heartbeat.WithLogger(a.Logger))
 	a.Logger.Info("worker running")
 	<-ctx.Done()
 	a.Logger.Info("worker shutting down: releasing leases, finishing tasks")

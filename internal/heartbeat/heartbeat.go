@@ -1,4 +1,4 @@
-package admin
+package heartbeat
 
 import (
 	"bytes"
@@ -13,19 +13,18 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// Heartbeat timing: each process writes every heartbeatEvery; the dashboard
-// shows one silent for longer than heartbeatStale in red and forgets it
-// after heartbeatForget.
+// Timing: each process beats every Every; Read marks one silent for longer
+// than Stale and forgets it after Forget.
 const (
-	heartbeatEvery  = 5 * time.Second
-	heartbeatStale  = 15 * time.Second
-	heartbeatForget = 10 * time.Minute
+	Every  = 5 * time.Second
+	Stale  = 15 * time.Second
+	Forget = 10 * time.Minute
 )
 
-// HeartbeatOption configures StartHeartbeat.
-type HeartbeatOption func(*heartbeatConfig)
+// Option configures Start.
+type Option func(*config)
 
-type heartbeatConfig struct {
+type config struct {
 	version  string
 	clients  func() int64
 	interval time.Duration
@@ -33,30 +32,30 @@ type heartbeatConfig struct {
 }
 
 // WithVersion records the binary's version in the heartbeat.
-func WithVersion(v string) HeartbeatOption { return func(c *heartbeatConfig) { c.version = v } }
+func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 
 // WithClients reports the waiting live clients of this node (e.g. the hub's
 // waiting gauge); the dashboard shows them per node.
-func WithClients(f func() int64) HeartbeatOption { return func(c *heartbeatConfig) { c.clients = f } }
+func WithClients(f func() int64) Option { return func(c *config) { c.clients = f } }
 
 // WithInterval changes the beat interval (tests).
-func WithInterval(d time.Duration) HeartbeatOption {
-	return func(c *heartbeatConfig) { c.interval = d }
+func WithInterval(d time.Duration) Option {
+	return func(c *config) { c.interval = d }
 }
 
 // WithLogger sets the logger for write failures.
-func WithLogger(l *slog.Logger) HeartbeatOption { return func(c *heartbeatConfig) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // procsKey is the sorted set of process ids by last beat.
 func procsKey(ns string) string { return ns + "proc:all" }
 
 func procKey(ns, id string) string { return ns + "proc:" + id }
 
-// StartHeartbeat writes this process's heartbeat (role, host, pid, start
-// time, memory, goroutines, version, live clients) to Redis now and every 5
-// seconds until ctx ends, then removes it. It returns at once.
-func StartHeartbeat(ctx context.Context, client rueidis.Client, ns, role string, opts ...HeartbeatOption) {
-	cfg := heartbeatConfig{interval: heartbeatEvery, logger: slog.Default()}
+// Start writes this process's heartbeat (role, host, pid, start time,
+// memory, goroutines, version, live clients) to Redis now and every Every
+// until ctx ends, then removes it. It returns at once.
+func Start(ctx context.Context, client rueidis.Client, ns, role string, opts ...Option) {
+	cfg := config{interval: Every, logger: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -83,12 +82,12 @@ func StartHeartbeat(ctx context.Context, client rueidis.Client, ns, role string,
 				FieldValue("version", cfg.version).
 				FieldValue("clients", strconv.FormatInt(clients, 10)).
 				FieldValue("heartbeat", strconv.FormatInt(now.UnixMilli(), 10)).Build(),
-			client.B().Pexpire().Key(key).Milliseconds(heartbeatForget.Milliseconds()).Build(),
+			client.B().Pexpire().Key(key).Milliseconds(Forget.Milliseconds()).Build(),
 			client.B().Zadd().Key(procsKey(ns)).ScoreMember().ScoreMember(float64(now.UnixMilli()), id).Build(),
 		)
 		for _, r := range res {
 			if err := r.Error(); err != nil {
-				return fmt.Errorf("admin: heartbeat: %w", err)
+				return fmt.Errorf("heartbeat: write: %w", err)
 			}
 		}
 		return nil
@@ -132,7 +131,7 @@ func rss() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// Process is one process's last heartbeat, as the dashboard shows it.
+// Process is one process's last heartbeat, as Read returns it.
 type Process struct {
 	ID         string
 	Role       string
@@ -148,22 +147,22 @@ type Process struct {
 	Stale      bool
 }
 
-// ReadProcesses returns the processes that beat in the last ten minutes,
-// marking those silent for over 15 seconds as stale.
-func ReadProcesses(ctx context.Context, client rueidis.Client, ns string, now time.Time) ([]Process, error) {
-	cut := now.Add(-heartbeatForget).UnixMilli()
+// Read returns the processes that beat within Forget of now, marking those
+// silent for longer than Stale as stale.
+func Read(ctx context.Context, client rueidis.Client, ns string, now time.Time) ([]Process, error) {
+	cut := now.Add(-Forget).UnixMilli()
 	if err := client.Do(ctx, client.B().Zremrangebyscore().Key(procsKey(ns)).Min("-inf").Max(strconv.FormatInt(cut, 10)).Build()).Error(); err != nil {
-		return nil, fmt.Errorf("admin: processes: %w", err)
+		return nil, fmt.Errorf("heartbeat: read: %w", err)
 	}
 	ids, err := client.Do(ctx, client.B().Zrange().Key(procsKey(ns)).Min("0").Max("-1").Build()).AsStrSlice()
 	if err != nil {
-		return nil, fmt.Errorf("admin: processes: %w", err)
+		return nil, fmt.Errorf("heartbeat: read: %w", err)
 	}
 	out := make([]Process, 0, len(ids))
 	for _, id := range ids {
 		m, err := client.Do(ctx, client.B().Hgetall().Key(procKey(ns, id)).Build()).AsStrMap()
 		if err != nil {
-			return nil, fmt.Errorf("admin: process %s: %w", id, err)
+			return nil, fmt.Errorf("heartbeat: read process %s: %w", id, err)
 		}
 		if len(m) == 0 {
 			continue
@@ -175,7 +174,7 @@ func ReadProcesses(ctx context.Context, client rueidis.Client, ns string, now ti
 		if _, ok := m["clients"]; !ok {
 			p.Clients = -1
 		}
-		p.Stale = now.Sub(p.Heartbeat) > heartbeatStale
+		p.Stale = now.Sub(p.Heartbeat) > Stale
 		out = append(out, p)
 	}
 	return out, nil
