@@ -13,6 +13,7 @@ import (
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/moderation"
+	"github.com/backchannel/backchannel/store"
 )
 
 // ModItem is one item in the moderation console or the held queue.
@@ -329,7 +330,7 @@ func (s *server) addRule(c *fiber.Ctx, sc Scope, kind, value, note string, apply
 			return nil
 		}
 		var err error
-		if hidden, err = moderation.MatchPast(ctx, tx, sc.EventID(), moderation.Compile([]models.ModerationRule{m}, false)); err != nil {
+		if hidden, err = moderation.MatchPast(ctx, store.New(tx), sc.EventID(), moderation.Compile([]models.ModerationRule{m}, false)); err != nil {
 			return err
 		}
 		return s.setHidden(ctx, tx, sc, hidden, true, "ban "+kind+" "+m.Value)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/moderation"
+	"github.com/backchannel/backchannel/store"
 )
 
 // rulesResource is the ban list: blocked authors and words of one event,
@@ -121,7 +122,7 @@ func (s *server) applyRulesAction() Action {
 				return "", nil, fmt.Errorf("admin: rules: %w", err)
 			}
 			// The one matcher of ingest decides; SQL only pages through candidates.
-			seqs, err := moderation.MatchPast(ctx, tx, sc.EventID(), moderation.Compile(rules, false))
+			seqs, err := moderation.MatchPast(ctx, store.New(tx), sc.EventID(), moderation.Compile(rules, false))
 			if err != nil {
 				return "", nil, fmt.Errorf("admin: apply rules: %w", err)
 			}
