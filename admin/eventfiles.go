@@ -8,6 +8,7 @@ import (
 
 	"github.com/backchannel/backchannel/eventfile"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // packageEventFiles adapts package eventfile to EventFiles: the default, so
@@ -30,7 +31,7 @@ func (packageEventFiles) ValidateSource(kind string, config map[string]any) (str
 }
 
 func (packageEventFiles) Import(ctx context.Context, db *gorm.DB, filename string, data []byte, actor string) (string, error) {
-	res, err := eventfile.ApplyFile(ctx, db, filename, data, actor)
+	res, err := eventfile.ApplyFile(ctx, db, filename, data, store.Actor{Name: actor})
 	if err != nil {
 		return "", err
 	}
