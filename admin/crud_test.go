@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -359,7 +360,7 @@ func TestPasswordChangeNeedsTheCurrentPassword(t *testing.T) {
 	}
 	var u models.User
 	e.db.Take(&u, e.super.ID)
-	if ok, _ := CheckPassword(u.PasswordHash, "a brand new password"); !ok {
+	if ok, _ := auth.CheckPassword(u.PasswordHash, "a brand new password"); !ok {
 		t.Fatal("password not changed")
 	}
 	if e.auditCount("update", "user", id(e.super.ID)) != 1 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/backchannel/backchannel/admin/dashboard"
 	"github.com/backchannel/backchannel/internal/heartbeat"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/models"
@@ -21,10 +22,10 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	t.Cleanup(func() { insp.Close() })
 	e := newEnv(t, func(d *Deps) {
 		d.Inspector = insp
-		d.SourceStates = func(ctx context.Context, ids []int64) (map[int64]SourceState, error) {
-			out := map[int64]SourceState{}
+		d.SourceStates = func(ctx context.Context, ids []int64) (map[int64]dashboard.SourceState, error) {
+			out := map[int64]dashboard.SourceState{}
 			for _, id := range ids {
-				out[id] = SourceState{State: "running", Worker: "worker-1"}
+				out[id] = dashboard.SourceState{State: "running", Worker: "worker-1"}
 			}
 			return out, nil
 		}
@@ -74,15 +75,5 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	c.post("/admin/dashboard/sources/"+id(src.ID)+"/reconnect", nil)
 	if reconnected != src.ID {
 		t.Fatal("reconnect did not reach the runner")
-	}
-}
-
-func TestChartBarsFitTheBox(t *testing.T) {
-	ch := Chart{Title: "x", Start: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)}
-	ch.Counts[0], ch.Counts[59] = 5, 10
-	ch.Peak, ch.Total = 10, 15
-	bars := ch.Bars()
-	if len(bars) != 2 || bars[1].Y != "0.0" || bars[1].H != "80.0" || bars[0].H != "40.0" || bars[1].Label != "10:59: 10" {
-		t.Fatalf("bars: %+v", bars)
 	}
 }
