@@ -71,6 +71,10 @@ type Result struct {
 	// not be told: archives have it; open live pages learn it at their next
 	// snapshot.
 	LiveErr error
+	// NotTold are the items of Unstrained whose op did not reach the live
+	// log: the log is their only carrier until the strainer copies them, so
+	// the change has no effect beyond its audit row; do it again.
+	NotTold []int64
 }
 
 // flags is an item's moderation state.
@@ -306,12 +310,11 @@ func (v *Verbs) tell(ctx context.Context, eventID int64, vb verb, plan []planned
 			need = append(need, p.seq)
 		}
 	}
+	var errs []error
 	items, err := v.st.ItemsForOps(ctx, eventID, need)
 	if err != nil {
-		res.LiveErr = err
-		return res
+		errs = append(errs, err) // their ops cannot carry the item: skipped below
 	}
-	var errs []error
 	for _, p := range plan {
 		op := vb.op(p.before, p.after, p.stored)
 		if op == "" {
@@ -324,16 +327,19 @@ func (v *Verbs) tell(ctx context.Context, eventID int64, vb verb, plan []planned
 			} else if x, ok := items[p.seq]; ok {
 				it = &x
 			} else {
-				continue // gone since the commit (its event was deleted)
+				continue // unread, or gone since the commit (its event was deleted)
 			}
 		}
 		err := v.log.AppendOp(ctx, eventID, op, p.seq, it)
-		if errors.Is(err, ErrNotInLog) {
+		if errors.Is(err, ErrNotInLog) && p.stored {
 			v.opts.Logger.Debug("moderation: op target no longer in the live log", "event", eventID, "seq", p.seq, "op", op)
 			continue
 		}
 		if err != nil {
 			errs = append(errs, err)
+			if !p.stored {
+				res.NotTold = append(res.NotTold, p.seq)
+			}
 		}
 	}
 	if len(errs) > 0 {

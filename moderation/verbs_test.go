@@ -420,3 +420,36 @@ func TestScreenPostHidesBlockedPostsAndSeesANewBanAtOnce(t *testing.T) {
 		t.Fatalf("after banning crypto (cached rules): %+v; want hidden, not held", it)
 	}
 }
+
+// downLog is a live log that is down: every append fails.
+type downLog struct{ moderation.Log }
+
+func (downLog) AppendOp(context.Context, int64, string, int64, *live.Item) error {
+	return errors.New("connection refused")
+}
+
+// For an item not strained yet the live log is the only carrier of the
+// change (docs/ARCHITECTURE.md, The data path): a failed append leaves
+// just the audit row, and the verb says so, item by item.
+func TestAFailedAppendForAnUnstrainedItemIsReportedAsNotTold(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	stored := e.stored("1", "ana", "stored", false)
+	fresh := e.post("2", "bob", "fresh", false)
+	verbs := moderation.New(store.New(e.db), downLog{moderation.LogOf(e.log, realtime.ErrUnknownTarget)},
+		moderation.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	res, err := verbs.Hide(ctx, e.mod, e.ev.ID, stored, fresh)
+	if err != nil || res.LiveErr == nil {
+		t.Fatalf("hide: %+v, %v; want committed with a live error", res, err)
+	}
+	if !slices.Equal(res.NotTold, []int64{fresh}) {
+		t.Fatalf("NotTold %v; want only the unstrained %d (the stored one is hidden in Postgres)", res.NotTold, fresh)
+	}
+	if len(e.audits("hide", fresh)) != 1 || !e.row(stored).Hidden {
+		t.Fatal("the committed part is missing")
+	}
+	e.strain()
+	if e.row(fresh).Hidden {
+		t.Fatal("the strainer hid an item whose op never reached the log")
+	}
+}

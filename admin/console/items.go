@@ -35,7 +35,10 @@ func (k *Console) itemOp(op string) fiber.Handler {
 			return c.JSON(fiber.Map{"seq": seq, "op": op})
 		}
 		msg := fmt.Sprintf("Item %d: %s done.", seq, op)
-		if res.LiveErr != nil {
+		switch {
+		case len(res.NotTold) > 0:
+			msg = fmt.Sprintf("Item %d: %s not done: it is not stored yet and the live log could not be told. Try again.", seq, op)
+		case res.LiveErr != nil:
 			msg = fmt.Sprintf("Item %d: %s saved, but live pages could not be told yet.", seq, op)
 		}
 		k.a.Flash(c, msg)
@@ -97,9 +100,7 @@ func (k *Console) ban(c *fiber.Ctx, ev *models.Event, b moderation.Ban) error {
 	if b.Past {
 		n := len(res.Hidden.Changed)
 		msg += fmt.Sprintf(" Hid %d %s.", n, ui.Plural(n, "item", "items"))
-		if res.Hidden.LiveErr != nil {
-			msg += " Live pages could not be told yet."
-		}
+		msg += liveNote(res.Hidden)
 	}
 	k.a.Flash(c, msg)
 	return ui.Redirect(c, back)
@@ -178,9 +179,19 @@ func (k *Console) review(c *fiber.Ctx) error {
 	}
 	verb := map[string]string{"approve": "Approved", "reject": "Rejected"}[decision]
 	msg := fmt.Sprintf("%s %d %s.", verb, len(res.Changed), ui.Plural(len(res.Changed), "item", "items"))
-	if res.LiveErr != nil {
-		msg += " Live pages could not be told yet."
-	}
-	k.a.Flash(c, msg)
+	k.a.Flash(c, msg+liveNote(res))
 	return ui.Redirect(c, back)
+}
+
+// liveNote tells the moderator what of a committed change did not reach
+// the live log.
+func liveNote(res moderation.Result) string {
+	switch {
+	case len(res.NotTold) > 0:
+		return fmt.Sprintf(" %d %s not stored yet could not be changed in the live log: try again.",
+			len(res.NotTold), ui.Plural(len(res.NotTold), "item", "items"))
+	case res.LiveErr != nil:
+		return " Live pages could not be told yet."
+	}
+	return ""
 }

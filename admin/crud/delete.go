@@ -65,7 +65,7 @@ func (s *Site) deleteAction(r *Resource) Action {
 					return "", err
 				}
 			}
-			cond := r.scope(sc)
+			cond := r.within(sc)
 			err := s.st.Tx(ctx, func(tx *store.Store) error {
 				for _, id := range ids {
 					before, err := tx.SnapshotBy(ctx, r.Table, r.key(), id, cond.SQL, cond.Args...)

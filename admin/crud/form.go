@@ -127,7 +127,7 @@ func (s *Site) load(ctx context.Context, r *Resource, sc Scope, id int64) (Value
 	if r.Load != nil {
 		return r.Load(ctx, s.st, sc, id)
 	}
-	cond := r.scope(sc)
+	cond := r.within(sc)
 	row, err := s.st.SnapshotBy(ctx, r.Table, r.key(), id, cond.SQL, cond.Args...)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil, models.NotFound(r.Singular, id)
@@ -239,7 +239,7 @@ func (s *Site) save(r *Resource, creating bool) fiber.Handler {
 // write inserts (id 0) or updates one row with cols inside tx and audits
 // it with its snapshots; it returns the row's key.
 func (s *Site) write(ctx context.Context, tx *store.Store, r *Resource, sc Scope, id int64, cols Columns) (int64, error) {
-	cond := r.scope(sc)
+	cond := r.within(sc)
 	action := "create"
 	var before map[string]any
 	if id == 0 {

@@ -188,8 +188,8 @@ func (r *Resource) routes() (base, object, param string) {
 	return base, base + "/:id", "id"
 }
 
-// scope is the condition keeping writes inside the scope's event.
-func (r *Resource) scope(sc Scope) store.Cond {
+// within is the condition keeping reads and writes inside the scope's event.
+func (r *Resource) within(sc Scope) store.Cond {
 	if r.Kind == InEvent {
 		return store.Where("event_id = ?", sc.EventID())
 	}

@@ -72,7 +72,10 @@ func applyRules(verbs *moderation.Verbs) crud.Action {
 				return "", err
 			}
 			msg := fmt.Sprintf("Hid %d past %s.", len(res.Changed), ui.Plural(len(res.Changed), "item", "items"))
-			if res.LiveErr != nil {
+			switch {
+			case len(res.NotTold) > 0:
+				msg += fmt.Sprintf(" %d not stored yet could not be hidden in the live log: apply again.", len(res.NotTold))
+			case res.LiveErr != nil:
 				msg += " (The live stream could not be updated; open pages catch up at their next snapshot.)"
 			}
 			return msg, nil
