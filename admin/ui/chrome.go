@@ -19,7 +19,7 @@ type Chrome struct {
 type Page struct {
 	Title  string
 	Crumbs []Crumb
-	// Event, when set, adds that event's navigation (its id and title).
+	// EventID and EventTitle, when set, add that event's navigation.
 	EventID    int64
 	EventTitle string
 	// Section marks the current navigation entry ("events", "moderate", …).
