@@ -154,12 +154,12 @@ func (v *Verbs) matchAll(ctx context.Context, tx *store.Store, eventID int64, r 
 	for seq := range tail {
 		seqs = append(seqs, seq)
 	}
-	stored, err := tx.LockItemFlags(ctx, eventID, seqs)
+	stored, err := tx.StoredSeqs(ctx, eventID, seqs) // MatchPast decided those
 	if err != nil {
 		return nil, err
 	}
 	for seq, it := range tail {
-		if _, ok := stored[seq]; !ok && !it.Hidden && r.Blocks(it.Author, it.Text) {
+		if !stored[seq] && !it.Hidden && r.Blocks(it.Author, it.Text) {
 			out = append(out, seq)
 		}
 	}

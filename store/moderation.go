@@ -39,6 +39,22 @@ func (s *Store) LockItemFlags(ctx context.Context, eventID int64, seqs []int64) 
 	return out, nil
 }
 
+// StoredSeqs returns which of seqs Postgres holds, without locking them.
+func (s *Store) StoredSeqs(ctx context.Context, eventID int64, seqs []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(seqs))
+	if len(seqs) == 0 {
+		return out, nil
+	}
+	var found []int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT seq FROM items WHERE event_id = ? AND seq IN ?`, eventID, seqs).Scan(&found).Error; err != nil {
+		return nil, fmt.Errorf("store: stored items of event %d: %w", eventID, err)
+	}
+	for _, seq := range found {
+		out[seq] = true
+	}
+	return out, nil
+}
+
 // ItemChange is what a moderation verb sets on items; nil leaves a column
 // as it is.
 type ItemChange struct {
