@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -312,6 +313,17 @@ sources:
 	if err := e.db.Where("slug = 'gamma-2026'").Take(&ev).Error; err != nil {
 		t.Fatal("event not created:", err)
 	}
+	// Audited in the name of the signed-in account, like every other change.
+	var imported []models.AuditEntry
+	e.db.Where("event_id = ?", ev.ID).Find(&imported)
+	if len(imported) != 3 {
+		t.Fatalf("%d audit rows for the import; want the event, its session and its source", len(imported))
+	}
+	for _, a := range imported {
+		if a.UserID == nil || *a.UserID != e.super.ID || a.Actor != e.super.Email || len(a.After) == 0 {
+			t.Errorf("import audit row %+v; want by %s with the row after", a, e.super.Email)
+		}
+	}
 	resp, body = upload("bad.yaml", "slug: Bad Slug\ntitle: x\n")
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "bad.yaml") {
 		t.Fatalf("bad file: %d; want 422 naming the file", resp.StatusCode)
@@ -359,7 +371,7 @@ func TestPasswordChangeNeedsTheCurrentPassword(t *testing.T) {
 	}
 	var u models.User
 	e.db.Take(&u, e.super.ID)
-	if ok, _ := CheckPassword(u.PasswordHash, "a brand new password"); !ok {
+	if ok, _ := auth.CheckPassword(u.PasswordHash, "a brand new password"); !ok {
 		t.Fatal("password not changed")
 	}
 	if e.auditCount("update", "user", id(e.super.ID)) != 1 {

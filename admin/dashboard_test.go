@@ -10,47 +10,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/backchannel/backchannel/admin/dashboard"
+	"github.com/backchannel/backchannel/internal/heartbeat"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/models"
 )
-
-func TestHeartbeatsShowProcessesAndMarkSilentOnesStale(t *testing.T) {
-	rdb := testenv.NewRedis(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	StartHeartbeat(ctx, rdb.Client, rdb.Namespace, "web", WithInterval(20*time.Millisecond), WithVersion("v1.2.3"),
-		WithClients(func() int64 { return 7 }))
-	var ps []Process
-	deadline := time.Now().Add(10 * time.Second)
-	for len(ps) == 0 && time.Now().Before(deadline) {
-		var err error
-		if ps, err = ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if len(ps) != 1 {
-		t.Fatalf("%d processes; want 1", len(ps))
-	}
-	p := ps[0]
-	if p.Role != "web" || p.Version != "v1.2.3" || p.Clients != 7 || p.Goroutines <= 0 || p.SysBytes <= 0 || p.RSSBytes <= 0 || p.Stale {
-		t.Fatalf("process: %+v", p)
-	}
-	later, _ := ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, p.Heartbeat.Add(16*time.Second))
-	if len(later) != 1 || !later[0].Stale {
-		t.Fatalf("16 s after its last beat: %+v; want stale", later)
-	}
-	cancel()
-	for time.Now().Before(deadline) {
-		ps, _ = ReadProcesses(context.Background(), rdb.Client, rdb.Namespace, time.Now())
-		if len(ps) == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if len(ps) != 0 {
-		t.Fatal("a stopped process keeps its heartbeat")
-	}
-}
 
 func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	var reconnected int64
@@ -58,10 +22,10 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	t.Cleanup(func() { insp.Close() })
 	e := newEnv(t, func(d *Deps) {
 		d.Inspector = insp
-		d.SourceStates = func(ctx context.Context, ids []int64) (map[int64]SourceState, error) {
-			out := map[int64]SourceState{}
+		d.SourceStates = func(ctx context.Context, ids []int64) (map[int64]dashboard.SourceState, error) {
+			out := map[int64]dashboard.SourceState{}
 			for _, id := range ids {
-				out[id] = SourceState{State: "running", Worker: "worker-1"}
+				out[id] = dashboard.SourceState{State: "running", Worker: "worker-1"}
 			}
 			return out, nil
 		}
@@ -69,7 +33,7 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	StartHeartbeat(ctx, e.rdb.Client, e.rdb.Namespace, "worker", WithInterval(20*time.Millisecond))
+	heartbeat.Start(ctx, e.rdb.Client, e.rdb.Namespace, "worker", heartbeat.WithInterval(20*time.Millisecond))
 	src := models.Source{EventID: e.evA.ID, Kind: "feed", Key: "feed:https://example.org/a.atom", Config: json.RawMessage(`{}`), Enabled: true}
 	e.db.Create(&src)
 	e.item(e.evA, "1", "ana", "one", models.ReviewApproved)
@@ -111,15 +75,5 @@ func TestDashboardShowsProcessesSourcesQueuesAndCharts(t *testing.T) {
 	c.post("/admin/dashboard/sources/"+id(src.ID)+"/reconnect", nil)
 	if reconnected != src.ID {
 		t.Fatal("reconnect did not reach the runner")
-	}
-}
-
-func TestChartBarsFitTheBox(t *testing.T) {
-	ch := Chart{Title: "x", Start: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)}
-	ch.Counts[0], ch.Counts[59] = 5, 10
-	ch.Peak, ch.Total = 10, 15
-	bars := ch.Bars()
-	if len(bars) != 2 || bars[1].Y != "0.0" || bars[1].H != "80.0" || bars[0].H != "40.0" || bars[1].Label != "10:59: 10" {
-		t.Fatalf("bars: %+v", bars)
 	}
 }

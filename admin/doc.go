@@ -1,16 +1,21 @@
-// Package admin is the CMS under /admin, modelled on Django's admin: accounts
-// (argon2id passwords, Redis-backed server-side sessions, CSRF on every
-// state-changing request, login throttling), per-event roles checked by one
-// permission wrapper, a declarative description per model rendered by one
-// generic list page and one generic form, an audit log written in the same
-// transaction as each change, the moderation console (Postgres first, then a
-// live-log op) and the operations dashboard.
+// Package admin mounts the CMS under /admin, modelled on Django's admin. It
+// owns no page of its own: it builds its parts over one store and one set
+// of moderation verbs, declares the admin's menus, and registers each
+// part's routes behind the same middleware (security headers, CSRF, error
+// pages through internal/web):
 //
-// It owns the admin's templates, assets and Redis keys under
-// namespace+"admin:" (sessions, login counters) and namespace+"proc:"
-// (process heartbeats). It must never render public pages, write the live log
-// except through Deps.Log.AppendOp, or change a row without an audit entry in
-// the same transaction.
+//   - admin/auth: accounts, sign-in, Redis sessions, CSRF, the login
+//     throttle, argon2id passwords, the permissions and their one check;
+//   - admin/crud: the generic CRUD framework (a Resource declares a model's
+//     list and form once; one list page, one form, one save path with its
+//     audit row in the same transaction, delete confirmation, history);
+//   - admin/resources: the declarations (events, sessions, sources, bans,
+//     people, accounts, the audit log), the home page, event file import
+//     and export;
+//   - admin/console: the moderation console and the held queue, through
+//     package moderation's verbs;
+//   - admin/dashboard: processes, Redis, sources, task queues, activity;
+//   - admin/ui: the layout, the chrome, assets and shared helpers.
 //
 // Pages: /admin/login, /admin/logout (POST), /admin/password, /admin/ (home),
 // /admin/events[/new|/{event}[/delete|/history]], and under
@@ -18,10 +23,13 @@
 // audit (the event's history), moderate, items/{seq}/{hide|unhide|pin|unpin|
 // block-author}, block-word, queue, export; superusers also have /admin/users,
 // /admin/audit, /admin/import and /admin/dashboard. Assets: /admin/static/.
+// Event-scoped pages nest under /admin/events/{event} so the permission
+// check decides from the URL alone.
 //
-// Choices made here: event-scoped pages nest under /admin/events/{event} so
-// the permission wrapper decides from the URL alone; session cookies are
-// __Host- prefixed whenever they are Secure; a moderation op on an item that
-// exists only in the live log (not yet strained) still appends the op, and
-// the strainer carries it into Postgres.
+// # Never
+//
+// Nothing imports this package or its parts but the wiring (app) and the
+// CLI (cmd). The admin never renders public pages, never writes the live
+// log but through package moderation, and never changes a row without an
+// audit entry in the same transaction.
 package admin

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
@@ -41,14 +42,14 @@ const testPassword = "correct horse battery"
 
 // testHash hashes testPassword once for the whole test binary (argon2id is
 // deliberately slow, more so under -race).
-var testHash = sync.OnceValues(func() (string, error) { return HashPassword(testPassword) })
+var testHash = sync.OnceValues(func() (string, error) { return auth.HashPassword(testPassword) })
 
 func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
 	db := testenv.NewDatabase(t).DB
 	rdb := testenv.NewRedis(t)
 	e := &env{t: t, db: db, rdb: rdb, log: realtime.NewLog(rdb.Client, rdb.Namespace)}
-	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true, EventFiles: DefaultEventFiles(),
+	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(&e.deps)

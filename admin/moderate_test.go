@@ -7,9 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/moderation"
+	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/store"
 )
 
 // lastEntries returns the log entries after seq.
@@ -230,10 +234,69 @@ func TestConsoleShowsPostgresAndLiveOnlyItemsAndLiveOnlyItemsCanBeHidden(t *test
 	if len(es) != 1 || es[0].Op != live.OpHide || es[0].Target != res.Seq {
 		t.Fatalf("log: %+v", es)
 	}
-	if resp, _ := c.post(base+"/items/999/hide", nil); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("hide unknown item: %d; want 404", resp.StatusCode)
+	// A hide before straining is audited like any other (issue 14).
+	if e.auditCount("hide", "item", id(res.Seq)) != 1 {
+		t.Fatal("the hide of an item not strained yet left no audit row")
+	}
+	if resp, body := c.post(base+"/items/999/hide", nil); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is no item 999.") {
+		t.Fatalf("hide unknown item: %d; want 404 saying There is no item 999.", resp.StatusCode)
 	}
 	_ = stored
+}
+
+func TestBlockingTheAuthorOfAnUnstrainedItemHidesIt(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.log.AppendItem(context.Background(), e.evA.ID, live.Item{ID: "bluesky:x", Source: "bluesky", Kind: "post",
+		Author: live.Author{Name: "bea", Handle: "bea.bsky.social"}, Text: "spam, fresh", Media: []live.Media{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.moderator(e.evA)
+	base := "/admin/events/" + id(e.evA.ID)
+	if resp, _ := c.post(base+"/items/"+id(res.Seq)+"/block-author", url.Values{"apply": {"1"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("block author: %d", resp.StatusCode)
+	}
+	es := e.entriesAfter(e.evA, res.Seq)
+	if len(es) != 1 || es[0].Op != live.OpHide || es[0].Target != res.Seq {
+		t.Fatalf("log after the ban: %+v; want the unstrained item hidden", es)
+	}
+	if e.auditCount("create", "moderation_rule", "") != 1 || e.auditCount("hide", "item", id(res.Seq)) != 1 {
+		t.Fatal("the ban and its hide are not both audited")
+	}
+}
+
+func TestBansEditedInTheAdminCountForAttendeePostsAtOnce(t *testing.T) {
+	var verbs *moderation.Verbs
+	e := newEnv(t, func(d *Deps) {
+		verbs = moderation.New(store.New(d.DB), moderation.LogOf(d.Log, realtime.ErrUnknownTarget), moderation.Options{RulesTTL: time.Hour})
+		d.Moderation = verbs
+	})
+	post := func() bool {
+		it := live.Item{Source: live.SourceRoom, Author: live.Author{Name: "Guest"}, Text: "free crypto"}
+		if err := verbs.ScreenPost(context.Background(), e.evA.ID, &it); err != nil {
+			t.Fatal(err)
+		}
+		return it.Hidden
+	}
+	if post() { // the (empty) rules are now cached for an hour
+		t.Fatal("hidden before any ban")
+	}
+	c := e.moderator(e.evA)
+	base := "/admin/events/" + id(e.evA.ID) + "/rules"
+	if resp, body := c.post(base+"/new", url.Values{"kind": {"word"}, "value": {"crypto"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add ban: %d %s", resp.StatusCode, body)
+	}
+	if !post() {
+		t.Fatal("a ban added in the admin is not applied to the next post")
+	}
+	var rule models.ModerationRule
+	e.db.Where("event_id = ?", e.evA.ID).Take(&rule)
+	if resp, _ := c.post(base+"/action", url.Values{"action": {"delete"}, "ids": {id(rule.ID)}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("lift ban: %d", resp.StatusCode)
+	}
+	if post() {
+		t.Fatal("a lifted ban still hides the next post")
+	}
 }
 
 func TestModerationAndSessionEditsTellTheWiringWhatChanged(t *testing.T) {

@@ -1,142 +1,127 @@
 package admin
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
-	"github.com/gofiber/fiber/v2/middleware/session"
-	"github.com/gofiber/fiber/v2/utils"
+	"gorm.io/gorm"
+
+	"github.com/backchannel/backchannel/admin/auth"
+	"github.com/backchannel/backchannel/admin/console"
+	"github.com/backchannel/backchannel/admin/crud"
+	"github.com/backchannel/backchannel/admin/dashboard"
+	"github.com/backchannel/backchannel/admin/resources"
+	"github.com/backchannel/backchannel/admin/ui"
+	"github.com/backchannel/backchannel/internal/web"
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/moderation"
+	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/store"
 )
 
-// Locals keys of the admin's per-request state.
-const (
-	localPrincipal = "admin.principal"
-	localCSRF      = "admin.csrf"
-	sessionUserID  = "uid"
-	sessionFlash   = "flash"
-	// sessionPassword holds a fingerprint of the password hash at sign-in:
-	// changing a password signs out every other session of the account.
-	sessionPassword = "pwv"
-	csrfSessionKey  = "fiber.csrf.token"
-	csrfFormField   = "_csrf"
-	csrfHeader      = "X-CSRF-Token"
+// menu is the admin's top navigation; eventMenu the navigation inside one
+// event (paths under /admin/events/{id}). Each account sees what it may use.
+var (
+	menu = []ui.MenuEntry{
+		{Label: "Events", Path: "/events", Perm: auth.PermAccess, Section: "events"},
+		{Label: "Users", Path: "/users", Perm: auth.PermSystem, Section: "users"},
+		{Label: "Audit log", Path: "/audit", Perm: auth.PermSystem, Section: "audit"},
+		{Label: "Dashboard", Path: "/dashboard", Perm: auth.PermSystem, Section: "dashboard"},
+		{Label: "Import", Path: "/import", Perm: auth.PermSystem, Section: "import"},
+	}
+	eventMenu = []ui.MenuEntry{
+		{Label: "Event", Path: "", Perm: auth.PermEventManage, Section: "event"},
+		{Label: "Sessions", Path: "/sessions", Perm: auth.PermEventManage, Section: "sessions"},
+		{Label: "Sources", Path: "/sources", Perm: auth.PermEventManage, Section: "sources"},
+		{Label: "People", Path: "/roles", Perm: auth.PermEventManage, Section: "roles"},
+		{Label: "Moderate", Path: "/moderate", Perm: auth.PermEventModerate, Section: "moderate"},
+		{Label: "Held queue", Path: "/queue", Perm: auth.PermEventModerate, Section: "queue"},
+		{Label: "Bans", Path: "/rules", Perm: auth.PermEventModerate, Section: "rules"},
+		{Label: "History", Path: "/audit", Perm: auth.PermEventManage, Section: "audit"},
+		{Label: "Export", Path: "/export", Perm: auth.PermEventManage, Section: "export"},
+	}
 )
 
-// server holds the admin's handlers and their shared state.
-type server struct {
-	d         Deps
-	log       *slog.Logger
-	store     *session.Store
-	csrf      fiber.Handler
-	throttle  *throttle
-	resources []*Resource
-}
-
-// Mount registers every admin route under /admin (and its assets under
-// /admin/static/) with the admin's own middleware: error pages, Redis-backed
-// sessions, CSRF and the permission wrapper.
+// Mount registers every admin route under /admin, and its assets under
+// /admin/static/, behind the admin's middleware: security headers, error
+// pages (internal/web's mapping, in the admin's chrome) and CSRF; each
+// route also passes the permission check its part declares.
 func Mount(app *fiber.App, d Deps) error {
 	if d.DB == nil || d.Redis == nil {
 		return errors.New("admin: mount: Deps.DB and Deps.Redis are required")
 	}
-	s := newServer(d)
-	app.Get("/admin/static/:file", s.static)
-	g := app.Group("/admin", s.errorPages, s.csrf)
-	s.routes(g)
-	return nil
-}
-
-func newServer(d Deps) *server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.EventFiles == nil {
-		d.EventFiles = DefaultEventFiles()
+	log := d.Logger.With("component", "admin")
+	st := store.New(d.DB)
+	changed := func(ctx context.Context, eventID int64, what string) {
+		if d.OnChange != nil && eventID > 0 {
+			d.OnChange(ctx, eventID, what)
+		}
 	}
-	if d.SourceStates == nil {
-		d.SourceStates = RunnerStates(d.Redis, d.Namespace, d.Now)
+	verbs := d.Moderation
+	if verbs == nil {
+		var ml moderation.Log
+		if d.Log != nil {
+			ml = moderation.LogOf(d.Log, realtime.ErrUnknownTarget)
+		}
+		verbs = moderation.New(st, ml, moderation.Options{Logger: log,
+			Changed: func(ctx context.Context, eventID int64) { changed(ctx, eventID, "items") }})
 	}
-	if d.SessionTTL <= 0 {
-		d.SessionTTL = 12 * time.Hour
+	a := auth.New(auth.Config{Store: st, Redis: d.Redis, Namespace: d.Namespace, Dev: d.Dev, SessionTTL: d.SessionTTL,
+		Menu: menu, EventMenu: eventMenu, Logger: log, Now: d.Now})
+	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log}
+	site := crud.New(crud.Config{Store: st, Auth: a, Resources: resources.All(rd), Logger: log,
+		Changed: func(ctx context.Context, eventID int64, what string) {
+			if what == "rules" {
+				verbs.RulesChanged(eventID) // an edited or lifted ban counts at once
+			}
+			changed(ctx, eventID, what)
+		}})
+	cc := console.Config{Store: st, Auth: a, Verbs: verbs, Logger: log}
+	dc := dashboard.Config{Store: st, Auth: a, Redis: d.Redis, Namespace: d.Namespace, Inspector: d.Inspector,
+		SourceStates: d.SourceStates, ReconnectSource: d.ReconnectSource, Logger: log, Now: d.Now}
+	if d.Log != nil {
+		cc.Log, dc.Log = d.Log, d.Log
 	}
-	s := &server{d: d, log: d.Logger.With("component", "admin")}
-	secure := !d.Dev
-	sessionCookie, csrfCookie := "bc_admin", "bc_csrf"
-	if secure {
-		// __Host- cookies must be Secure, Path=/ and carry no Domain.
-		sessionCookie, csrfCookie = "__Host-bc_admin", "__Host-bc_csrf"
+	// Fixed paths (pages) before the resources' /events/:event.
+	parts := []web.Routes{a, resources.NewPages(rd), console.New(cc), dashboard.New(dc), site}
+	app.Get("/admin/static/:file", ui.Static)
+	g := app.Group("/admin", ui.Headers, errorPages(a), a.CSRF())
+	for _, p := range parts {
+		p.Register(g)
 	}
-	s.store = session.New(session.Config{
-		Storage:        NewRedisStorage(d.Redis, d.Namespace+"admin:session:"),
-		Expiration:     d.SessionTTL,
-		KeyLookup:      "cookie:" + sessionCookie,
-		CookiePath:     "/",
-		CookieSecure:   secure,
-		CookieHTTPOnly: true,
-		CookieSameSite: "Lax",
-		KeyGenerator:   utils.UUIDv4,
-	})
-	s.csrf = csrf.New(csrf.Config{
-		// A GET without a session gets no token (and so no Redis session)
-		// unless it is the login page: guard sends it there anyway.
-		Next: func(c *fiber.Ctx) bool {
-			safe := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead
-			return safe && c.Path() != "/admin/login" && c.Cookies(sessionCookie) == ""
-		},
-		Session:        s.store,
-		SessionKey:     csrfSessionKey,
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieSecure:   secure,
-		CookieHTTPOnly: true,
-		CookieSameSite: "Lax",
-		Expiration:     d.SessionTTL,
-		ContextKey:     localCSRF,
-		Extractor:      csrfFromHeaderOrForm,
-		ErrorHandler: func(c *fiber.Ctx, err error) error {
-			s.log.Info("csrf rejected", "path", c.Path(), "err", err)
-			return s.fail(c, fiber.StatusForbidden,
-				"This form has expired or was not sent from this site. Go back, reload the page and try again.")
-		},
-	})
-	s.throttle = &throttle{client: d.Redis, prefix: d.Namespace + "admin:login:"}
-	s.resources = s.describeResources()
-	return s
+	return nil
 }
 
-// csrfFromHeaderOrForm reads the token from X-CSRF-Token (scripts) or the
-// _csrf form field (pages).
-func csrfFromHeaderOrForm(c *fiber.Ctx) (string, error) {
-	if t := c.Get(csrfHeader); t != "" {
-		return t, nil
+// errorPages maps every error an admin handler returns through
+// internal/web, as every package does, rendered in the admin's chrome. A
+// path no route matches is a page there is not.
+func errorPages(a *auth.Auth) fiber.Handler {
+	mapped := web.Handler(a.ErrorPage)
+	return func(c *fiber.Ctx) error {
+		err := c.Next()
+		if err == nil {
+			return nil
+		}
+		var fe *fiber.Error
+		if errors.As(err, &fe) && fe.Code == fiber.StatusNotFound && strings.HasPrefix(fe.Message, "Cannot ") {
+			err = models.NotFound("page", nil)
+		}
+		return mapped(c, err)
 	}
-	if t := c.FormValue(csrfFormField); t != "" {
-		return t, nil
-	}
-	return "", csrf.ErrTokenNotFound
 }
 
-// errorPages renders any error a handler returns as an admin page.
-func (s *server) errorPages(c *fiber.Ctx) error {
-	err := c.Next()
-	if err == nil {
-		return nil
-	}
-	status, msg := classify(err)
-	if status >= 500 {
-		s.log.Error("admin request failed", "method", c.Method(), "path", c.Path(), "err", err)
-	}
-	return s.fail(c, status, msg)
-}
-
-// fail renders the error page with status.
-func (s *server) fail(c *fiber.Ctx, status int, msg string) error {
-	return render(c, status, ErrorPage(s.chrome(c, fmt.Sprintf("%d", status)), status, msg))
+// CreateSuperuser creates or resets a superuser for `backchannel
+// createsuperuser` (see auth.CreateSuperuser).
+func CreateSuperuser(ctx context.Context, db *gorm.DB, email, password string) error {
+	return auth.CreateSuperuser(ctx, db, email, password)
 }

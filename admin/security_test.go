@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -170,7 +171,7 @@ func TestPostsWithoutAValidCSRFTokenAreRejected(t *testing.T) {
 func TestLoginIsThrottledAfterRepeatedFailures(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
-	for i := 0; i < loginAccountLimit; i++ {
+	for i := 0; i < auth.LoginAccountLimit; i++ {
 		resp, _ := c.post("/admin/login", url.Values{"email": {e.super.Email}, "password": {"wrong password"}})
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d; want 401", i+1, resp.StatusCode)
@@ -178,7 +179,7 @@ func TestLoginIsThrottledAfterRepeatedFailures(t *testing.T) {
 	}
 	resp, body := c.post("/admin/login", url.Values{"email": {e.super.Email}, "password": {testPassword}})
 	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures, the right password: %d; want 429", loginAccountLimit, resp.StatusCode)
+		t.Fatalf("after %d failures, the right password: %d; want 429", auth.LoginAccountLimit, resp.StatusCode)
 	}
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra <= 0 || ra > 900 {
 		t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
@@ -194,7 +195,7 @@ func TestLoginIsThrottledAfterRepeatedFailures(t *testing.T) {
 
 func TestConcurrentLoginAttemptsGetNoMoreGuessesThanTheLimit(t *testing.T) {
 	e := newEnv(t)
-	const tries = 3 * loginAccountLimit
+	const tries = 3 * auth.LoginAccountLimit
 	clients := make([]*client, tries)
 	forms := make([]url.Values, tries)
 	for i := range clients {
@@ -224,32 +225,32 @@ func TestConcurrentLoginAttemptsGetNoMoreGuessesThanTheLimit(t *testing.T) {
 			t.Fatalf("a concurrent attempt answered %d", code)
 		}
 	}
-	if checked > loginAccountLimit {
-		t.Fatalf("%d of %d concurrent attempts had their password checked; the limit is %d", checked, tries, loginAccountLimit)
+	if checked > auth.LoginAccountLimit {
+		t.Fatalf("%d of %d concurrent attempts had their password checked; the limit is %d", checked, tries, auth.LoginAccountLimit)
 	}
 }
 
 func TestLoginIsThrottledPerAddressAcrossAccounts(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
-	for i := 0; i < loginAddressLimit; i++ {
+	for i := 0; i < auth.LoginAddressLimit; i++ {
 		c.post("/admin/login", url.Values{"email": {"nobody" + strconv.Itoa(i) + "@example.org"}, "password": {"x"}})
 	}
 	resp, _ := c.post("/admin/login", url.Values{"email": {e.super.Email}, "password": {testPassword}})
 	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures from one address: %d; want 429", loginAddressLimit, resp.StatusCode)
+		t.Fatalf("after %d failures from one address: %d; want 429", auth.LoginAddressLimit, resp.StatusCode)
 	}
 }
 
 func TestSuccessfulLoginClearsTheAccountsFailures(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
-	for i := 0; i < loginAccountLimit-1; i++ {
+	for i := 0; i < auth.LoginAccountLimit-1; i++ {
 		c.post("/admin/login", url.Values{"email": {e.super.Email}, "password": {"wrong"}})
 	}
 	c.login(e.super.Email)
 	c2 := e.client()
-	for i := 0; i < loginAccountLimit-1; i++ {
+	for i := 0; i < auth.LoginAccountLimit-1; i++ {
 		if resp, _ := c2.post("/admin/login", url.Values{"email": {e.super.Email}, "password": {"wrong"}}); resp.StatusCode != 401 {
 			t.Fatalf("failure %d after a successful login: %d; want 401 (counter cleared)", i+1, resp.StatusCode)
 		}
@@ -300,22 +301,8 @@ func TestWrongPasswordAndInactiveAccountsCannotSignIn(t *testing.T) {
 		{"email": {"ghost@example.org"}, "password": {testPassword}},
 	} {
 		resp, body := c.post("/admin/login", f)
-		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, badLogin) {
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, auth.BadLogin) {
 			t.Errorf("login %v: %d; want 401 with the same message", f.Get("email"), resp.StatusCode)
-		}
-	}
-}
-
-func TestLoginRedirectsOnlyInsideTheAdmin(t *testing.T) {
-	for next, want := range map[string]string{
-		"/admin/events":      "/admin/events",
-		"//evil.example/":    "/admin/",
-		"https://evil.test/": "/admin/",
-		"/admin/logout":      "/admin/",
-		"":                   "/admin/",
-	} {
-		if got := safeNext(next); got != want {
-			t.Errorf("safeNext(%q) = %q; want %q", next, got, want)
 		}
 	}
 }
@@ -336,5 +323,28 @@ func TestCookiesAreSecureHostOnlyOutsideDevelopment(t *testing.T) {
 	}
 	if found < 2 {
 		t.Fatalf("%d cookies; want the session and CSRF cookies", found)
+	}
+}
+
+func TestMissingThingsReadTheSameAsEverywhere(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	c.login(e.super.Email)
+	ev := "/admin/events/" + id(e.evA.ID)
+	for path, want := range map[string]string{
+		"/admin/no-such-page":                        "There is no such page.",
+		"/admin/events/99999":                        "There is no event 99999.",
+		"/admin/events/99999/moderate":               "There is no event 99999.",
+		ev + "/sessions/99999":                       "There is no session 99999.",
+		ev + "/roles/99999":                          "There is no role of account 99999.",
+		"/admin/users/99999":                         "There is no user 99999.",
+		"/admin/audit/99999":                         "There is no audit entry 99999.",
+		ev + "/sessions/abc":                         "There is no such session.",
+		"/admin/events/" + id(e.evB.ID) + "/audit/1": "There is no audit entry 1.",
+	} {
+		resp, body := c.get(path)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `data-testid="error-message">`+want+"<") {
+			t.Errorf("GET %s: %d; want 404 saying %q", path, resp.StatusCode, want)
+		}
 	}
 }

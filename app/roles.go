@@ -13,6 +13,7 @@ import (
 
 	"github.com/backchannel/backchannel/admin"
 	"github.com/backchannel/backchannel/archive"
+	"github.com/backchannel/backchannel/internal/heartbeat"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/live"
@@ -43,15 +44,17 @@ func (a *App) NewWeb() (*Web, error) {
 	log.SetMetrics(metrics)
 	hub := realtime.NewHub(a.Redis, log, realtime.NewPostgresArchive(a.DB),
 		realtime.HubOptions{Metrics: metrics, Logger: a.Logger})
+	var w *Web
+	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: liveEvents{a},
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
 		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
-		Moderate:     newPostModeration(a.DB, 5*time.Second).Apply,
+		Moderate:     verbs.ScreenPost,
 	})
-	w := &Web{Hub: hub, Log: log, Live: live, app: a,
+	w = &Web{Hub: hub, Log: log, Live: live, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.DB, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
@@ -60,7 +63,7 @@ func (a *App) NewWeb() (*Web, error) {
 		Live:      []web.Routes{web.RoutesFunc(live.RegisterLive)},
 		Routes:    []web.Routes{views.Assets(), web.RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
-			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
+			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
@@ -97,8 +100,8 @@ func (w *Web) Run(ctx context.Context) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
-	admin.StartHeartbeat(ctx, w.app.Redis, w.app.Namespace, "web", admin.WithVersion(Version),
-		admin.WithLogger(w.app.Logger), admin.WithClients(w.Hub.Waiting))
+	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
+		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
 	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
 	stopHub()
 	<-hubDone
@@ -167,7 +170,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 			a.Logger.Error("source manager stopped", "err", err)
 		}
 	}()
-	admin.StartHeartbeat(ctx, a.Redis, a.Namespace, "worker", admin.WithVersion(Version), admin.WithLogger(a.Logger))
+	heartbeat.Start(ctx, a.Redis, a.Namespace, "worker", heartbeat.WithVersion(Version), heartbeat.WithLogger(a.Logger))
 	a.Logger.Info("worker running")
 	<-ctx.Done()
 	a.Logger.Info("worker shutting down: releasing leases, finishing tasks")

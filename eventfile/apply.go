@@ -8,19 +8,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // ApplyFile parses an event file and applies it: what `backchannel event
-// apply -f FILE` does. A file with errors (Errors) changes nothing.
-func ApplyFile(ctx context.Context, db *gorm.DB, filename string, data []byte, actor string) (*Result, error) {
+// apply -f FILE` and the admin's import page do. A file with errors
+// (Errors) changes nothing.
+func ApplyFile(ctx context.Context, db *gorm.DB, filename string, data []byte, actor store.Actor) (*Result, error) {
 	f, err := Parse(filename, data)
 	if err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func ApplyFile(ctx context.Context, db *gorm.DB, filename string, data []byte, a
 }
 
 // ApplyPath reads the event file at path and applies it (errors name path).
-func ApplyPath(ctx context.Context, db *gorm.DB, path, actor string) (*Result, error) {
+func ApplyPath(ctx context.Context, db *gorm.DB, path string, actor store.Actor) (*Result, error) {
 	data, err := readLimited(path)
 	if err != nil {
 		return nil, err
@@ -55,19 +55,21 @@ func readLimited(path string) ([]byte, error) {
 // Apply makes the database hold what f describes, in one transaction: the
 // event is upserted by slug, its sessions by slug and its sources by key;
 // sessions and sources of the event absent from f are deleted. Each object
-// really created, updated or deleted gets one audit_log row by actor; an
-// unchanged object is not written at all (its updated_at stays). Any error
-// rolls everything back. An invalid f returns Errors and changes nothing.
-func Apply(ctx context.Context, db *gorm.DB, f *File, actor string) (*Result, error) {
+// really created, updated or deleted gets one audit_log row by actor
+// (store.Audit, with the row's snapshot before and after); an unchanged
+// object is not written at all (its updated_at stays). Any error rolls
+// everything back. An invalid f returns Errors and changes nothing.
+func Apply(ctx context.Context, db *gorm.DB, f *File, actor store.Actor) (*Result, error) {
 	if f == nil {
 		return nil, errors.New("eventfile: apply: no file")
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	res := &Result{Slug: f.Event.Slug}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		a := &applier{tx: tx, actor: actor, res: res, now: time.Now().UTC()}
+	var res *Result
+	err := store.New(db).Tx(ctx, func(tx *store.Store) error {
+		res = &Result{Slug: f.Event.Slug}
+		a := &applier{ctx: ctx, tx: tx, actor: actor, res: res, now: time.Now().UTC()}
 		return a.apply(f)
 	})
 	if err != nil {
@@ -77,13 +79,15 @@ func Apply(ctx context.Context, db *gorm.DB, f *File, actor string) (*Result, er
 }
 
 type applier struct {
-	tx    *gorm.DB
-	actor string
+	ctx   context.Context
+	tx    *store.Store
+	actor store.Actor
 	res   *Result
 	now   time.Time
 }
 
-// Snapshots written to the audit log: the fields an event file sets.
+// What an event file sets of each object: two objects whose snaps are
+// equal need no write. (The audit log keeps whole rows: store.Snapshot.)
 type eventSnap struct {
 	Slug        string    `json:"slug"`
 	Title       string    `json:"title"`
@@ -129,24 +133,19 @@ func (a *applier) apply(f *File) error {
 		return err
 	}
 	if created {
-		if err := a.audit(ActionCreate, ObjectEvent, ev.ID, ev.ID, nil, snapEvent(ev), "created by event apply"); err != nil {
+		if err := a.created(ObjectEvent, "events", ev.ID, ev.ID); err != nil {
 			return err
 		}
 		a.res.add(ActionCreate, ObjectEvent, ev.Slug, ev.ID, nil)
 	} else {
-		before := snapEvent(ev)
-		after := snapEvent(&want)
-		changed := diffFields(before, after)
+		changed := diffFields(snapEvent(ev), snapEvent(&want))
 		if len(changed) > 0 {
-			err := a.tx.Model(&models.Event{}).Where("id = ?", ev.ID).Updates(map[string]any{
+			err := a.updated(ObjectEvent, "events", ev.ID, ev.ID, changed, map[string]any{
 				"title": want.Title, "description": want.Description, "hashtag": want.Hashtag,
 				"timezone": want.Timezone, "starts_at": want.StartsAt, "ends_at": want.EndsAt,
 				"posting": want.Posting, "moderation": want.Moderation, "updated_at": a.now,
-			}).Error
+			})
 			if err != nil {
-				return fmt.Errorf("update event: %w", err)
-			}
-			if err := a.audit(ActionUpdate, ObjectEvent, ev.ID, ev.ID, before, after, "event apply changed "+joinFields(changed)); err != nil {
 				return err
 			}
 			a.res.add(ActionUpdate, ObjectEvent, ev.Slug, ev.ID, changed)
@@ -164,41 +163,65 @@ func (a *applier) apply(f *File) error {
 // applies of the same new event run one after the other (the insert waits
 // on the unique slug) instead of one failing.
 func (a *applier) lockOrCreateEvent(want *models.Event) (ev *models.Event, created bool, err error) {
-	lock := func() (*models.Event, error) {
-		var ev models.Event
-		err := a.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("slug = ?", want.Slug).Take(&ev).Error
-		if err != nil {
-			return nil, err
-		}
-		return &ev, nil
-	}
-	ev, err = lock()
-	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
-		if err != nil {
-			return nil, false, fmt.Errorf("load event: %w", err)
-		}
-		return ev, false, nil
+	ev, err = a.tx.LockEventBySlug(a.ctx, want.Slug)
+	if err == nil || !errors.Is(err, models.ErrNotFound) {
+		return ev, false, err
 	}
 	ev = &models.Event{Slug: want.Slug, Title: want.Title, Description: want.Description, Hashtag: want.Hashtag,
 		Timezone: want.Timezone, StartsAt: want.StartsAt, EndsAt: want.EndsAt, Posting: want.Posting,
 		Moderation: want.Moderation, CreatedAt: a.now, UpdatedAt: a.now}
-	ins := a.tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "slug"}}, DoNothing: true}).Create(ev)
-	if ins.Error != nil {
-		return nil, false, fmt.Errorf("create event: %w", ins.Error)
+	if created, err = a.tx.CreateEventIfAbsent(a.ctx, ev); err != nil || created {
+		return ev, created, err
 	}
-	if ins.RowsAffected == 1 {
-		return ev, true, nil
+	ev, err = a.tx.LockEventBySlug(a.ctx, want.Slug) // created meanwhile by another apply
+	return ev, false, err
+}
+
+// created audits a row just inserted.
+func (a *applier) created(object, table string, id, eventID int64) error {
+	after, err := a.tx.Snapshot(a.ctx, table, id, "")
+	if err != nil {
+		return err
 	}
-	if ev, err = lock(); err != nil { // created meanwhile by another apply
-		return nil, false, fmt.Errorf("load event: %w", err)
+	return a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionCreate, ObjectType: object, ObjectID: store.ID(id),
+		EventID: eventID, After: after, Message: "created by event apply"})
+}
+
+// updated writes cols to a row and audits it with its snapshots.
+func (a *applier) updated(object, table string, id, eventID int64, changed []string, cols map[string]any) error {
+	before, err := a.tx.Snapshot(a.ctx, table, id, "")
+	if err != nil {
+		return err
 	}
-	return ev, false, nil
+	if err := a.tx.UpdateRow(a.ctx, table, "id", id, store.Cond{}, cols); err != nil {
+		return err
+	}
+	after, err := a.tx.Snapshot(a.ctx, table, id, "")
+	if err != nil {
+		return err
+	}
+	return a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionUpdate, ObjectType: object, ObjectID: store.ID(id),
+		EventID: eventID, Before: before, After: after, Message: "event apply changed " + joinFields(changed)})
+}
+
+// deleted audits a row, then deletes it: logged before it goes, as
+// Django's admin does.
+func (a *applier) deleted(object, table string, id, eventID int64) error {
+	before, err := a.tx.Snapshot(a.ctx, table, id, "")
+	if err != nil {
+		return err
+	}
+	if err := a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionDelete, ObjectType: object, ObjectID: store.ID(id),
+		EventID: eventID, Before: before, Message: "deleted by event apply: not in the file"}); err != nil {
+		return err
+	}
+	return a.tx.DeleteRow(a.ctx, table, "id", id, store.Cond{})
 }
 
 func (a *applier) sessions(eventID int64, want []models.Session) error {
-	var have []models.Session
-	if err := a.tx.Where("event_id = ?", eventID).Order("id").Find(&have).Error; err != nil {
-		return fmt.Errorf("load sessions: %w", err)
+	have, err := a.tx.SessionsOfEvent(a.ctx, eventID)
+	if err != nil {
+		return err
 	}
 	bySlug := make(map[string]*models.Session, len(have))
 	for i := range have {
@@ -213,11 +236,7 @@ func (a *applier) sessions(eventID int64, want []models.Session) error {
 		if keep[s.Slug] {
 			continue
 		}
-		// Logged before it goes, as Django's admin does.
-		if err := a.audit(ActionDelete, ObjectSession, s.ID, eventID, snapSession(s), nil, "deleted by event apply: not in the file"); err != nil {
-			return err
-		}
-		if err := a.tx.Delete(&models.Session{}, s.ID).Error; err != nil {
+		if err := a.deleted(ObjectSession, "sessions", s.ID, eventID); err != nil {
 			return fmt.Errorf("delete session %q: %w", s.Slug, err)
 		}
 		a.res.add(ActionDelete, ObjectSession, s.Slug, s.ID, nil)
@@ -226,31 +245,28 @@ func (a *applier) sessions(eventID int64, want []models.Session) error {
 		w.StartsAt, w.EndsAt = normalize(w.StartsAt), normalize(w.EndsAt)
 		cur, ok := bySlug[w.Slug]
 		if !ok {
-			s := models.Session{EventID: eventID, Slug: w.Slug, Title: w.Title, Speaker: w.Speaker, Room: w.Room,
-				StartsAt: w.StartsAt, EndsAt: w.EndsAt, CreatedAt: a.now, UpdatedAt: a.now}
-			if err := a.tx.Create(&s).Error; err != nil {
+			id, err := a.tx.InsertRow(a.ctx, "sessions", "id", map[string]any{"event_id": eventID, "slug": w.Slug,
+				"title": w.Title, "speaker": w.Speaker, "room": w.Room, "starts_at": w.StartsAt, "ends_at": w.EndsAt,
+				"created_at": a.now, "updated_at": a.now})
+			if err != nil {
 				return fmt.Errorf("create session %q: %w", w.Slug, err)
 			}
-			if err := a.audit(ActionCreate, ObjectSession, s.ID, eventID, nil, snapSession(&s), "created by event apply"); err != nil {
+			if err := a.created(ObjectSession, "sessions", id, eventID); err != nil {
 				return err
 			}
-			a.res.add(ActionCreate, ObjectSession, s.Slug, s.ID, nil)
+			a.res.add(ActionCreate, ObjectSession, w.Slug, id, nil)
 			continue
 		}
-		before, after := snapSession(cur), snapSession(&w)
-		changed := diffFields(before, after)
+		changed := diffFields(snapSession(cur), snapSession(&w))
 		if len(changed) == 0 {
 			continue
 		}
-		err := a.tx.Model(&models.Session{}).Where("id = ?", cur.ID).Updates(map[string]any{
+		err := a.updated(ObjectSession, "sessions", cur.ID, eventID, changed, map[string]any{
 			"title": w.Title, "speaker": w.Speaker, "room": w.Room,
 			"starts_at": w.StartsAt, "ends_at": w.EndsAt, "updated_at": a.now,
-		}).Error
+		})
 		if err != nil {
 			return fmt.Errorf("update session %q: %w", w.Slug, err)
-		}
-		if err := a.audit(ActionUpdate, ObjectSession, cur.ID, eventID, before, after, "event apply changed "+joinFields(changed)); err != nil {
-			return err
 		}
 		a.res.add(ActionUpdate, ObjectSession, cur.Slug, cur.ID, changed)
 	}
@@ -258,9 +274,9 @@ func (a *applier) sessions(eventID int64, want []models.Session) error {
 }
 
 func (a *applier) sources(eventID int64, want []Source) error {
-	var have []models.Source
-	if err := a.tx.Where("event_id = ?", eventID).Order("id").Find(&have).Error; err != nil {
-		return fmt.Errorf("load sources: %w", err)
+	have, err := a.tx.SourcesOfEvent(a.ctx, eventID)
+	if err != nil {
+		return err
 	}
 	byKey := make(map[string]*models.Source, len(have))
 	for i := range have {
@@ -275,10 +291,7 @@ func (a *applier) sources(eventID int64, want []Source) error {
 		if keep[s.Key] {
 			continue
 		}
-		if err := a.audit(ActionDelete, ObjectSource, s.ID, eventID, snapSource(s), nil, "deleted by event apply: not in the file"); err != nil {
-			return err
-		}
-		if err := a.tx.Delete(&models.Source{}, s.ID).Error; err != nil {
+		if err := a.deleted(ObjectSource, "sources", s.ID, eventID); err != nil {
 			return fmt.Errorf("delete source %q: %w", s.Key, err)
 		}
 		a.res.add(ActionDelete, ObjectSource, s.Key, s.ID, nil)
@@ -286,32 +299,27 @@ func (a *applier) sources(eventID int64, want []Source) error {
 	for _, w := range want {
 		cur, ok := byKey[w.Key]
 		if !ok {
-			s := models.Source{EventID: eventID, Kind: w.Kind, Key: w.Key, Config: w.Config, Enabled: w.Enabled,
-				CreatedAt: a.now, UpdatedAt: a.now}
-			// Enabled false is GORM's zero value: say which columns to write.
-			if err := a.tx.Select("EventID", "Kind", "Key", "Config", "Enabled", "CreatedAt", "UpdatedAt").Create(&s).Error; err != nil {
+			id, err := a.tx.InsertRow(a.ctx, "sources", "id", map[string]any{"event_id": eventID, "kind": w.Kind,
+				"key": w.Key, "config": string(w.Config), "enabled": w.Enabled, "created_at": a.now, "updated_at": a.now})
+			if err != nil {
 				return fmt.Errorf("create source %q: %w", w.Key, err)
 			}
-			if err := a.audit(ActionCreate, ObjectSource, s.ID, eventID, nil, snapSource(&s), "created by event apply"); err != nil {
+			if err := a.created(ObjectSource, "sources", id, eventID); err != nil {
 				return err
 			}
-			a.res.add(ActionCreate, ObjectSource, s.Key, s.ID, nil)
+			a.res.add(ActionCreate, ObjectSource, w.Key, id, nil)
 			continue
 		}
-		before := snapSource(cur)
 		after := sourceSnap{Kind: w.Kind, Key: w.Key, Enabled: w.Enabled, Config: canonicalJSON(w.Config)}
-		changed := diffFields(before, after)
+		changed := diffFields(snapSource(cur), after)
 		if len(changed) == 0 {
 			continue
 		}
-		err := a.tx.Model(&models.Source{}).Where("id = ?", cur.ID).Updates(map[string]any{
+		err := a.updated(ObjectSource, "sources", cur.ID, eventID, changed, map[string]any{
 			"kind": w.Kind, "config": string(w.Config), "enabled": w.Enabled, "updated_at": a.now,
-		}).Error
+		})
 		if err != nil {
 			return fmt.Errorf("update source %q: %w", w.Key, err)
-		}
-		if err := a.audit(ActionUpdate, ObjectSource, cur.ID, eventID, before, after, "event apply changed "+joinFields(changed)); err != nil {
-			return err
 		}
 		a.res.add(ActionUpdate, ObjectSource, cur.Key, cur.ID, changed)
 	}
@@ -334,27 +342,6 @@ func canonicalJSON(b json.RawMessage) json.RawMessage {
 		return b
 	}
 	return out
-}
-
-// audit writes one audit_log row; before or after is nil for a create or a delete.
-func (a *applier) audit(action, objectType string, objectID, eventID int64, before, after any, message string) error {
-	entry := models.AuditEntry{Actor: a.actor, Action: action, ObjectType: objectType,
-		ObjectID: strconv.FormatInt(objectID, 10), EventID: &eventID, Message: message, CreatedAt: a.now}
-	var err error
-	if before != nil {
-		if entry.Before, err = json.Marshal(before); err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-	}
-	if after != nil {
-		if entry.After, err = json.Marshal(after); err != nil {
-			return fmt.Errorf("audit: %w", err)
-		}
-	}
-	if err := a.tx.Create(&entry).Error; err != nil {
-		return fmt.Errorf("audit %s %s %d: %w", action, objectType, objectID, err)
-	}
-	return nil
 }
 
 // diffFields names the JSON fields whose values differ between two snapshots

@@ -13,6 +13,7 @@ import (
 
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // rowCounts counts the rows of every table Apply writes.
@@ -40,7 +41,7 @@ func auditRows(t *testing.T, db *gorm.DB) []models.AuditEntry {
 
 func mustApply(t *testing.T, db *gorm.DB, name string, data []byte) *Result {
 	t.Helper()
-	res, err := ApplyFile(context.Background(), db, name, data, "cli:test")
+	res, err := ApplyFile(context.Background(), db, name, data, store.Actor{Name: "cli:test"})
 	if err != nil {
 		t.Fatalf("apply %s: %v", name, err)
 	}
@@ -56,7 +57,7 @@ func TestApplyCreatesEventSessionsAndSourcesWithOneAuditRowEach(t *testing.T) {
 	if !strings.HasPrefix(res.Summary(), "event aea-boston-2026: 7 created, 0 updated, 0 deleted\n  created event aea-boston-2026\n  created session opening-keynote") {
 		t.Errorf("summary:\n%s", res.Summary())
 	}
-	ev, err := models.EventBySlug(context.Background(), db, "aea-boston-2026")
+	ev, err := store.New(db).EventWithSessions(context.Background(), "aea-boston-2026")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestApplyDeletesSessionsAndSourcesMissingFromTheFile(t *testing.T) {
 	f.Sessions = f.Sessions[:3] // drop "party"
 	f.Sources = f.Sources[1:]   // drop "mastodon-main"
 	f.Sources[0].Enabled = true // and enable the feed
-	res, err := Apply(context.Background(), db, f, "cli:test")
+	res, err := Apply(context.Background(), db, f, store.Actor{Name: "cli:test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ func TestApplyRollsBackEverythingOnADatabaseError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ApplyFile(context.Background(), db, "full.yaml", readTestdata(t, "full.yaml"), "cli:test")
+	_, err = ApplyFile(context.Background(), db, "full.yaml", readTestdata(t, "full.yaml"), store.Actor{Name: "cli:test"})
 	if err == nil || !strings.Contains(err.Error(), "no parties today") {
 		t.Fatalf("err = %v", err)
 	}
@@ -217,7 +218,7 @@ func TestApplyOfABadFileLeavesTheDatabaseUntouched(t *testing.T) {
 	mustApply(t, db, "base.yaml", base)
 	before := rowCounts(t, db)
 	for _, c := range badCases {
-		_, err := ApplyFile(context.Background(), db, "bad.yaml", withLine(base, c.line, c.replace), "cli:test")
+		_, err := ApplyFile(context.Background(), db, "bad.yaml", withLine(base, c.line, c.replace), store.Actor{Name: "cli:test"})
 		var errs Errors
 		if !errors.As(err, &errs) {
 			t.Errorf("%s: err = %v, want Errors", c.name, err)
@@ -233,7 +234,7 @@ func TestApplyRejectsAnInvalidFileBuiltInCode(t *testing.T) {
 	f := &File{Name: "code", Event: models.Event{Slug: "x", Title: "X", Timezone: "UTC", Posting: "open", Moderation: "after",
 		StartsAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), EndsAt: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)},
 		Sources: []Source{{Kind: "feed", Enabled: true, Fields: map[string]any{"url": "ftp://example.org"}}}}
-	_, err := Apply(context.Background(), db, f, "cli:test")
+	_, err := Apply(context.Background(), db, f, store.Actor{Name: "cli:test"})
 	if err == nil || err.Error() != `code: sources[0].url: "ftp://example.org" must be an absolute http or https URL, like https://mastodon.social` {
 		t.Errorf("err = %v", err)
 	}
@@ -248,7 +249,7 @@ func TestConcurrentAppliesOfANewEventBothSucceedAndCreateItOnce(t *testing.T) {
 	results := make(chan error, 2)
 	for range 2 {
 		go func() {
-			_, err := ApplyFile(context.Background(), db, "full.yaml", data, "cli:test")
+			_, err := ApplyFile(context.Background(), db, "full.yaml", data, store.Actor{Name: "cli:test"})
 			results <- err
 		}()
 	}
@@ -269,11 +270,11 @@ func TestApplyPathNamesThePathInErrors(t *testing.T) {
 	if err := os.WriteFile(path, withLine(readTestdata(t, "base.yaml"), 3, "timezone: Nowhere"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ApplyPath(context.Background(), db, path, "cli:test")
+	_, err := ApplyPath(context.Background(), db, path, store.Actor{Name: "cli:test"})
 	if err == nil || !strings.HasPrefix(err.Error(), path+":3: timezone: ") {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := ApplyPath(context.Background(), db, path+".missing", "cli:test"); err == nil {
+	if _, err := ApplyPath(context.Background(), db, path+".missing", store.Actor{Name: "cli:test"}); err == nil {
 		t.Error("a missing file applied")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/store"
 )
 
 func BenchmarkParse(b *testing.B) {
@@ -22,11 +23,11 @@ func BenchmarkParse(b *testing.B) {
 func BenchmarkApplyUnchanged(b *testing.B) {
 	db := testenv.NewDatabase(b).DB
 	data := readTestdata(b, "full.yaml")
-	if _, err := ApplyFile(context.Background(), db, "full.yaml", data, "bench"); err != nil {
+	if _, err := ApplyFile(context.Background(), db, "full.yaml", data, store.Actor{Name: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		res, err := ApplyFile(context.Background(), db, "full.yaml", data, "bench")
+		res, err := ApplyFile(context.Background(), db, "full.yaml", data, store.Actor{Name: "bench"})
 		if err != nil || res.Changed() {
 			b.Fatal(err, res)
 		}

@@ -5,9 +5,11 @@
 // It parses a file into a File (every error names the file, the line and the
 // field, and all errors are reported at once), validates it with the same
 // exported checks the admin CMS forms use (ValidateSlug, ValidateEvent,
-// ValidateSession, ValidateSource), applies it to Postgres in one transaction
-// with one audit_log row per real change (Apply), and writes an event back out
-// as a file (ExportFile) that applies as a no-op.
+// ValidateSession, ValidateSource), applies it to Postgres through package
+// store in one transaction with one audit row per real change, written by
+// store.Audit with the row's snapshots and the actor who applied it (the CLI
+// or the admin's signed-in user), and writes an event back out as a file
+// (ExportFile) that applies as a no-op.
 //
 // Choices made here:
 //   - List indexes in error fields are 0-based (sessions[0] is the first
@@ -24,5 +26,6 @@
 //
 // It must never write a secret: sources name environment variables
 // (token_env), and a field holding a token is rejected. It never runs a
-// source, talks to Redis or renders anything.
+// source, talks to Redis, renders anything or writes SQL of its own (its
+// queries live in store/eventfile.go).
 package eventfile

@@ -8,10 +8,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/backchannel/backchannel/store"
 	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
-
-	"github.com/backchannel/backchannel/models"
 )
 
 // ExportFile writes the event with the given slug, its sessions and its
@@ -28,12 +27,13 @@ func ExportFile(ctx context.Context, db *gorm.DB, slug string) ([]byte, error) {
 // creation order) from the database as a File. It wraps models.ErrNotFound
 // for an unknown slug.
 func Load(ctx context.Context, db *gorm.DB, slug string) (*File, error) {
-	ev, err := models.EventBySlug(ctx, db, slug)
+	st := store.New(db)
+	ev, err := st.EventWithSessions(ctx, slug)
 	if err != nil {
 		return nil, fmt.Errorf("eventfile: load: %w", err)
 	}
-	var srcs []models.Source
-	if err := db.WithContext(ctx).Where("event_id = ?", ev.ID).Order("id").Find(&srcs).Error; err != nil {
+	srcs, err := st.SourcesOfEvent(ctx, ev.ID)
+	if err != nil {
 		return nil, fmt.Errorf("eventfile: load sources of %q: %w", slug, err)
 	}
 	f := &File{Name: slug + ".yaml", Sessions: ev.Sessions}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 func TestExportedFileAppliesAsANoOp(t *testing.T) {
@@ -20,7 +21,7 @@ func TestExportedFileAppliesAsANoOp(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := rowCounts(t, db)
-			again, err := ApplyFile(context.Background(), db, "exported.yaml", out, "cli:test")
+			again, err := ApplyFile(context.Background(), db, "exported.yaml", out, store.Actor{Name: "cli:test"})
 			if err != nil {
 				t.Fatalf("apply exported file: %v\n%s", err, out)
 			}

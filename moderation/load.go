@@ -3,24 +3,25 @@ package moderation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/live"
-	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // Load reads an event's rules and moderation mode and compiles them.
 func Load(ctx context.Context, db *gorm.DB, eventID int64) (Rules, error) {
-	var ev models.Event
-	if err := db.WithContext(ctx).Select("id", "moderation").Take(&ev, eventID).Error; err != nil {
-		return Rules{}, fmt.Errorf("moderation: load rules: event %d: %w", eventID, err)
+	return load(ctx, store.New(db), eventID)
+}
+
+func load(ctx context.Context, st *store.Store, eventID int64) (Rules, error) {
+	rows, holdAll, err := st.EventRules(ctx, eventID)
+	if err != nil {
+		return Rules{}, fmt.Errorf("moderation: load rules: %w", err)
 	}
-	var rows []models.ModerationRule
-	if err := db.WithContext(ctx).Where("event_id = ?", eventID).Order("id").Find(&rows).Error; err != nil {
-		return Rules{}, fmt.Errorf("moderation: load rules of event %d: %w", eventID, err)
-	}
-	return Compile(rows, ev.Moderation == models.ModerationBefore), nil
+	return Compile(rows, holdAll), nil
 }
 
 // pastBatch is how many stored items MatchPast reads at a time.
@@ -29,23 +30,16 @@ const pastBatch = 2000
 // MatchPast returns the seqs of an event's stored items, not hidden yet,
 // that r blocks. It reads the items in seq order a batch at a time and
 // decides with the same matcher as ingest: SQL only selects the candidates.
-func MatchPast(ctx context.Context, db *gorm.DB, eventID int64, r Rules) ([]int64, error) {
+func MatchPast(ctx context.Context, st *store.Store, eventID int64, r Rules) ([]int64, error) {
 	if r.Empty() {
 		return nil, nil
 	}
 	var out []int64
 	var after int64
 	for {
-		var rows []struct {
-			Seq          int64
-			AuthorName   string
-			AuthorHandle string
-			Text         string
-		}
-		err := db.WithContext(ctx).Raw(`SELECT seq, author_name, author_handle, text FROM items
-			WHERE event_id = ? AND NOT hidden AND seq > ? ORDER BY seq LIMIT ?`, eventID, after, pastBatch).Scan(&rows).Error
+		rows, err := st.UnhiddenItemTexts(ctx, eventID, after, pastBatch)
 		if err != nil {
-			return nil, fmt.Errorf("moderation: match past items of event %d: %w", eventID, err)
+			return nil, fmt.Errorf("moderation: match past items: %w", err)
 		}
 		for _, row := range rows {
 			if r.Blocks(live.Author{Name: row.AuthorName, Handle: row.AuthorHandle}, row.Text) {
@@ -57,4 +51,45 @@ func MatchPast(ctx context.Context, db *gorm.DB, eventID int64, r Rules) ([]int6
 		}
 		after = rows[len(rows)-1].Seq
 	}
+}
+
+// ScreenPost marks an attendee's post hidden when the event blocks its
+// author or words: the rules sources apply at ingest. Holding a post for
+// approval is the event's posting mode, which the caller decides. The rules
+// are cached per event for Options.RulesTTL.
+func (v *Verbs) ScreenPost(ctx context.Context, eventID int64, it *live.Item) error {
+	r, err := v.Rules(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	r.HoldAll = false
+	r.Apply(it)
+	return nil
+}
+
+// Rules returns an event's compiled rules, cached for Options.RulesTTL.
+func (v *Verbs) Rules(ctx context.Context, eventID int64) (Rules, error) {
+	now := time.Now()
+	v.mu.Lock()
+	c, ok := v.rules[eventID]
+	v.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.rules, nil
+	}
+	r, err := load(ctx, v.st, eventID)
+	if err != nil {
+		return Rules{}, err
+	}
+	v.mu.Lock()
+	v.rules[eventID] = cachedRules{rules: r, expires: now.Add(v.opts.RulesTTL)}
+	v.mu.Unlock()
+	return r, nil
+}
+
+// RulesChanged drops the cached rules of an event: the admin calls it after
+// a ban is edited or lifted, Ban after adding one.
+func (v *Verbs) RulesChanged(eventID int64) {
+	v.mu.Lock()
+	delete(v.rules, eventID)
+	v.mu.Unlock()
 }

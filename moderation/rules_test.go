@@ -12,6 +12,7 @@ import (
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 func TestRulesBlockAuthorsAndWholeWords(t *testing.T) {
@@ -141,7 +142,7 @@ func TestIngestAndPastVerdictsAgree(t *testing.T) {
 func assertAgree(t *testing.T, ctx context.Context, db *testenv.Database, eventID int64, rows []models.ModerationRule, its []live.Item) bool {
 	t.Helper()
 	rules := Compile(rows, false)
-	past, err := MatchPast(ctx, db.DB, eventID, rules)
+	past, err := MatchPast(ctx, store.New(db.DB), eventID, rules)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,9 +76,19 @@ var secretColumns = []string{"password_hash", "search", "secret", "token_ciphert
 // Snapshot returns one row as the audit log keeps it: every column but
 // secrets and generated ones, keyed by column name. where, when set,
 // further restricts the row (e.g. "event_id = ?" to stay inside a scope).
+// Every audit row's before and after has this one shape.
 func (s *Store) Snapshot(ctx context.Context, table string, id int64, where string, args ...any) (map[string]any, error) {
+	return s.SnapshotBy(ctx, table, "id", id, where, args...)
+}
+
+// SnapshotBy is Snapshot of a row whose key column is not "id" (a role is
+// keyed by user_id within its event).
+func (s *Store) SnapshotBy(ctx context.Context, table, keyColumn string, id int64, where string, args ...any) (map[string]any, error) {
+	if !isIdent(table) || !isIdent(keyColumn) {
+		return nil, fmt.Errorf("store: snapshot: bad table or column %q.%q", table, keyColumn)
+	}
 	row := map[string]any{}
-	q := s.db.WithContext(ctx).Table(table).Where("id = ?", id)
+	q := s.db.WithContext(ctx).Table(table).Where(keyColumn+" = ?", id)
 	if where != "" {
 		q = q.Where(where, args...)
 	}

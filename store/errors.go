@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -15,4 +16,10 @@ func notFound(err error, what string, key any) error {
 		return models.NotFound(what, key)
 	}
 	return err
+}
+
+// notFoundRow is the missing row of table keyed by id, named in the
+// singular people read ("session 7").
+func notFoundRow(table string, id int64) error {
+	return models.NotFound(strings.TrimSuffix(strings.ReplaceAll(table, "_", " "), "s"), id)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/admin"
 	"github.com/backchannel/backchannel/eventfile"
+	"github.com/backchannel/backchannel/store"
 )
 
 func runEvent(ctx context.Context, e *env, args []string) error {
@@ -52,7 +53,7 @@ func runEventApply(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	res, err := eventfile.Apply(ctx, a.DB, f, "cli:event apply")
+	res, err := eventfile.Apply(ctx, a.DB, f, store.Actor{Name: "cli:event apply"})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,167 @@
+package moderation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
+)
+
+// Ban is one rule a moderator adds.
+type Ban struct {
+	Kind  string // models.RuleAuthor or models.RuleWord
+	Value string // a handle or name; a word or phrase
+	Note  string // why, for the other moderators
+	// Past also hides the event's items the rule matches: those stored in
+	// Postgres and those only the live log holds so far.
+	Past bool
+}
+
+// BanResult is what Ban did.
+type BanResult struct {
+	Rule models.ModerationRule
+	// Created is false when the event already had this ban (Past applies
+	// it all the same).
+	Created bool
+	// Hidden is the items Past hid.
+	Hidden Result
+}
+
+// ValidateRule checks a rule's fields, trimming its value: the one check
+// of the admin's ban form and of Ban.
+func ValidateRule(m *models.ModerationRule) *models.ValidationError {
+	v := &models.ValidationError{}
+	m.Value = strings.TrimSpace(m.Value)
+	if m.Kind != models.RuleAuthor && m.Kind != models.RuleWord {
+		v.Add("kind", "must be author or word")
+	}
+	switch n := utf8.RuneCountInString(m.Value); {
+	case n == 0:
+		v.Add("value", "is required")
+	case n > 200:
+		v.Add("value", "is %d characters long; at most 200", n)
+	}
+	if utf8.RuneCountInString(m.Note) > 500 {
+		v.Add("note", "is longer than 500 characters")
+	}
+	if len(v.Fields) == 0 {
+		return nil
+	}
+	return v
+}
+
+// Ban adds a rule to the event (audited, with who added it), unless the
+// same ban exists, and with Past hides the items it matches, all in one
+// transaction; then the live log is told. Invalid input is a
+// *models.ValidationError.
+func (v *Verbs) Ban(ctx context.Context, by store.Actor, eventID int64, b Ban) (BanResult, error) {
+	m := models.ModerationRule{EventID: eventID, Kind: b.Kind, Value: b.Value, Note: b.Note}
+	if verr := ValidateRule(&m); verr != nil {
+		return BanResult{}, verr
+	}
+	if by.UserID != 0 {
+		m.CreatedBy = &by.UserID
+	}
+	var res BanResult
+	var plan []planned
+	err := v.st.Tx(ctx, func(tx *store.Store) error {
+		res = BanResult{}
+		old, err := tx.RuleByValue(ctx, eventID, m.Kind, m.Value)
+		switch {
+		case err == nil:
+			res.Rule = *old
+		case errors.Is(err, models.ErrNotFound):
+			if err := tx.CreateRule(ctx, &m); err != nil {
+				return err
+			}
+			after, err := tx.Snapshot(ctx, "moderation_rules", m.ID, "")
+			if err != nil {
+				return err
+			}
+			if err := tx.Audit(ctx, store.Change{Actor: by, Action: "create", ObjectType: "moderation_rule",
+				ObjectID: store.ID(m.ID), EventID: eventID, After: after, Message: m.Note}); err != nil {
+				return err
+			}
+			res.Rule, res.Created = m, true
+		default:
+			return err
+		}
+		if !b.Past {
+			return nil
+		}
+		seqs, err := v.matchAll(ctx, tx, eventID, Compile([]models.ModerationRule{res.Rule}, false))
+		if err != nil {
+			return err
+		}
+		plan, err = v.apply(ctx, tx, by, eventID, seqs, verbHide, "ban "+res.Rule.Kind+" "+res.Rule.Value)
+		return err
+	})
+	if err != nil {
+		var verr *models.ValidationError
+		if errors.As(err, &verr) {
+			return BanResult{}, verr
+		}
+		return BanResult{}, fmt.Errorf("moderation: ban %s %q in event %d: %w", m.Kind, m.Value, eventID, err)
+	}
+	v.RulesChanged(eventID)
+	res.Hidden = v.tell(ctx, eventID, verbHide, plan)
+	return res, nil
+}
+
+// ApplyRules hides the event's items that the rules ruleIDs match, stored
+// and not strained yet alike, auditing each, in one transaction; then tells
+// the live log.
+func (v *Verbs) ApplyRules(ctx context.Context, by store.Actor, eventID int64, ruleIDs []int64) (Result, error) {
+	var plan []planned
+	err := v.st.Tx(ctx, func(tx *store.Store) error {
+		rows, err := tx.RulesByID(ctx, eventID, ruleIDs)
+		if err != nil {
+			return err
+		}
+		seqs, err := v.matchAll(ctx, tx, eventID, Compile(rows, false))
+		if err != nil {
+			return err
+		}
+		plan, err = v.apply(ctx, tx, by, eventID, seqs, verbHide, "apply bans")
+		return err
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("moderation: apply rules %v to event %d: %w", ruleIDs, eventID, err)
+	}
+	return v.tell(ctx, eventID, verbHide, plan), nil
+}
+
+// matchAll returns the seqs of the event's items, not hidden yet, that r
+// blocks: the stored ones (MatchPast) and those only the live log holds,
+// decided by the same matcher.
+func (v *Verbs) matchAll(ctx context.Context, tx *store.Store, eventID int64, r Rules) ([]int64, error) {
+	if r.Empty() {
+		return nil, nil
+	}
+	out, err := MatchPast(ctx, tx, eventID, r)
+	if err != nil {
+		return nil, err
+	}
+	tail, err := v.logItems(ctx, eventID, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	seqs := make([]int64, 0, len(tail))
+	for seq := range tail {
+		seqs = append(seqs, seq)
+	}
+	stored, err := tx.StoredSeqs(ctx, eventID, seqs) // MatchPast decided those
+	if err != nil {
+		return nil, err
+	}
+	for seq, it := range tail {
+		if !stored[seq] && !it.Hidden && r.Blocks(it.Author, it.Text) {
+			out = append(out, seq)
+		}
+	}
+	return sortedUnique(out), nil
+}
