@@ -43,6 +43,8 @@ var rules = []rule{
 		Why: "app wires the parts together and cmd runs it: nothing they wire imports them"},
 	{From: []string{"*"}, To: []string{"admin"}, Unless: []string{"app", "cmd", "admin"},
 		Why: "the admin CMS is a leaf that only the wiring mounts; shared code (the heartbeat, the verbs) lives outside it"},
+	{From: []string{"*"}, To: []string{"internal/apitest", "internal/testenv"}, Unless: []string{"internal/apitest", "internal/testenv", "bench", "tests"},
+		Why: "apitest and testenv are for tests: production code never imports them (tests may)"},
 	{From: []string{"*"}, To: []string{"bench", "tests"}, Unless: []string{"bench", "tests"},
 		Why: "load tools and browser tests are outside the product"},
 }
