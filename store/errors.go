@@ -16,3 +16,7 @@ func notFound(err error, what string, key any) error {
 	}
 	return err
 }
+
+// wrap marks an error of an unreachable Postgres with models.ErrUnavailable
+// (the handlers answer it 503 with Retry-After) and leaves others as they are.
+func wrap(err error) error { return models.Unavailable(err) }
