@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // DemoSlug is the slug of the built-in demo event.
@@ -55,7 +56,7 @@ func Demo(now time.Time) *File {
 // with a session happening at now, nothing is written (a rerun, even after
 // an organizer's edits, is a no-op); otherwise Demo(now) is applied.
 func ApplyDemo(ctx context.Context, db *gorm.DB, now time.Time) (*Result, error) {
-	ev, err := models.EventBySlug(ctx, db, DemoSlug)
+	ev, err := store.New(db).EventBySlug(ctx, DemoSlug)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 	case err != nil:

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/internal/testenv"
-	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 func TestEmbeddedDemoFileIsValid(t *testing.T) {
@@ -97,7 +97,7 @@ func TestApplyDemoMovesSessionsWhenNoneIsHappening(t *testing.T) {
 	if len(res.Updated()) != 6 || len(res.Created())+len(res.Deleted()) != 0 {
 		t.Errorf("demo apply 6 h later:\n%s", res.Summary())
 	}
-	ev, err := models.EventBySlug(ctx, db, DemoSlug)
+	ev, err := store.New(db).EventBySlug(ctx, DemoSlug)
 	if err != nil {
 		t.Fatal(err)
 	}

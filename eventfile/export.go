@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // ExportFile writes the event with the given slug, its sessions and its
@@ -28,7 +29,7 @@ func ExportFile(ctx context.Context, db *gorm.DB, slug string) ([]byte, error) {
 // creation order) from the database as a File. It wraps models.ErrNotFound
 // for an unknown slug.
 func Load(ctx context.Context, db *gorm.DB, slug string) (*File, error) {
-	ev, err := models.EventBySlug(ctx, db, slug)
+	ev, err := store.New(db).EventBySlug(ctx, slug)
 	if err != nil {
 		return nil, fmt.Errorf("eventfile: load: %w", err)
 	}

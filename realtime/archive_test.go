@@ -11,6 +11,7 @@ import (
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // archiveFixture creates an event with one session and returns their ids.
@@ -90,7 +91,7 @@ func TestArchiveMergesItemsAndOpsInSeqOrderSkippingPrivateOnes(t *testing.T) {
 	if err := db.Model(&models.Item{}).Where("event_id = ? AND seq = 2", ev).Update("pinned", true).Error; err != nil {
 		t.Fatal(err)
 	}
-	a := NewPostgresArchive(db)
+	a := store.New(db)
 	got, err := a.EntriesAfter(ctx, ev, 0, 12, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestSinceOlderThanRedisIsServedFromPostgresThenFromRedis(t *testing.T) {
 		if err := l.Trim(ctx, ev, 8); err != nil {
 			t.Fatal(err)
 		}
-		h := startHub(t, env.client, l, NewPostgresArchive(db), HubOptions{})
+		h := startHub(t, env.client, l, store.New(db), HubOptions{})
 		p, err := h.Poll(ctx, ev, "", 0, 4, time.Second)
 		if err != nil || p.Served != ServedPostgres || fmt.Sprint(seqs(p.Entries)) != "[1 2 4 5]" || p.Next != 5 || !p.More {
 			t.Fatalf("first page = %v next %d more %v served %s, %v", seqs(p.Entries), p.Next, p.More, p.Served, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // liveEnv is a fiber app serving the Live API over a real Log and Hub on the
@@ -62,7 +63,7 @@ func (e *liveEnv) newNode(t *testing.T, tweak func(*HandlerDeps)) (*fiber.App, *
 	case <-time.After(10 * time.Second):
 		t.Fatal("hub did not subscribe")
 	}
-	deps := HandlerDeps{Hub: hub, Log: e.log, Events: DBEvents{DB: e.db.DB}, Limiter: NewLimiter(e.rds.Client, e.rds.Namespace),
+	deps := HandlerDeps{Hub: hub, Log: e.log, Events: EventsOf(store.NewEvents(store.New(e.db.DB), store.EventsOptions{})), Limiter: NewLimiter(e.rds.Client, e.rds.Namespace),
 		KeepAlive: 300 * time.Millisecond}
 	if tweak != nil {
 		tweak(&deps)
