@@ -22,7 +22,9 @@ func (o oneLiveEvent) LookupLive(_ context.Context, slug string) (LiveEvent, err
 	return o.ev, nil
 }
 
-func (o oneLiveEvent) FreshLive(slug []byte) (LiveEvent, bool) { return o.ev, string(slug) == o.ev.Slug }
+func (o oneLiveEvent) FreshLive(slug []byte) (LiveEvent, bool) {
+	return o.ev, string(slug) == o.ev.Slug
+}
 
 // BenchmarkLiveAnswer is the server's own work for one delivery of a long
 // poll, without the network: fiber's routing, the handler and the hub's
