@@ -62,9 +62,9 @@ func (a *App) NewWeb() (*Web, error) {
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
-		Live:      []web.Routes{web.RoutesFunc(live.RegisterLive)},
+		Live:      []web.Routes{live.LiveRoutes()},
 		Routes: []web.Routes{health{a}, eventsAPI{app: a, events: events}, views.Assets(),
-			web.RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub, events: events}, arch},
+			live.PostRoutes(), &pages{app: a, hub: hub, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,

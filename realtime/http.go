@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 )
@@ -139,6 +140,13 @@ func (h *Handler) RegisterLive(r fiber.Router) {
 	r.Get("/api/events/:event/live", h.live)
 	r.Get("/api/events/:event/stream", h.stream)
 }
+
+// LiveRoutes are the long poll and the stream as a web.Routes (mounted
+// ahead of the general middleware); PostRoutes the attendee posts.
+func (h *Handler) LiveRoutes() web.Routes { return web.RoutesFunc(h.RegisterLive) }
+
+// PostRoutes is the attendee posts endpoint as a web.Routes.
+func (h *Handler) PostRoutes() web.Routes { return web.RoutesFunc(h.RegisterPosts) }
 
 // RegisterPosts registers the attendee posts endpoint.
 func (h *Handler) RegisterPosts(r fiber.Router) {

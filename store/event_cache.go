@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +85,9 @@ func (e *Events) BySlug(ctx context.Context, slug string) (*models.Event, error)
 	if ok && now.Before(c.expires) {
 		return c.answer(slug)
 	}
+	// The slug may alias a request buffer that fasthttp reuses (fiber's
+	// Params): the map and singleflight keep a copy of their own.
+	slug = strings.Clone(slug)
 	v, err, _ := e.flight.Do(slug, func() (any, error) { return e.load(slug), nil })
 	if err != nil {
 		return nil, err

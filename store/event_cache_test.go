@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/models"
@@ -55,6 +56,23 @@ func TestEventLookupServesItsCopyWithinTTLAndForgetsItOnInvalidate(t *testing.T)
 	var nf *models.NotFoundError
 	if !errors.As(err, &nf) || nf.Message() != `There is no event "nope".` {
 		t.Fatalf("unknown slug: %v", err)
+	}
+}
+
+// TestEventLookupKeepsItsOwnCopyOfTheSlug looks up a slug whose bytes the
+// caller reuses afterwards, as fasthttp reuses a request's buffer under
+// fiber's c.Params: the lookup must still find the copy under the slug.
+func TestEventLookupKeepsItsOwnCopyOfTheSlug(t *testing.T) {
+	db := testenv.NewDatabase(t)
+	seedEvent(t, db, "conf")
+	events := store.NewEvents(store.New(db.DB), store.EventsOptions{TTL: time.Hour})
+	buf := []byte("conf")
+	if _, err := events.BySlug(context.Background(), unsafe.String(&buf[0], len(buf))); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "zzzz") // the next request overwrites the buffer
+	if _, ok := events.Fresh([]byte("conf")); !ok {
+		t.Fatal("the copy is lost once the caller's buffer changes")
 	}
 }
 
