@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
@@ -101,4 +102,9 @@ func (e *env) ok(path string) string {
 		e.t.Fatalf("GET %s = %d: %s", path, st, body)
 	}
 	return body
+}
+
+// api is the env as the scenario runner (internal/apitest) sees it.
+func (e *env) api() *apitest.Env {
+	return &apitest.Env{App: e.app, DB: e.db.DB, Redis: e.redis.Client, Namespace: e.redis.Namespace}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
@@ -198,4 +199,9 @@ func (e *liveEnv) serve(t *testing.T) string {
 		_ = e.app.ShutdownWithTimeout(5 * time.Second)
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// api is the env as the scenario runner (internal/apitest) sees it.
+func (e *liveEnv) api() *apitest.Env {
+	return &apitest.Env{App: e.app, DB: e.db.DB, Redis: e.rds.Client, Namespace: e.rds.Namespace, Log: e.log}
 }
