@@ -35,6 +35,8 @@ var rules = []rule{
 		Why: "views render typed view models; they never reach the live transport, the store or a handler package"},
 	{From: []string{"realtime"}, To: []string{"views", "admin", "archive", "app", "sources", "jobs", "eventfile", "moderation"},
 		Why: "realtime is the live transport: it knows no template, no CMS and no source"},
+	{From: []string{"realtime"}, To: []string{"store"},
+		Why: "the live path reads events and history through realtime.EventLookup and realtime.Archive, which the wiring fills from store: it never queries Postgres itself, so an outage cannot reach it unannounced"},
 	{From: []string{"sources"}, To: []string{"admin", "app", "archive", "views", "jobs", "internal/web"},
 		Why: "sources are libraries the worker runs; they know no page and no CMS"},
 	{From: []string{"jobs"}, To: []string{"admin", "app", "views", "sources", "internal/web"},
