@@ -18,6 +18,13 @@ const (
 	ModerationBefore = "before" // held until a moderator approves
 )
 
+// Audience question modes of an event (events.qa).
+const (
+	QAOpen      = "open"      // questions are shown at once
+	QAModerated = "moderated" // held until a moderator approves
+	QAClosed    = "closed"    // no new questions
+)
+
 // Review states of an item.
 const (
 	ReviewApproved = "approved"
@@ -73,6 +80,7 @@ type Event struct {
 	UpdatedAt   time.Time
 	Sessions    []Session `gorm:"foreignKey:EventID"`
 	Sources     []Source  `gorm:"foreignKey:EventID"`
+	QA          string    `gorm:"default:open"`
 }
 
 // Location returns the event's time zone (UTC if the stored name is unknown).
