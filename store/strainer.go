@@ -64,11 +64,16 @@ func (s *Store) BeginStrain(ctx context.Context, eventID int64, epoch string) (_
 // StrainBatch is a run of live-log entries ready to be written: the adds
 // as items rows, the other ops as log_ops rows and folded into one change
 // per target item.
-type StrainBatch struct{ b batch }
+type StrainBatch struct {
+	b   batch
+	aud audienceBatch
+}
 
 // NewStrainBatch splits entries (in seq order) into a batch. Unknown ops
 // are skipped.
-func NewStrainBatch(entries []live.Entry) *StrainBatch { return &StrainBatch{b: splitBatch(entries)} }
+func NewStrainBatch(entries []live.Entry) *StrainBatch {
+	return &StrainBatch{b: splitBatch(entries), aud: splitAudience(entries)}
+}
 
 // Adds is the number of items the batch adds.
 func (b *StrainBatch) Adds() int { return len(b.b.adds.seq) }
