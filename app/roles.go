@@ -33,6 +33,8 @@ type Web struct {
 	Hub   *realtime.Hub
 	Log   *realtime.Log
 	Live  *realtime.Handler
+	// Reactions batches the node's reaction totals into the live log.
+	Reactions *realtime.Reactions
 	// Events is the node's one cached event-by-slug lookup, shared by every
 	// handler (store.Events).
 	Events *store.Events
@@ -51,15 +53,19 @@ func (a *App) NewWeb() (*Web, error) {
 	events := store.NewEvents(a.Store, store.EventsOptions{Logger: a.Logger, Now: a.Now})
 	var w *Web
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
+	reactions := realtime.NewReactions(log, 0, a.Logger)
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
 		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
+		QuestionRate: realtime.RateLimit{Count: a.Config.RateQuestions.Count, Period: a.Config.RateQuestions.Period},
+		VoteRate:     realtime.RateLimit{Count: a.Config.RateVotes.Count, Period: a.Config.RateVotes.Period},
+		Reactions:    reactions,
 		SecureCookie: !a.Config.Development(),
 		Moderate:     verbs.ScreenPost,
 	})
-	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
+	w = &Web{Hub: hub, Log: log, Live: live, Reactions: reactions, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
@@ -67,7 +73,7 @@ func (a *App) NewWeb() (*Web, error) {
 		ErrorPage: views.RenderError,
 		Live:      []web.Routes{live.LiveRoutes()},
 		Routes: []web.Routes{health{a}, eventsAPI{app: a, events: events}, views.Assets(),
-			live.PostRoutes(), &pages{app: a, hub: hub, events: events}, arch},
+			live.PostRoutes(), live.AudienceRoutes(), &pages{app: a, hub: hub, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
@@ -108,11 +114,14 @@ func (w *Web) Run(ctx context.Context) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
+	reactionsDone := make(chan struct{})
+	go func() { defer close(reactionsDone); w.Reactions.Run(hubCtx) }()
 	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
 		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
 	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
 	stopHub()
 	<-hubDone
+	<-reactionsDone
 	return err
 }
 

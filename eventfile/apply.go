@@ -98,6 +98,7 @@ type eventSnap struct {
 	EndsAt      time.Time `json:"ends_at"`
 	Posting     string    `json:"posting"`
 	Moderation  string    `json:"moderation"`
+	QA          string    `json:"qa"`
 }
 
 type sessionSnap struct {
@@ -118,7 +119,7 @@ type sourceSnap struct {
 
 func snapEvent(e *models.Event) eventSnap {
 	return eventSnap{e.Slug, e.Title, e.Description, e.Hashtag, e.Timezone,
-		e.StartsAt.UTC(), e.EndsAt.UTC(), e.Posting, e.Moderation}
+		e.StartsAt.UTC(), e.EndsAt.UTC(), e.Posting, e.Moderation, e.QA}
 }
 
 func snapSession(s *models.Session) sessionSnap {
@@ -143,7 +144,7 @@ func (a *applier) apply(f *File) error {
 			err := a.updated(ObjectEvent, "events", ev.ID, ev.ID, changed, map[string]any{
 				"title": want.Title, "description": want.Description, "hashtag": want.Hashtag,
 				"timezone": want.Timezone, "starts_at": want.StartsAt, "ends_at": want.EndsAt,
-				"posting": want.Posting, "moderation": want.Moderation, "updated_at": a.now,
+				"posting": want.Posting, "moderation": want.Moderation, "qa": want.QA, "updated_at": a.now,
 			})
 			if err != nil {
 				return err
@@ -169,7 +170,7 @@ func (a *applier) lockOrCreateEvent(want *models.Event) (ev *models.Event, creat
 	}
 	ev = &models.Event{Slug: want.Slug, Title: want.Title, Description: want.Description, Hashtag: want.Hashtag,
 		Timezone: want.Timezone, StartsAt: want.StartsAt, EndsAt: want.EndsAt, Posting: want.Posting,
-		Moderation: want.Moderation, CreatedAt: a.now, UpdatedAt: a.now}
+		Moderation: want.Moderation, QA: want.QA, CreatedAt: a.now, UpdatedAt: a.now}
 	if created, err = a.tx.CreateEventIfAbsent(a.ctx, ev); err != nil || created {
 		return ev, created, err
 	}
@@ -365,7 +366,7 @@ func diffFields(before, after any) []string {
 func fieldOrder(snap any) []string {
 	switch snap.(type) {
 	case eventSnap:
-		return []string{"slug", "title", "description", "hashtag", "timezone", "starts_at", "ends_at", "posting", "moderation"}
+		return []string{"slug", "title", "description", "hashtag", "timezone", "starts_at", "ends_at", "posting", "moderation", "qa"}
 	case sessionSnap:
 		return []string{"slug", "title", "speaker", "room", "starts_at", "ends_at"}
 	case sourceSnap:
