@@ -120,3 +120,13 @@ func (s *Store) EventQuestions(ctx context.Context, eventID int64) ([]StoredQues
 	}
 	return out, nil
 }
+
+// EventSessions returns an event's sessions in time order (the question
+// console's session picker, the reception page).
+func (s *Store) EventSessions(ctx context.Context, eventID int64) ([]models.Session, error) {
+	var out []models.Session
+	if err := s.db.WithContext(ctx).Where("event_id = ?", eventID).Order("starts_at, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: sessions of event %d: %w", eventID, wrap(err))
+	}
+	return out, nil
+}
