@@ -114,7 +114,7 @@ func NewMastodon(o MastodonOptions) *Mastodon {
 		o.Domain = "mastodon.example"
 	}
 	if o.Heartbeat <= 0 {
-		o.Heartbeat = 15 * time.Second
+		o.Heartbeat = MastodonDefaultHeartbeat
 	}
 	return &Mastodon{o: o, byID: map[int64]*mstatus{}, notify: make(chan struct{}), cut: make(chan struct{})}
 }
@@ -510,3 +510,7 @@ func (m *Mastodon) statusJSON(s *mstatus, malformed bool) []byte {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }
+
+// MastodonDefaultHeartbeat is the streaming server's ":thump" interval
+// (streaming/index.js: setInterval(…, 15000)).
+const MastodonDefaultHeartbeat = 15 * time.Second
