@@ -93,8 +93,8 @@ func (j *Jetstream) emitPost(p JetstreamPost, skew time.Duration) int64 {
 		}
 		if end > start+1 {
 			facets = append(facets, map[string]any{
-				"$type": "app.bsky.richtext.facet",
-				"index": map[string]int{"byteStart": start, "byteEnd": end},
+				"$type":    "app.bsky.richtext.facet",
+				"index":    map[string]int{"byteStart": start, "byteEnd": end},
 				"features": []any{map[string]string{"$type": "app.bsky.richtext.facet#tag", "tag": p.Text[start+1 : end]}},
 			})
 		}
