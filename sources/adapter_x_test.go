@@ -2,8 +2,8 @@ package sources
 
 import (
 	"net/http"
-	"strconv"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +120,3 @@ func TestXSourcesOfOneAppShareOneStreamAndRulesOfDisabledSourcesAreRemoved(t *te
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
