@@ -82,6 +82,10 @@ type ManagerOptions struct {
 	// author (an update follows; default 300ms). BlueskyProfileTTL is how
 	// long profiles stay cached, in memory and in Redis (default 1h).
 	BlueskyProfileWait, BlueskyProfileTTL time.Duration
+	// BlueskyProfileRetry is how long the AppView is left alone after a
+	// failed lookup; the posts waiting for it are looked up again then, up
+	// to profileRetries times (default 30s).
+	BlueskyProfileRetry time.Duration
 	// HTTPClient makes every request (default: no overall timeout, since
 	// streams stay open; polls set their own deadline).
 	HTTPClient *http.Client
@@ -120,6 +124,7 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 	def(&o.ReplayEvery, 3*time.Second)
 	def(&o.BlueskyProfileWait, 300*time.Millisecond)
 	def(&o.BlueskyProfileTTL, time.Hour)
+	def(&o.BlueskyProfileRetry, 30*time.Second)
 	o.Backoff = o.Backoff.withDefaults()
 	if o.Holder == "" {
 		host, _ := os.Hostname()
