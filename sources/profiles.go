@@ -42,7 +42,7 @@ const (
 	// could not be fetched gets (one per BlueskyProfileRetry) before it
 	// keeps its DID as author.
 	profileRetries = 6
-	profileMemMax      = 10000
+	profileMemMax  = 10000
 	// maxPendingUpdates bounds the goroutines waiting to update an author.
 	maxPendingUpdates = 1000
 )
