@@ -30,8 +30,23 @@ func newFlickr(r *runner) (*flickr, error) {
 
 func (a *flickr) interval() time.Duration { return a.every }
 
+// run polls once. The API key travels in the query (Flickr's REST API has
+// no header for it), so every error it returns is scrubbed of the key.
 func (a *flickr) run(ctx context.Context, r *runner) error {
+	return scrub(a.poll(ctx, r), r.secret())
+}
+
+func (a *flickr) poll(ctx context.Context, r *runner) error {
 	since := r.savedCursor()
+	if since == "" {
+		// A new source reads from its event's start, not Flickr's whole
+		// history of the tag (min_upload_date is inclusive).
+		start, err := r.eventStart(ctx)
+		if err != nil {
+			return err
+		}
+		since = strconv.FormatInt(start.Unix(), 10)
+	}
 	newest, _ := strconv.ParseInt(since, 10, 64)
 	for page := 1; page <= flickrMaxPages; page++ {
 		q := url.Values{
@@ -45,9 +60,7 @@ func (a *flickr) run(ctx context.Context, r *runner) error {
 			"format":         {"json"},
 			"nojsoncallback": {"1"},
 		}
-		if since != "" {
-			q.Set("min_upload_date", since)
-		}
+		q.Set("min_upload_date", since)
 		_, body, err := get(ctx, r.m.opts.HTTPClient, strings.TrimRight(a.base, "/")+"/?"+q.Encode(), nil)
 		if err != nil {
 			return err

@@ -2,7 +2,6 @@ package sources
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/sources/fakes"
 )
 
 // pollThroughAsynq runs one TypePoll task of the source through an asynq
@@ -28,49 +28,33 @@ func pollThroughAsynq(t *testing.T, m *Manager, sourceID int64) {
 	}
 }
 
-func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
+func TestFlickrPollsFromTheEventStartThenTheNewestUploadAndNeverShowsItsKey(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	var mu sync.Mutex
-	var minDates []string
-	badKey := true
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		mu.Lock()
-		defer mu.Unlock()
-		if q.Get("method") != "flickr.photos.search" || q.Get("tags") != "gophercon2026" || q.Get("nojsoncallback") != "1" {
-			http.Error(w, "bad query", http.StatusBadRequest)
-			return
-		}
-		if badKey {
-			// The first answer is Flickr's error shape (HTTP 200).
-			badKey = false
-			fmt.Fprint(w, `{"stat":"fail","code":100,"message":"Invalid API Key (Key has invalid format)"}`)
-			return
-		}
-		minDates = append(minDates, q.Get("min_upload_date"))
-		if q.Get("min_upload_date") == "" {
-			w.Write(fixture(t, "flickr_search.json"))
-			return
-		}
-		// Later polls: the boundary photo again (min_upload_date is inclusive) and a new one.
-		var a map[string]any
-		_ = json.Unmarshal(fixture(t, "flickr_search.json"), &a)
-		photos := a["photos"].(map[string]any)
-		list := photos["photo"].([]any)
-		extra := map[string]any{}
-		for k, v := range list[2].(map[string]any) {
-			extra[k] = v
-		}
-		extra["id"], extra["dateupload"], extra["title"] = "54150999999", "1732111700", "Closing party"
-		photos["photo"] = []any{list[2], extra}
-		_ = json.NewEncoder(w).Encode(a)
-	}))
+	h := newHarness(t) // the event began an hour ago
+	f := fakes.NewFlickr("test-token")
+	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	src := h.addSource("flickr", "flickr:gophercon2026", map[string]any{"base_url": srv.URL, "tags": "gophercon2026", "token_env": "FLICKR_API_KEY", "every": "50ms"})
+	f.Upload("ada", "the evening before", "gophercon2026", time.Now().Add(-2*time.Hour))
+	a := f.Upload("bob", "Keynote stage", "gophercon2026 keynote", time.Now().Add(-30*time.Minute))
+	b := f.Upload("carol", "Hallway", "GopherCon2026", time.Now().Add(-10*time.Minute))
+	f.Fail(105) // "Service currently unavailable", inside HTTP 200
+	src := h.addSource("flickr", "flickr:gophercon2026", map[string]any{"base_url": srv.URL + "/services/rest/", "tags": "gophercon2026", "token_env": "FLICKR_API_KEY", "every": "50ms"})
 	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
-	want := []string{"flickr:54152047751", "flickr:54151876402", "flickr:54150999003", "flickr:54150999999"}
-	es := h.waitFor("four photos", func(es []live.Entry) bool {
+	pollThroughAsynq(t, m, src.ID)
+	if st := h.state(src.ID); !strings.Contains(st.LastError, "Service currently unavailable") || st.Reconnects != 1 {
+		t.Errorf("stat fail inside a 200 not surfaced: %+v", st)
+	}
+	want := []string{"flickr:" + a, "flickr:" + b}
+	h.waitFor("the photos since the event's start", func(es []live.Entry) bool {
+		if hasAll(want...)(es) {
+			return true
+		}
+		pollThroughAsynq(t, m, src.ID)
+		return false
+	})
+	c := f.Upload("dan", "Closing", "gophercon2026", time.Time{})
+	want = append(want, "flickr:"+c)
+	es := h.waitFor("the new photo", func(es []live.Entry) bool {
 		if hasAll(want...)(es) {
 			return true
 		}
@@ -78,20 +62,18 @@ func TestFlickrPollsFromTheNewestUploadAndDedupesTheBoundary(t *testing.T) {
 		return false
 	})
 	assertExactlyOnce(t, es, want...)
-	if es[0].Item.Kind != live.KindPhoto || len(es[0].Item.Media) != 1 {
-		t.Errorf("photo item %+v", es[0].Item)
+	reqs := f.Requests()
+	start := h.eventStartUnix(t)
+	if !strings.Contains(reqs[0], "min_upload_date="+start) {
+		t.Errorf("first request %q does not start at the event's start %s", reqs[0], start)
 	}
-	mu.Lock()
-	if len(minDates) < 2 || minDates[1] != "1732111600" {
-		t.Errorf("min_upload_date sequence %v", minDates)
-	}
-	mu.Unlock()
-	st := h.state(src.ID)
-	if st.Reconnects < 1 || !strings.Contains(st.LastError, "Invalid API Key") {
-		t.Errorf("stat fail not surfaced: %+v", st)
-	}
-	if !st.Connected || st.ItemsTotal != 4 || st.Holder != "w:1" {
-		t.Errorf("state after good polls %+v", st)
+
+	// A transport error names the host, never the key in the query.
+	dead := h.addSource("flickr", "flickr:dead", map[string]any{"base_url": "http://127.0.0.1:1/services/rest/", "tags": "x", "token_env": "FLICKR_API_KEY"})
+	pollThroughAsynq(t, m, dead.ID)
+	st := h.state(dead.ID)
+	if st.LastError == "" || strings.Contains(st.LastError, "test-token") {
+		t.Errorf("the API key leaks into the dashboard: %q", st.LastError)
 	}
 }
 

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -112,6 +113,16 @@ func (h *harness) waitFor(what string, cond func([]live.Entry) bool) []live.Entr
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// eventStartUnix is the harness event's starts_at in unix seconds.
+func (h *harness) eventStartUnix(t *testing.T) string {
+	t.Helper()
+	var ev models.Event
+	if err := h.db.DB.Take(&ev, h.eventID).Error; err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ev.StartsAt.Unix())
 }
 
 // firstSource is the id of the harness event's only source.
