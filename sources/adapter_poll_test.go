@@ -77,6 +77,47 @@ func TestFlickrPollsFromTheEventStartThenTheNewestUploadAndNeverShowsItsKey(t *t
 	}
 }
 
+// Two RSS feeds both number their GUIDs 1, 2, …: their entries stay
+// apart. An edited entry becomes an update, a deleted one a hide; one that
+// only fell off the end of the feed's window stays.
+func TestFeedEntriesAreScopedPerSourceAndEditsAndDeletionsFollow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a, b := &fakes.Feed{RSS: true, Window: 3}, &fakes.Feed{RSS: true, Window: 3}
+	sa, sb := httptest.NewServer(a), httptest.NewServer(b)
+	t.Cleanup(sa.Close)
+	t.Cleanup(sb.Close)
+	one := a.Publish("Keynote", "<p>slides</p>")
+	a.Publish("Room change", "<p>Hall 2</p>")
+	b.Publish("Other conference", "<p>hello</p>")
+	srcA := h.addSource("feed", "feed:a", map[string]any{"url": sa.URL, "every": "1ms"})
+	srcB := h.addSource("feed", "feed:b", map[string]any{"url": sb.URL, "every": "1ms"})
+	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
+	poll := func() { pollThroughAsynq(t, m, srcA.ID); pollThroughAsynq(t, m, srcB.ID) }
+	poll()
+	assertExactlyOnce(t, h.entries(), feedItemID(srcA.ID, "1"), feedItemID(srcA.ID, "2"), feedItemID(srcB.ID, "1"))
+	time.Sleep(1100 * time.Millisecond) // Last-Modified has one-second resolution
+	a.Edit(one, "Keynote (updated)", "<p>slides and video</p>")
+	a.Remove(2)
+	poll()
+	es := h.entries()
+	if countOps(es, live.OpUpdate) != 1 || countOps(es, live.OpHide) != 1 {
+		t.Fatalf("want one update and one hide:\n%s", describe(es))
+	}
+	if opTarget(es, live.OpHide, 0) != seqOfItem(es, feedItemID(srcA.ID, "2")) {
+		t.Errorf("the hide targets %d", opTarget(es, live.OpHide, 0))
+	}
+	// Three newer entries push entry 1 out of the three-entry window: it
+	// was not deleted, so it stays visible.
+	for i := range 3 {
+		a.Publish(fmt.Sprintf("Later %d", i), "<p>…</p>")
+	}
+	poll()
+	if es := h.entries(); countOps(es, live.OpHide) != 1 || countAdds(es) != 6 {
+		t.Errorf("an entry that fell off the window was hidden, or adds are missing:\n%s", describe(es))
+	}
+}
+
 // fakeFeed serves the Atom fixture under ETag "v1", answers 304 to a client
 // that has it, and after publish a version "v2" with one more entry.
 type fakeFeed struct {
@@ -145,9 +186,9 @@ func newFakeFeed(t testing.TB) (*fakeFeed, *httptest.Server) {
 }
 
 const (
-	feedKeynote = "feed:tag:blog.gophercon.example,2024-11-20:/notes/keynote"
-	feedRoom    = "feed:tag:blog.gophercon.example,2024-11-20:/notes/room-change"
-	feedClosing = "feed:tag:blog.gophercon.example,2024-11-20:/notes/closing"
+	feedKeynote = "tag:blog.gophercon.example,2024-11-20:/notes/keynote"
+	feedRoom    = "tag:blog.gophercon.example,2024-11-20:/notes/room-change"
+	feedClosing = "tag:blog.gophercon.example,2024-11-20:/notes/closing"
 )
 
 func TestFeedPollTaskUsesConditionalGETAndAppendsANewEntryOnce(t *testing.T) {
@@ -158,14 +199,20 @@ func TestFeedPollTaskUsesConditionalGETAndAppendsANewEntryOnce(t *testing.T) {
 	m := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1"))
 
 	pollThroughAsynq(t, m, src.ID)
-	assertExactlyOnce(t, h.entries(), feedKeynote, feedRoom)
+	feedIDs := func(keys ...string) []string {
+		for i, k := range keys {
+			keys[i] = feedItemID(src.ID, k)
+		}
+		return keys
+	}
+	assertExactlyOnce(t, h.entries(), feedIDs(feedKeynote, feedRoom)...)
 	pollThroughAsynq(t, m, src.ID)
 	f.publish()
 	pollThroughAsynq(t, m, src.ID)
 	pollThroughAsynq(t, m, src.ID)
 
 	es := h.entries()
-	assertExactlyOnce(t, es, feedKeynote, feedRoom, feedClosing)
+	assertExactlyOnce(t, es, feedIDs(feedKeynote, feedRoom, feedClosing)...)
 	if len(es) != 3 {
 		t.Errorf("log has %d entries, want the three adds only:\n%s", len(es), describe(es))
 	}
@@ -230,7 +277,7 @@ func TestPollTaskNeverRunsWhileTheSourceLeaseIsHeldElsewhere(t *testing.T) {
 	if maxInFlight != 1 || full+nm != 1 {
 		t.Errorf("%d requests, at most %d at once; want exactly one", full+nm, maxInFlight)
 	}
-	assertExactlyOnce(t, h.entries(), feedKeynote, feedRoom)
+	assertExactlyOnce(t, h.entries(), feedItemID(src.ID, feedKeynote), feedItemID(src.ID, feedRoom))
 	n, err := h.rd.Client.Do(ctx, h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
 	if err != nil || n != 0 {
 		t.Errorf("lease left behind after the poll: %d %v", n, err)

@@ -24,6 +24,7 @@ type Feed struct {
 
 	mu       sync.Mutex
 	entries  []fentry
+	lastID   int
 	version  int
 	modified time.Time
 	full     int
@@ -42,7 +43,8 @@ func (f *Feed) Publish(title, content string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now().UTC().Truncate(time.Second)
-	e := fentry{id: len(f.entries) + 1, title: title, content: content, published: now, updated: now}
+	f.lastID++
+	e := fentry{id: f.lastID, title: title, content: content, published: now, updated: now}
 	f.entries = append(f.entries, e)
 	f.changed()
 	return e.id
