@@ -86,3 +86,18 @@ func FuzzXLine(f *testing.F) {
 		}
 	})
 }
+
+func FuzzXRulesAnswer(f *testing.F) {
+	f.Add([]byte(`{"data":[{"id":"1","value":"#a","tag":"source:1"}],"meta":{"sent":"2026-01-01T00:00:00.000Z","summary":{"created":1,"not_created":0,"valid":1,"invalid":0}}}`))
+	f.Add([]byte(`{"meta":{"sent":"x","summary":{"created":0,"not_created":1}},"errors":[{"value":"#a","id":"1","title":"DuplicateRule","type":"https://api.twitter.com/2/problems/duplicate-rules"}]}`))
+	f.Add([]byte(`{"meta":{"summary":{"deleted":0,"not_deleted":1}},"errors":[{"errors":[{"parameters":{},"message":"Rule does not exist"}],"title":"Invalid Request"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ans, err := ParseXRulesAnswer(b)
+		if err != nil {
+			return
+		}
+		for _, e := range ans.Errors {
+			_ = e.Title + e.Value + e.ID
+		}
+	})
+}

@@ -43,6 +43,10 @@ var rules = []rule{
 		Why: "app wires the parts together and cmd runs it: nothing they wire imports them"},
 	{From: []string{"*"}, To: []string{"admin"}, Unless: []string{"app", "cmd", "admin"},
 		Why: "the admin CMS is a leaf that only the wiring mounts; shared code (the heartbeat, the verbs) lives outside it"},
+	{From: []string{"sources/fakes"}, To: []string{"*"},
+		Why: "a fake upstream imports nothing of ours, so it cannot share an adapter's assumptions"},
+	{From: []string{"*"}, To: []string{"sources/fakes"}, Unless: []string{"bench", "tests"},
+		Why: "the fake upstreams are test infrastructure: only tests and bench/ use them"},
 	{From: []string{"*"}, To: []string{"bench", "tests"}, Unless: []string{"bench", "tests"},
 		Why: "load tools and browser tests are outside the product"},
 }
