@@ -62,7 +62,7 @@ func TestBlueskyReconnectRewindsTheCursorAndRetriesAFailedProfileLookup(t *testi
 		t.Errorf("reconnected with cursors %q, want the last time_us minus 5 s", cursors)
 	}
 	// The first author lookup failed; a retry resolved it.
-	es = h.waitFor("the author resolved by a retry", func(es []live.Entry) bool {
+	h.waitFor("the author resolved by a retry", func(es []live.Entry) bool {
 		for _, e := range es {
 			if e.Item != nil && e.Item.ID == postID(ada, "3aaa1") && e.Item.Author.Handle == "@ada.example.com" {
 				return true

@@ -118,7 +118,8 @@ func (a *feedAdapter) run(ctx context.Context, r *runner) error {
 			}
 		}
 	}
-	// Written after the appends it describes (see setCursorField).
+	// Written after the appends it describes: Redis's AOF replays writes in
+	// order, so this never survives a crash that lost those appends.
 	cmds := make([]string, 0, 2*len(seen))
 	for k, v := range seen {
 		cmds = append(cmds, k, v)

@@ -194,7 +194,7 @@ func (a *mastodon) handle(ctx context.Context, ev SSEEvent) error {
 	}
 	switch e.Kind {
 	case MastodonUpdate:
-		if err := a.add(ctx, e.Item.ID, e.StatusID, func() (bool, error) { return r.appendNew(ctx, e.Item, a.alias(e.StatusID)) }); err != nil {
+		if err := a.add(e.Item.ID, func() (bool, error) { return r.appendNew(ctx, e.Item, a.alias(e.StatusID)) }); err != nil {
 			return err
 		}
 		a.advance(e.StatusID)
@@ -211,7 +211,7 @@ func (a *mastodon) handle(ctx context.Context, ev SSEEvent) error {
 
 // add appends unless the item is among the recent ids; it reports through
 // the recent ids what it appended.
-func (a *mastodon) add(_ context.Context, itemID, _ string, appendIt func() (bool, error)) error {
+func (a *mastodon) add(itemID string, appendIt func() (bool, error)) error {
 	if a.recent.has(itemID) {
 		return nil
 	}
@@ -297,7 +297,7 @@ func (a *mastodon) backfill(ctx context.Context, kick func()) error {
 		// Pages come newest first.
 		for i := len(p.Items) - 1; i >= 0; i-- {
 			it, id := p.Items[i], p.IDs[i]
-			if err := a.add(ctx, it.ID, id, func() (bool, error) { return r.appendNew(ctx, it, a.alias(id)) }); err != nil {
+			if err := a.add(it.ID, func() (bool, error) { return r.appendNew(ctx, it, a.alias(id)) }); err != nil {
 				return err
 			}
 			a.advance(id)
@@ -332,7 +332,7 @@ func (a *mastodon) sweepLate(ctx context.Context, cur string, kick func()) error
 			if v, _ := strconv.ParseInt(id, 10, 64); v <= floor {
 				return nil
 			}
-			if err := a.add(ctx, it.ID, id, func() (bool, error) { return r.appendNew(ctx, it, a.alias(id)) }); err != nil {
+			if err := a.add(it.ID, func() (bool, error) { return r.appendNew(ctx, it, a.alias(id)) }); err != nil {
 				return err
 			}
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"github.com/backchannel/backchannel/models"
 )
 
@@ -27,31 +25,6 @@ func (r *runner) backfilled(n int64, done bool) {
 	r.st.Backfilled += n
 	r.st.BackfillDone = r.st.BackfillDone || done
 	r.dirty = true
-}
-
-// cursorField reads a field of the source's cursor hash ("" when absent).
-// Adapters keep there what must survive a takeover besides the cursor.
-func (r *runner) cursorField(ctx context.Context, field string) (string, error) {
-	c := r.m.redis
-	v, err := c.Do(ctx, c.B().Hget().Key(r.m.k.cursor(r.src.ID)).Field(field).Build()).ToString()
-	if rueidis.IsRedisNil(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("sources: read %s of source %d: %w", field, r.src.ID, err)
-	}
-	return v, nil
-}
-
-// setCursorField writes a field of the source's cursor hash. It is written
-// after the appends it describes: Redis's AOF replays writes in order, so
-// the field never survives a crash that lost those appends.
-func (r *runner) setCursorField(ctx context.Context, field, value string) error {
-	c := r.m.redis
-	if err := c.Do(ctx, c.B().Hset().Key(r.m.k.cursor(r.src.ID)).FieldValue().FieldValue(field, value).Build()).Error(); err != nil {
-		return fmt.Errorf("sources: save %s of source %d: %w", field, r.src.ID, err)
-	}
-	return nil
 }
 
 // eventStart is the starts_at of the source's event.
