@@ -28,7 +28,7 @@ func pollThroughAsynq(t *testing.T, m *Manager, sourceID int64) {
 	}
 }
 
-func TestFlickrPollsFromTheEventStartThenTheNewestUploadAndNeverShowsItsKey(t *testing.T) {
+func TestFlickrPollsFromTheEventStartHidesDeletedPhotosAndNeverShowsItsKey(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t) // the event began an hour ago
 	f := fakes.NewFlickr("test-token")
@@ -67,6 +67,20 @@ func TestFlickrPollsFromTheEventStartThenTheNewestUploadAndNeverShowsItsKey(t *t
 	if !strings.Contains(reqs[0], "min_upload_date="+start) {
 		t.Errorf("first request %q does not start at the event's start %s", reqs[0], start)
 	}
+
+	// A deleted photo is found by the next sweep of everything since the
+	// event's start, and hidden.
+	f.Delete(b)
+	if err := h.rd.Client.Do(t.Context(), h.rd.Client.B().Hdel().Key(keys{h.rd.Namespace}.cursor(src.ID)).Field("swept_at").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the deleted photo hidden", func(es []live.Entry) bool {
+		if countOps(es, live.OpHide) == 1 {
+			return opTarget(es, live.OpHide, 0) == seqOfItem(es, "flickr:"+b)
+		}
+		pollThroughAsynq(t, m, src.ID)
+		return false
+	})
 
 	// A transport error names the host, never the key in the query.
 	dead := h.addSource("flickr", "flickr:dead", map[string]any{"base_url": "http://127.0.0.1:1/services/rest/", "tags": "x", "token_env": "FLICKR_API_KEY"})

@@ -25,3 +25,9 @@ func (k keys) seqs(eventID int64) string {
 func (k keys) feedEntries(id int64) string {
 	return k.ns + "sources:feed:" + strconv.FormatInt(id, 10) + ":entries"
 }
+
+// flickrPhotos is the set (a hash) of item IDs a Flickr source appended,
+// which its sweep checks for deleted photos.
+func (k keys) flickrPhotos(id int64) string {
+	return k.ns + "sources:flickr:" + strconv.FormatInt(id, 10) + ":photos"
+}
