@@ -45,6 +45,9 @@ type mastodon struct {
 	refused  bool // the stream answered 401/403: do not ask again
 	polls    int
 	recent   *recentIDs
+	// kick tells the stream's watchdog that the runner makes progress: a
+	// long backfill reads no stream line, yet the stream is not dead.
+	kick func()
 }
 
 func newMastodon(r *runner) (*mastodon, error) {
@@ -219,6 +222,9 @@ func (a *mastodon) add(itemID string, appendIt func() (bool, error)) error {
 		return err
 	}
 	a.recent.add(itemID)
+	if a.kick != nil {
+		a.kick()
+	}
 	return nil
 }
 
@@ -285,6 +291,8 @@ func (a *mastodon) page(ctx context.Context, q url.Values, kick func()) (Mastodo
 // source is new: it pages back to the event's start (history).
 func (a *mastodon) backfill(ctx context.Context, kick func()) error {
 	r := a.r
+	a.kick = kick
+	defer func() { a.kick = nil }()
 	cur := r.savedCursor()
 	if cur == "" {
 		return a.history(ctx, kick)
@@ -404,6 +412,9 @@ func (a *mastodon) history(ctx context.Context, kick func()) error {
 			return err
 		}
 		a.recent.add(it.ID)
+		if kick != nil {
+			kick()
+		}
 		if fresh {
 			added++
 		}

@@ -102,9 +102,9 @@ func TestMastodonStreamWithoutATokenReadsTheTimelineAndSaysTokenMissing(t *testi
 	if n := f.Stats().StreamConnections; n != 0 {
 		t.Errorf("%d streams accepted without a token", n)
 	}
-	if st := h.state(src.ID); !st.Connected || !strings.HasPrefix(st.Notice, "token missing") {
-		t.Errorf("state while polling: %+v", st)
-	}
+	h.waitState("connected through the timeline, the notice kept", src.ID, func(s State) bool {
+		return s.Connected && s.ItemsTotal == 2 && strings.HasPrefix(s.Notice, "token missing")
+	})
 }
 
 func TestMastodonTokenRefusedByStreamAndTimelineIsALastingStateNotSilence(t *testing.T) {
@@ -199,8 +199,11 @@ func TestMastodonPagesThatAreNotPagesAreRetriedAndOneBadStatusDoesNotEndPaging(t
 			missing++
 		}
 	}
-	if missing != 1 {
-		t.Errorf("%d posts missing, want only the malformed one", missing)
+	// The malformed status is skipped on its page (a later re-read of the
+	// late window may find it whole); the rest of the page and the pages
+	// after it are read.
+	if missing > 1 {
+		t.Errorf("%d posts missing, want at most the malformed one", missing)
 	}
 	st := h.state(h.firstSource(t))
 	if st.BadPayloads < 2 {
@@ -262,6 +265,11 @@ func TestMastodonTakeoverBackfillsABacklogLongerThanManyPages(t *testing.T) {
 	}
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("worker-b:2")))
 	waitStream(t, f, 2)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("state %+v, fake %+v", h.state(src.ID), f.Stats())
+		}
+	})
 	next := f.Post("bob", "newer than the backlog")
 	want = append(want, itemOf(next))
 	es := h.waitFor("b backfills the whole backlog", hasAll(want...))
