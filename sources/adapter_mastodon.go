@@ -45,6 +45,7 @@ type mastodon struct {
 	refused  bool // the stream answered 401/403: do not ask again
 	polls    int
 	recent   *recentIDs
+	failed   bool // the last run ended with an error
 	// kick tells the stream's watchdog that the runner makes progress: a
 	// long backfill reads no stream line, yet the stream is not dead.
 	kick func()
@@ -82,7 +83,14 @@ func (a *mastodon) header() http.Header {
 	return h
 }
 
-func (a *mastodon) run(ctx context.Context, r *runner) error {
+func (a *mastodon) run(ctx context.Context, r *runner) (err error) {
+	// What this runner appended just before an error may be what Redis lost
+	// (AOF everysec): after an error nothing counts as appended until the
+	// log says so again.
+	if a.failed {
+		a.recent = newRecentIDs(len(a.recent.ring))
+	}
+	defer func() { a.failed = err != nil }()
 	if a.polling {
 		a.polls++
 		if a.refused || a.polls%mastodonStreamRetry != 0 {
@@ -92,7 +100,7 @@ func (a *mastodon) run(ctx context.Context, r *runner) error {
 		}
 		a.polling = false
 	}
-	err := a.stream(ctx, r)
+	err = a.stream(ctx, r)
 	var he *HTTPError
 	switch {
 	case errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden):
@@ -107,7 +115,7 @@ func (a *mastodon) run(ctx context.Context, r *runner) error {
 		}
 		r.setNotice(why)
 		r.log.Warn("mastodon stream refused, polling the REST API", "status", he.Status)
-		err := a.backfill(ctx, nil)
+		err = a.backfill(ctx, nil)
 		a.restNotice(err)
 		return err
 	case errors.As(err, &he) && (he.Status == http.StatusNotFound || he.Status == http.StatusGone || he.Status == http.StatusNotImplemented):

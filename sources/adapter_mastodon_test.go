@@ -244,7 +244,7 @@ func TestMastodonSourceAddedAfterItsEventBeganBackfillsToTheStart(t *testing.T) 
 // on forward pages would let the next streamed id move the cursor past it.
 func TestMastodonTakeoverBackfillsABacklogLongerThanManyPages(t *testing.T) {
 	t.Parallel()
-	const backlog = 30 * mastodonPageSize
+	const backlog = 15 * mastodonPageSize
 	h := newHarness(t)
 	f, u := newMastodonFake(t, fakes.MastodonOptions{})
 	src := h.addSource("mastodon", "mastodon:backlog", mastodonSource(h, u, nil))
