@@ -34,12 +34,12 @@ import (
 // are not recoverable. The cursor is the time (unix ms) of the last line
 // the stream sent.
 type x struct {
-	r       *runner
-	base    string
-	rule    string
-	backoff bool // the access level allows backfill_minutes
-	primary bool
-	subs    map[int64]*runner // the group's other sources, when primary
+	r           *runner
+	base        string
+	rule        string
+	canBackfill bool // the access level allows backfill_minutes
+	primary     bool
+	subs        map[int64]*runner // the group's other sources, when primary
 }
 
 // xIdle is how often a source that is not its app's primary checks
@@ -54,7 +54,7 @@ func newX(r *runner) (*x, error) {
 		return nil, errors.New("sources: x: base_url and rule are required")
 	}
 	return &x{r: r, base: strings.TrimRight(r.cfg.BaseURL, "/"), rule: r.cfg.Rule,
-		backoff: strings.EqualFold(r.cfg.Access, "enterprise") || r.m.opts.XBackfillMinutes > 0, subs: map[int64]*runner{}}, nil
+		canBackfill: strings.EqualFold(r.cfg.Access, "enterprise") || r.m.opts.XBackfillMinutes > 0, subs: map[int64]*runner{}}, nil
 }
 
 func (a *x) interval() time.Duration {
@@ -463,7 +463,7 @@ func (a *x) watch(ctx context.Context, stop chan struct{}, members []xMember, al
 func (a *x) backfill(q url.Values) {
 	r := a.r
 	last, err := strconv.ParseInt(r.savedCursor(), 10, 64)
-	if !a.backoff {
+	if !a.canBackfill {
 		r.setNotice("reconnect gaps are not recoverable: this X access level has no backfill_minutes, so posts made while the stream reconnects are lost")
 		return
 	}
