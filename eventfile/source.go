@@ -233,6 +233,18 @@ func normalizeField(name string, raw any, spec kindSpec) (any, error) {
 			return nil, fmt.Errorf("must be the name of an environment variable that holds the secret (A-Z, 0-9 and _, like MASTODON_TOKEN), never the secret itself")
 		}
 		return s, nil
+	case "access":
+		a := strings.ToLower(s)
+		if a != "basic" && a != "pro" && a != "enterprise" {
+			return nil, fmt.Errorf("%q must be basic, pro or enterprise (the X API access level of the app)", s)
+		}
+		return a, nil
+	case "late_window":
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > 24*time.Hour {
+			return nil, fmt.Errorf("%q must be a duration up to 24h (e.g. 10m)", s)
+		}
+		return formatDuration(d), nil
 	case "every":
 		d, err := time.ParseDuration(s)
 		if err != nil {
