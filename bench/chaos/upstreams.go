@@ -152,6 +152,16 @@ func (u *upstreams) itemIndex(id string) int {
 	if v, ok := u.index.Load(id); ok {
 		return v.(int)
 	}
+	// A fake hands an item to the workers before publish returns its ID,
+	// and the whole path to a client can be faster than the emitter's next
+	// statement: wait for the batch being published (it holds mu) and look
+	// again.
+	u.mu.Lock()
+	//lint:ignore SA2001 the empty critical section waits for the emitter
+	u.mu.Unlock()
+	if v, ok := u.index.Load(id); ok {
+		return v.(int)
+	}
 	return 0
 }
 
