@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,18 +273,23 @@ func TestPollTaskNeverRunsWhileTheSourceLeaseIsHeldElsewhere(t *testing.T) {
 	f.block = make(chan struct{})
 	f.mu.Unlock()
 	var wg sync.WaitGroup
+	var skipped atomic.Int32
 	for i := range 5 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			w := NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions(fmt.Sprintf("w:%d", i)))
 			pollThroughAsynq(t, w, src.ID)
+			skipped.Add(1)
 		}()
 	}
-	eventually(t, "one poll in flight", func() bool {
+	// The feed answers only once the four others have tried and skipped;
+	// released earlier, a slow worker would find the lease free again and
+	// poll in the next period, which is not what this test is about.
+	eventually(t, "one poll in flight, four skipped", func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return f.inFlight == 1
+		return f.inFlight == 1 && skipped.Load() == 4
 	})
 	close(f.block)
 	wg.Wait()
