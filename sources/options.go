@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,12 +23,23 @@ type Heartbeats struct {
 type ManagerOptions struct {
 	// Namespace prefixes every Redis key ("" in production).
 	Namespace string
-	// Holder names this worker in the dashboard (default hostname:pid).
+	// Holder is this worker's identity (WORKER_ID in the app; default
+	// hostname:pid): the dashboard shows it, and a worker restarted under the
+	// same identity reclaims its sources at once (node.go). It may not
+	// contain '#'.
 	Holder string
-	// LeaseTTL is how long a lease outlives its holder (default 10s);
-	// RenewEvery how often the holder extends it (default 3s).
+	// NodeTTL is how long a worker's heartbeat outlives its last refresh,
+	// and so how long a dead worker's sources wait for a standby (default
+	// 1s); NodeBeatEvery how often a worker refreshes it (default 200ms);
+	// TakeoverCheckEvery how often standbys check the heartbeats of the
+	// holders they saw (default 250ms).
+	NodeTTL, NodeBeatEvery, TakeoverCheckEvery time.Duration
+	// LeaseTTL is how long a lease outlives a holder whose worker still
+	// beats but stopped renewing it (default 10s); RenewEvery how often the
+	// holder extends it (default 1s, which is also how soon a runner whose
+	// lease was taken over stops).
 	LeaseTTL, RenewEvery time.Duration
-	// AcquireEvery is how often free leases are tried (default 1s), and
+	// AcquireEvery is how often every free lease is tried (default 1s), and
 	// ReloadEvery how often the enabled sources are re-read (default 5s).
 	AcquireEvery, ReloadEvery time.Duration
 	// CursorDelay: a cursor is saved only once the items before it were
@@ -69,8 +81,11 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 			*d = v
 		}
 	}
+	def(&o.NodeTTL, time.Second)
+	def(&o.NodeBeatEvery, 200*time.Millisecond)
+	def(&o.TakeoverCheckEvery, 250*time.Millisecond)
 	def(&o.LeaseTTL, 10*time.Second)
-	def(&o.RenewEvery, 3*time.Second)
+	def(&o.RenewEvery, time.Second)
 	def(&o.AcquireEvery, time.Second)
 	def(&o.ReloadEvery, 5*time.Second)
 	def(&o.CursorDelay, 3*time.Second)
@@ -88,6 +103,7 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 		host, _ := os.Hostname()
 		o.Holder = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
+	o.Holder = strings.ReplaceAll(o.Holder, "#", "_")
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{}
 	}

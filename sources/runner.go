@@ -42,7 +42,13 @@ type runner struct {
 	src   models.Source
 	cfg   Config
 	token string
-	log   *slog.Logger
+	// fence orders this holder among the lease's holders (lease.go); state
+	// writes carry it.
+	fence int64
+	// needsNode: the runner appends only while its node's heartbeat is
+	// confirmed (node.go); polls, which no heartbeat takes over, do not wait.
+	needsNode bool
+	log       *slog.Logger
 
 	mu        sync.Mutex
 	st        State
@@ -59,21 +65,26 @@ func newRunner(m *Manager, src models.Source, token string) *runner {
 	return &runner{
 		m: m, src: src, token: token,
 		log:  m.opts.Logger.With("source", src.ID, "kind", src.Kind, "event", src.EventID),
-		st:   State{Holder: m.opts.Holder},
+		st:   State{Holder: nodeID(m)},
 		wake: make(chan struct{}, 1),
 	}
 }
 
-// init loads the saved cursor, the counters of the previous holder and the
-// moderation rules.
+// init loads the saved cursor, the lease's fence (for a poll, which takes
+// its lease without learning it), the counters of the previous holder and
+// the moderation rules.
 func (r *runner) init(ctx context.Context) error {
 	c := r.m.redis
 	res := c.DoMulti(ctx,
-		c.B().Hget().Key(r.m.k.cursor(r.src.ID)).Field("cursor").Build(),
+		c.B().Hmget().Key(r.m.k.cursor(r.src.ID)).Field("cursor", "holder", "fence").Build(),
 		c.B().Hgetall().Key(r.m.k.state(r.src.ID)).Build())
-	cur, err := res[0].ToString()
-	if err != nil && !rueidis.IsRedisNil(err) {
+	vs, err := res[0].ToArray()
+	if err != nil {
 		return fmt.Errorf("sources: load cursor of source %d: %w", r.src.ID, err)
+	}
+	cur := str(vs, 0)
+	if r.fence == 0 && str(vs, 1) == r.token {
+		r.fence, _ = strconv.ParseInt(str(vs, 2), 10, 64)
 	}
 	prev, err := res[1].AsStrMap()
 	if err != nil {
@@ -256,13 +267,8 @@ func (r *runner) flushCursor(ctx context.Context) error {
 	cur := r.pending[i-1].cursor
 	r.pending = append(r.pending[:0], r.pending[i:]...)
 	r.mu.Unlock()
-	c := r.m.redis
-	err := c.Do(ctx, c.B().Hset().Key(r.m.k.cursor(r.src.ID)).FieldValue().
-		FieldValue("cursor", cur).FieldValue("saved_at", timeStr(time.Now())).Build()).Error()
-	if err != nil {
-		return fmt.Errorf("sources: save cursor of source %d: %w", r.src.ID, err)
-	}
-	return nil
+	// Only the lease's holder may save (lease.go): a zombie's save is refused.
+	return saveCursor(ctx, r.m.redis, r.m.k.cursor(r.src.ID), r.token, cur, time.Now())
 }
 
 func (r *runner) writeState(ctx context.Context, force bool) error {
@@ -275,7 +281,7 @@ func (r *runner) writeState(ctx context.Context, force bool) error {
 	s.UpdatedAt = time.Now()
 	r.dirty = false
 	r.mu.Unlock()
-	return writeState(ctx, r.m.redis, r.m.k.state(r.src.ID), s)
+	return writeState(ctx, r.m.redis, r.m.k.state(r.src.ID), r.fence, s)
 }
 
 func (r *runner) applyRules(it *live.Item) {
@@ -285,9 +291,28 @@ func (r *runner) applyRules(it *live.Item) {
 	rules.Apply(it)
 }
 
+// acting waits, for a runner, until its node's heartbeat is confirmed
+// (node.go): a worker that was paused or cut off past its heartbeat may
+// already have been replaced, and must not append on.
+func (r *runner) acting(ctx context.Context) error {
+	if !r.needsNode {
+		return nil
+	}
+	return r.m.node.await(ctx)
+}
+
+// nodeID is the worker's current identity, shown as the source's holder.
+func nodeID(m *Manager) string {
+	id, _ := m.node.identity()
+	return id
+}
+
 // add appends an item (moderation rules applied) and remembers its seq under
 // its ID and the given aliases (e.g. a local status id a delete names).
 func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error {
+	if err := r.acting(ctx); err != nil {
+		return err
+	}
 	r.applyRules(&it)
 	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
 	if err != nil {
@@ -351,6 +376,9 @@ func (r *runner) hide(ctx context.Context, key string) error {
 	if done {
 		return nil
 	}
+	if err := r.acting(ctx); err != nil {
+		return err
+	}
 	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpHide, seq, nil); err != nil {
 		if errors.Is(err, realtime.ErrUnknownTarget) {
 			return nil
@@ -373,6 +401,9 @@ func (r *runner) update(ctx context.Context, it live.Item, aliases ...string) er
 	r.applyRules(&it)
 	if it.Hidden {
 		return r.hide(ctx, it.ID)
+	}
+	if err := r.acting(ctx); err != nil {
+		return err
 	}
 	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpUpdate, seq, &it); err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
 		return err
