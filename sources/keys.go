@@ -13,7 +13,7 @@ func (k keys) cursor(id int64) string { return k.ns + "sources:cursor:" + strcon
 
 // node is a worker's heartbeat key (node.go).
 func (k keys) node(id string) string { return k.ns + "sources:node:" + id }
-func (k keys) state(id int64) string  { return k.ns + "sources:state:" + strconv.FormatInt(id, 10) }
+func (k keys) state(id int64) string { return k.ns + "sources:state:" + strconv.FormatInt(id, 10) }
 func (k keys) reconnect(id int64) string {
 	return k.ns + "sources:reconnect:" + strconv.FormatInt(id, 10)
 }
