@@ -41,6 +41,8 @@ var rules = []rule{
 		Why: "jobs are background tasks over the stores; they know no page and no CMS"},
 	{From: []string{"archive", "realtime", "sources", "jobs", "views", "store", "moderation", "eventfile"}, To: []string{"app", "cmd"},
 		Why: "app wires the parts together and cmd runs it: nothing they wire imports them"},
+	{From: []string{"outbound", "secrets"}, To: []string{"*"},
+		Why: "outbound (the one outbound HTTP client) and secrets (SECRET_KEY's keys, the source-secret allow list) are leaves every package may use, importing no package of ours"},
 	{From: []string{"*"}, To: []string{"admin"}, Unless: []string{"app", "cmd", "admin"},
 		Why: "the admin CMS is a leaf that only the wiring mounts; shared code (the heartbeat, the verbs) lives outside it"},
 	{From: []string{"*"}, To: []string{"bench", "tests"}, Unless: []string{"bench", "tests"},
