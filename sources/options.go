@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backchannel/backchannel/secrets"
 )
 
 // Heartbeats are how long each stream may stay silent (not even a
@@ -64,12 +66,22 @@ type ManagerOptions struct {
 	// author (an update follows; default 300ms). BlueskyProfileTTL is how
 	// long profiles stay cached, in memory and in Redis (default 1h).
 	BlueskyProfileWait, BlueskyProfileTTL time.Duration
-	// HTTPClient makes every request (default: no overall timeout, since
-	// streams stay open; polls set their own deadline).
+	// HTTPClient makes every request: the app passes the outbound client
+	// (package outbound) with its OUTBOUND_ALLOW_PRIVATE policy; the default
+	// is that client with no private host allowed. It has no overall
+	// timeout, since streams stay open; polls set their own deadline. The
+	// manager wraps its transport so a source's secret goes only to the
+	// source's own host (credentials.go).
 	HTTPClient *http.Client
-	// Getenv reads secrets named by token_env (default os.Getenv).
-	Getenv func(string) string
-	Logger *slog.Logger
+	// Getenv reads secrets named by token_env (default os.Getenv);
+	// SourceSecrets says which variables a token_env may name, for which
+	// hosts (SOURCE_SECRETS; default secrets.DefaultSourceSecrets).
+	Getenv        func(string) string
+	SourceSecrets *secrets.SourceSecrets
+	// Keyring opens tokens organizers entered in the admin (SECRET_KEY's;
+	// without one, stored tokens are not used).
+	Keyring *secrets.Keyring
+	Logger  *slog.Logger
 	// Metrics, when set, receives the sources' Prometheus counters (items
 	// appended, bad payloads, reconnects per kind; poll outcomes).
 	Metrics prometheus.Registerer
@@ -104,9 +116,7 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 		o.Holder = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	o.Holder = strings.ReplaceAll(o.Holder, "#", "_")
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
-	}
+	o.HTTPClient = guardClient(o.HTTPClient)
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}

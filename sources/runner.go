@@ -48,7 +48,9 @@ type runner struct {
 	// needsNode: the runner appends only while its node's heartbeat is
 	// confirmed (node.go); polls, which no heartbeat takes over, do not wait.
 	needsNode bool
-	log       *slog.Logger
+	// cred is the source's secret and the host it may go to (credentials.go).
+	cred credential
+	log  *slog.Logger
 
 	mu        sync.Mutex
 	st        State
@@ -94,6 +96,7 @@ func (r *runner) init(ctx context.Context) error {
 	r.cursor = cur
 	r.st.ItemsTotal, r.st.Reconnects, r.st.BadPayloads, r.st.LastItemAt = old.ItemsTotal, old.Reconnects, old.BadPayloads, old.LastItemAt
 	r.dirty = true
+	r.cred = r.resolveSecret(ctx)
 	return r.reloadRules(ctx)
 }
 
@@ -411,10 +414,8 @@ func (r *runner) update(ctx context.Context, it live.Item, aliases ...string) er
 	return nil
 }
 
-// secret reads the source's token from the environment variable it names.
-func (r *runner) secret() string {
-	if r.cfg.TokenEnv == "" {
-		return ""
-	}
-	return r.m.opts.Getenv(r.cfg.TokenEnv)
-}
+// secret is the source's token (credentials.go: the one entered in the
+// admin, else token_env when SOURCE_SECRETS allows it), "" for none. The
+// transport attaches it to requests to the source's own host and never
+// lets it go elsewhere.
+func (r *runner) secret() string { return r.cred.secret }
