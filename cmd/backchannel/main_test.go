@@ -28,10 +28,12 @@ func newCLI(t *testing.T) *cli {
 	db := testenv.NewDatabase(t)
 	r := testenv.NewRedis(t)
 	return &cli{t: t, db: db, env: map[string]string{
-		"DATABASE_URL": db.URL,
-		"REDIS_URL":    fmt.Sprintf("redis://%s/%d", r.Addrs[0], r.DB),
-		"REDIS_PREFIX": r.Namespace,
-		"DATA_DIR":     t.TempDir(),
+		// Production is the default; tests run as development.
+		"BACKCHANNEL_ENV": "development",
+		"DATABASE_URL":    db.URL,
+		"REDIS_URL":       fmt.Sprintf("redis://%s/%d", r.Addrs[0], r.DB),
+		"REDIS_PREFIX":    r.Namespace,
+		"DATA_DIR":        t.TempDir(),
 	}}
 }
 
@@ -156,6 +158,36 @@ func TestEventApplyOfABadFileNamesFileLineAndFieldAndChangesNothing(t *testing.T
 		if err := c.db.DB.Table(table).Count(&n).Error; err != nil || n != 0 {
 			t.Errorf("%s: %d rows after a bad file (%v)", table, n, err)
 		}
+	}
+}
+
+// The black-box probes of outbound safety: a token_env that is not a source
+// secret (the database's URL) and a feed at a metadata address are refused
+// with one line naming the file, line and field.
+func TestEventApplyRefusesANonSecretTokenEnvAndAMetadataFeed(t *testing.T) {
+	c := newCLI(t)
+	for name, tc := range map[string]struct{ source, field, want string }{
+		"token_env": {"  - kind: mastodon\n    instance: https://organizer.example\n    tag: conf\n    token_env: DATABASE_URL\n",
+			"sources[0].token_env", "DATABASE_URL is not a source secret"},
+		"metadata feed": {"  - kind: feed\n    url: http://169.254.169.254/latest/meta-data/iam/\n",
+			"sources[0].url", "cloud metadata address"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := goodEvent[:strings.Index(goodEvent, "  - kind: feed")] + tc.source
+			f := writeFile(t, "probe.yaml", body)
+			code, _, errs := c.run("", "event", "apply", "-f", f)
+			if code != 1 || !strings.Contains(errs, "probe.yaml:") || !strings.Contains(errs, tc.field) || !strings.Contains(errs, tc.want) {
+				t.Fatalf("code %d, stderr %q", code, errs)
+			}
+			if n := strings.Count(strings.TrimSpace(errs), "\n"); n != 0 {
+				t.Errorf("%d lines, want one: %q", n+1, errs)
+			}
+		})
+	}
+	var n int64
+	c.db.DB.Table("sources").Count(&n)
+	if n != 0 {
+		t.Errorf("%d sources created", n)
 	}
 }
 
