@@ -71,7 +71,10 @@ func (h *harness) setup(ctx context.Context) error {
 		return err
 	}
 	for i := range 2 {
-		w := newProc(fmt.Sprintf("worker-%d", i), h.logs, h.root, h.env, h.bin, "worker")
+		// A stable identity per worker, as a deployment gives it (WORKER_ID):
+		// a killed worker that comes back reclaims its source at once.
+		env := append(append([]string(nil), h.env...), fmt.Sprintf("WORKER_ID=chaos-worker-%d", i))
+		w := newProc(fmt.Sprintf("worker-%d", i), h.logs, h.root, env, h.bin, "worker")
 		h.workers = append(h.workers, w)
 		if err := w.start(); err != nil {
 			return err
@@ -136,6 +139,10 @@ func (h *harness) setupStores(ctx context.Context) error {
 		"RATE_LIMIT_POSTS=1000/min",
 		"LOG_LEVEL=info",
 		tokenEnv+"=chaos-token",
+		// The fake upstreams listen on loopback, which sources reach only
+		// when the operator allows it; the fake's token is a source secret.
+		"OUTBOUND_ALLOW_PRIVATE=127.0.0.1",
+		"SOURCE_SECRETS="+tokenEnv,
 	)
 	return nil
 }
