@@ -191,6 +191,37 @@ func TestEventApplyRefusesANonSecretTokenEnvAndAMetadataFeed(t *testing.T) {
 	}
 }
 
+func TestSourceTokenIsStoredSealedAndNeverShown(t *testing.T) {
+	c := newCLI(t)
+	body := goodEvent[:strings.Index(goodEvent, "  - kind: feed")] +
+		"  - kind: mastodon\n    name: main\n    instance: https://mastodon.example\n    tag: conf\n    token_env: MASTODON_TOKEN\n"
+	if code, _, errs := c.run("", "event", "apply", "-f", writeFile(t, "conf.yaml", body)); code != 0 {
+		t.Fatalf("apply: %d %q", code, errs)
+	}
+	code, out, errs := c.run("tok-very-secret\n", "source", "token", "cli-conf", "main")
+	if code != 0 || !strings.Contains(out, "stored for mastodon.example") || strings.Contains(out+errs, "tok-very-secret") {
+		t.Fatalf("source token: %d %q %q", code, out, errs)
+	}
+	var row struct {
+		TokenCiphertext []byte
+		TokenHost       string
+	}
+	c.db.DB.Table("sources").Select("token_ciphertext, token_host").Take(&row)
+	if len(row.TokenCiphertext) == 0 || strings.Contains(string(row.TokenCiphertext), "tok-very-secret") || row.TokenHost != "mastodon.example" {
+		t.Errorf("stored %q for %q", row.TokenCiphertext, row.TokenHost)
+	}
+	code, out, _ = c.run("", "event", "export", "cli-conf")
+	if code != 0 || strings.Contains(out, "tok-") || strings.Contains(out, "token_ciphertext") {
+		t.Errorf("export shows the token: %q", out)
+	}
+	if code, _, errs := c.run("", "source", "token", "cli-conf", "nope"); code != 1 || !strings.Contains(errs, `there is no source "nope" in event "cli-conf"`) {
+		t.Errorf("unknown source: %d %q", code, errs)
+	}
+	if code, out, errs := c.run("", "source", "token", "--clear", "cli-conf", "main"); code != 0 || !strings.Contains(out, "removed") {
+		t.Errorf("clear: %d %q %q", code, out, errs)
+	}
+}
+
 func TestCreateSuperuserReadsThePasswordFromStdin(t *testing.T) {
 	c := newCLI(t)
 	code, out, errs := c.run("correct horse battery\n", "createsuperuser", "--email", "Admin@Example.org")
