@@ -93,16 +93,6 @@ func writeState(ctx context.Context, c rueidis.Client, key string, fence int64, 
 	return nil
 }
 
-func pairs(kv []string) func(yield func(string, string) bool) {
-	return func(yield func(string, string) bool) {
-		for i := 0; i+1 < len(kv); i += 2 {
-			if !yield(kv[i], kv[i+1]) {
-				return
-			}
-		}
-	}
-}
-
 // ReadStates returns the reported state of each source (sources that never
 // reported are missing from the map). namespace is "" in production.
 func ReadStates(ctx context.Context, c rueidis.Client, namespace string, ids []int64) (map[int64]State, error) {

@@ -52,9 +52,9 @@ func (m *Manager) TestConnection(ctx context.Context, src models.Source) error {
 		}
 		if json.Unmarshal(body, &ans) != nil || ans.Stat != "ok" {
 			if ans.Message != "" {
-				return fmt.Errorf("Flickr refused the request: %s", ans.Message)
+				return fmt.Errorf("flickr refused the request: %s", ans.Message)
 			}
-			return errors.New("Flickr answered something that is not its API")
+			return errors.New("flickr answered something that is not its API")
 		}
 		return nil
 	case "feed":
@@ -70,7 +70,7 @@ func (m *Manager) TestConnection(ctx context.Context, src models.Source) error {
 		conn, resp, err := websocket.Dial(ctx, cfg.Endpoint, &websocket.DialOptions{HTTPClient: c})
 		if err != nil {
 			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-				return fmt.Errorf("Jetstream answered %d instead of opening a WebSocket", resp.StatusCode)
+				return fmt.Errorf("the Jetstream endpoint answered %d instead of opening a WebSocket", resp.StatusCode)
 			}
 			return explain(err, r.cred, "Jetstream")
 		}
