@@ -184,6 +184,15 @@ func (t *takeover) acquire(ctx context.Context, free []models.Source) []acquired
 	var steal []string
 	var check []string
 	var held []models.Source
+	isFree := make(map[int64]bool, len(free))
+	for _, s := range free {
+		isFree[s.ID] = true
+	}
+	for id := range t.seen {
+		if !isFree[id] {
+			delete(t.seen, id) // running here now, or no longer enabled
+		}
+	}
 	for _, s := range free {
 		h, seen := t.seen[s.ID]
 		switch {
