@@ -44,6 +44,10 @@ type ManagerOptions struct {
 	// AcquireEvery is how often every free lease is tried (default 1s), and
 	// ReloadEvery how often the enabled sources are re-read (default 5s).
 	AcquireEvery, ReloadEvery time.Duration
+	// AppendRetryFor is how long an append keeps retrying while Redis is
+	// unreachable or loading, before the runner gives up and reconnects
+	// (default 10s).
+	AppendRetryFor time.Duration
 	// CursorDelay: a cursor is saved only once the items before it were
 	// appended this long ago (default 3s, above Redis's everysec AOF).
 	CursorDelay time.Duration
@@ -101,6 +105,7 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 	def(&o.AcquireEvery, time.Second)
 	def(&o.ReloadEvery, 5*time.Second)
 	def(&o.CursorDelay, 3*time.Second)
+	def(&o.AppendRetryFor, 10*time.Second)
 	def(&o.RulesEvery, 10*time.Second)
 	def(&o.StateEvery, time.Second)
 	def(&o.Heartbeats.Mastodon, 15*time.Second)

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -294,6 +298,47 @@ func (r *runner) applyRules(it *live.Item) {
 	rules.Apply(it)
 }
 
+// retry runs an append step, again every 100 ms while it fails for a
+// reason that passes with time (transient), for at most AppendRetryFor:
+// the stream stays open meanwhile, so a Redis restart costs no reconnect
+// and no backoff on top of its downtime.
+func (r *runner) retry(ctx context.Context, step func() error) error {
+	deadline := time.Now().Add(r.m.opts.AppendRetryFor)
+	for {
+		err := step()
+		if err == nil || !transient(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// transient reports errors that pass with time: Redis unreachable,
+// restarting or loading its data, or this worker's heartbeat unconfirmed
+// while Redis was away.
+func transient(err error) bool {
+	var ne net.Error
+	var re *rueidis.RedisError
+	switch {
+	case errors.Is(err, errNodeUnconfirmed), errors.Is(err, rueidis.ErrClosing),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.As(err, &ne):
+		return true
+	case errors.As(err, &re):
+		return re.IsLoading() || re.IsTryAgain() || re.IsClusterDown() ||
+			strings.HasPrefix(re.Error(), "MASTERDOWN") || strings.HasPrefix(re.Error(), "READONLY")
+	}
+	return false
+}
+
 // acting waits, for a runner, until its node's heartbeat is confirmed
 // (node.go): a worker that was paused or cut off past its heartbeat may
 // already have been replaced, and must not append on.
@@ -313,15 +358,19 @@ func nodeID(m *Manager) string {
 // add appends an item (moderation rules applied) and remembers its seq under
 // its ID and the given aliases (e.g. a local status id a delete names).
 func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error {
-	if err := r.acting(ctx); err != nil {
-		return err
-	}
 	r.applyRules(&it)
-	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
+	var res realtime.AppendResult
+	err := r.retry(ctx, func() error {
+		if err := r.acting(ctx); err != nil {
+			return err
+		}
+		var err error
+		if res, err = r.m.log.AppendItem(ctx, r.src.EventID, it); err != nil {
+			return err
+		}
+		return r.remember(ctx, res.Seq, it.ID, aliases...)
+	})
 	if err != nil {
-		return err
-	}
-	if err := r.remember(ctx, res.Seq, it.ID, aliases...); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -379,10 +428,14 @@ func (r *runner) hide(ctx context.Context, key string) error {
 	if done {
 		return nil
 	}
-	if err := r.acting(ctx); err != nil {
+	err = r.retry(ctx, func() error {
+		if err := r.acting(ctx); err != nil {
+			return err
+		}
+		_, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpHide, seq, nil)
 		return err
-	}
-	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpHide, seq, nil); err != nil {
+	})
+	if err != nil {
 		if errors.Is(err, realtime.ErrUnknownTarget) {
 			return nil
 		}
@@ -405,10 +458,14 @@ func (r *runner) update(ctx context.Context, it live.Item, aliases ...string) er
 	if it.Hidden {
 		return r.hide(ctx, it.ID)
 	}
-	if err := r.acting(ctx); err != nil {
+	err = r.retry(ctx, func() error {
+		if err := r.acting(ctx); err != nil {
+			return err
+		}
+		_, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpUpdate, seq, &it)
 		return err
-	}
-	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpUpdate, seq, &it); err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
+	})
+	if err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
 		return err
 	}
 	return nil

@@ -8,8 +8,10 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/realtime"
 )
 
 // killed stops a manager like kill -9: no lease release, no last cursor or
@@ -189,6 +191,7 @@ func TestAWorkerWhoseHeartbeatIsUnconfirmedDoesNotAppend(t *testing.T) {
 	ctx := context.Background()
 	opts := h.fastOptions("cut-off")
 	opts.NodeTTL = 200 * time.Millisecond
+	opts.AppendRetryFor = 300 * time.Millisecond
 	m := NewManager(h.db.DB, h.rd.Client, h.log, opts)
 	r := newRunner(m, models.Source{ID: 5, EventID: h.eventID, Kind: "replay"}, "t")
 	r.needsNode = true
@@ -228,5 +231,33 @@ func TestACleanStopWithdrawsTheHeartbeat(t *testing.T) {
 	_, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Get().Key(key).Build()).ToString()
 	if !rueidis.IsRedisNil(err) {
 		t.Errorf("heartbeat still there after a clean stop (%v)", err)
+	}
+}
+
+// TestARedisRestartCostsNoReconnect: appends wait for Redis to come back
+// instead of dropping the stream and backing off on top of the downtime.
+// (With AppendRetryFor at 1ms the same run counts several reconnects.)
+func TestARedisRestartCostsNoReconnect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	srv := testenv.StartRedisServer(t)
+	rc, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr}, DisableCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rc.Close)
+	h.rd = &testenv.Redis{Client: rc, Namespace: "restart:"}
+	h.log = realtime.NewLog(rc, "restart:")
+	src := h.addSource("replay", "replay", map[string]any{"every": "20ms"})
+	h.start(NewManager(h.db.DB, rc, h.log, h.fastOptions("w")))
+	h.waitState("items flow", src.ID, func(s State) bool { return s.ItemsTotal >= 5 && s.Connected })
+	srv.Stop(t)
+	time.Sleep(time.Second)
+	srv.Start(t)
+	before := h.state(src.ID)
+	es := h.waitFor("items flow again", func(es []live.Entry) bool { return countAdds(es) >= int(before.ItemsTotal)+10 })
+	assertExactlyOnce(t, es, replayIDs(src.ID, countAdds(es))...)
+	if st := h.state(src.ID); st.Reconnects != 0 {
+		t.Errorf("%d reconnects: the Redis restart cost the runner its connection (%s)", st.Reconnects, st.LastError)
 	}
 }
