@@ -8,10 +8,12 @@
 // What a crash costs (node.go, lease.go). Every worker announces itself by a
 // heartbeat key refreshed every NodeBeatEvery (200 ms) that expires NodeTTL
 // (1 s) after its last refresh. When a worker dies (kill -9, a lost machine)
-// its sources stay without a runner for about NodeTTL plus one
-// TakeoverCheckEvery (250 ms): standbys see its heartbeat gone and take its
+// its sources stay without a runner for about NodeTTL plus two or three
+// TakeoverCheckEvery (250 ms): standbys see its heartbeat gone, look again
+// 300 ms later (after a Redis stall every heartbeat may have run out at
+// once, and a live worker refreshes within NodeBeatEvery), and take its
 // leases over at once, however long the leases had to run; measured about
-// 1.1-1.4 s from death to the next append. A worker restarted under the same
+// 1.4-1.7 s from death to the next append. A worker restarted under the same
 // identity (WORKER_ID) reclaims its leases as soon as it starts. A clean stop
 // releases the leases and withdraws the heartbeat, so standbys take over
 // within TakeoverCheckEvery. Either way the new runner resumes from the saved

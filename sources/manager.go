@@ -99,7 +99,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	defer tick.Stop()
 	reload := time.NewTicker(m.opts.ReloadEvery)
 	defer reload.Stop()
-	t := &takeover{m: m, seen: map[int64]string{}}
+	t := &takeover{m: m, seen: map[int64]string{}, suspect: map[string]time.Time{}}
 	for {
 		for id, h := range running {
 			select {
@@ -159,9 +159,17 @@ func (m *Manager) Run(ctx context.Context) error {
 // takeover decides which free sources this worker tries to take, and when.
 type takeover struct {
 	m        *Manager
-	seen     map[int64]string // holder last found on sources held elsewhere
+	seen     map[int64]string     // holder last found on sources held elsewhere
+	suspect  map[string]time.Time // holders first seen without a heartbeat, and when
 	lastFull time.Time
 }
+
+// confirmDead is how long a holder must stay without a heartbeat, checked
+// again, before a standby takes its sources: after Redis stalled (a slow
+// command, an overloaded box) every heartbeat may have run out at once, and
+// a live holder refreshes within NodeBeatEvery once Redis answers again,
+// while a dead one never does.
+func (m *Manager) confirmDead() time.Duration { return m.opts.NodeBeatEvery * 3 / 2 }
 
 type acquired struct {
 	src   models.Source
@@ -208,9 +216,22 @@ func (t *takeover) acquire(ctx context.Context, free []models.Source) []acquired
 		if err != nil {
 			m.opts.Logger.Warn("sources: check holders' heartbeats", "err", err)
 		}
+		now := time.Now()
 		for i, s := range held {
-			if err == nil && !alive[check[i]] {
-				try, steal = append(try, s), append(steal, check[i])
+			h := check[i]
+			switch {
+			case err != nil:
+			case alive[h]:
+				delete(t.suspect, h)
+			case t.suspect[h].IsZero():
+				t.suspect[h] = now
+			case now.Sub(t.suspect[h]) >= m.confirmDead():
+				try, steal = append(try, s), append(steal, h)
+			}
+		}
+		for h, since := range t.suspect {
+			if now.Sub(since) > time.Minute {
+				delete(t.suspect, h)
 			}
 		}
 	}

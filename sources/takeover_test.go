@@ -261,3 +261,35 @@ func TestARedisRestartCostsNoReconnect(t *testing.T) {
 		t.Errorf("%d reconnects: the Redis restart cost the runner its connection (%s)", st.Reconnects, st.LastError)
 	}
 }
+
+// TestAHeartbeatThatLapsesForAMomentDoesNotMoveTheSource: after a Redis
+// stall every heartbeat may have run out at once; a live holder refreshes
+// within NodeBeatEvery, and standbys wait for a second look before taking
+// over, so a live worker keeps its sources.
+func TestAHeartbeatThatLapsesForAMomentDoesNotMoveTheSource(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	src := h.addSource("replay", "replay", map[string]any{"every": "20ms"})
+	prod := func(holder string) ManagerOptions {
+		o := h.fastOptions(holder)
+		o.NodeTTL, o.NodeBeatEvery, o.TakeoverCheckEvery = 0, 0, 0 // the defaults
+		return o
+	}
+	a := NewManager(h.db.DB, h.rd.Client, h.log, prod("holder"))
+	h.start(a)
+	h.waitState("a holds the source", src.ID, func(s State) bool { return s.Holder == "holder" && s.ItemsTotal >= 3 })
+	h.start(NewManager(h.db.DB, h.rd.Client, h.log, prod("standby")))
+	time.Sleep(time.Second)
+	ctx := context.Background()
+	for range 4 {
+		// The holder's heartbeat vanishes, as it does when Redis stalls
+		// past its TTL; the holder writes it again at its next beat.
+		if err := h.rd.Client.Do(ctx, h.rd.Client.B().Del().Key(a.k.node("holder")).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if st := h.state(src.ID); st.Holder != "holder" {
+		t.Errorf("the source moved to %q from a live holder", st.Holder)
+	}
+}
