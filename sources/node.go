@@ -25,9 +25,11 @@ import (
 // never fight over sources.
 //
 // The node may act (append for its runners) only while a refresh confirmed
-// its heartbeat recently enough that no standby can yet have seen it gone:
-// until sentAt + NodeTTL*3/4 by its own clock, where sentAt is when the
-// confirming refresh was sent.
+// its heartbeat recently enough that no standby can yet have taken over:
+// until sentAt + NodeTTL by its own clock, where sentAt is when the
+// confirming refresh was sent. The key outlives that instant (Redis set its
+// TTL after sentAt), and a standby takes over only after seeing the key
+// gone twice, confirmDead apart.
 type node struct {
 	m *Manager
 
@@ -107,7 +109,7 @@ func (n *node) register(ctx context.Context) error {
 func (n *node) confirmed(sent time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if until := sent.Add(n.m.opts.NodeTTL * 3 / 4); until.After(n.validUntil) {
+	if until := sent.Add(n.m.opts.NodeTTL); until.After(n.validUntil) {
 		n.validUntil = until
 	}
 	close(n.beat)
