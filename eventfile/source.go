@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/outbound"
+	"github.com/backchannel/backchannel/secrets"
 )
 
 // Source kinds an event file may use.
@@ -41,14 +44,18 @@ type kindSpec struct {
 func specFor(kind string) (kindSpec, bool) {
 	switch kind {
 	case KindMastodon:
+		// late_window: how far below its newest id each backfill re-reads
+		// for statuses that federated late (a duration; default 10m).
 		f := []string{"instance", "tag", "token_env"}
-		return kindSpec{fields: f, required: f}, true
+		return kindSpec{fields: append(slices.Clone(f), "late_window"), required: f}, true
 	case KindBluesky:
 		// profile_base is the AppView that resolves authors (default: Bluesky's public one).
 		return kindSpec{fields: []string{"endpoint", "keywords", "profile_base"}, required: []string{"endpoint", "keywords"}}, true
 	case KindX:
+		// access: the app's X API access level; "enterprise" allows
+		// backfill_minutes after a reconnect.
 		f := []string{"base_url", "rule", "token_env"}
-		return kindSpec{fields: f, required: f}, true
+		return kindSpec{fields: append(slices.Clone(f), "access"), required: f}, true
 	case KindFlickr:
 		return kindSpec{fields: []string{"base_url", "tags", "token_env", "every"},
 			required: []string{"base_url", "tags", "token_env"},
@@ -136,6 +143,7 @@ func ValidateSource(kind string, config map[string]any) (key string, normalized 
 			out["every"] = formatDuration(spec.everyDef)
 		}
 	}
+	checkOutbound(v, out)
 	if len(v.Fields) > 0 {
 		return "", nil, v
 	}
@@ -146,6 +154,45 @@ func ValidateSource(kind string, config map[string]any) (key string, normalized 
 		return "", nil, v
 	}
 	return key, b, nil
+}
+
+// urlFields are the fields whose URL the server connects to.
+var urlFields = []string{"instance", "base_url", "profile_base", "url", "endpoint"}
+
+// checkOutbound refuses what the worker would refuse (packages outbound and
+// secrets, with the same settings the app reads, docs/API.md): a URL at a
+// metadata or a literal private address not named in OUTBOUND_ALLOW_PRIVATE,
+// and a token_env that SOURCE_SECRETS does not allow for the source's host.
+func checkOutbound(v *models.ValidationError, out map[string]any) {
+	policy := outbound.Policy{}
+	if allow, err := outbound.ParseAllowList(os.Getenv("OUTBOUND_ALLOW_PRIVATE")); err == nil {
+		policy.AllowPrivate = allow
+	}
+	host := ""
+	for _, f := range urlFields {
+		raw, ok := out[f].(string)
+		if !ok {
+			continue
+		}
+		if err := policy.CheckURL(raw); err != nil {
+			v.Add(f, "%s", strings.TrimPrefix(err.Error(), "outbound: "))
+			continue
+		}
+		if u, err := url.Parse(raw); err == nil && host == "" && f != "profile_base" {
+			host = strings.ToLower(u.Hostname())
+		}
+	}
+	name, ok := out["token_env"].(string)
+	if !ok {
+		return
+	}
+	allowed, err := secrets.ParseSourceSecrets(os.Getenv("SOURCE_SECRETS"))
+	if err != nil {
+		allowed, _ = secrets.ParseSourceSecrets("")
+	}
+	if err := allowed.Allows(name, host); err != nil {
+		v.Add("token_env", "%s", err.Error())
+	}
 }
 
 // sourceKey names a source within its event: its name, or its kind and
@@ -229,6 +276,18 @@ func normalizeField(name string, raw any, spec kindSpec) (any, error) {
 			return nil, fmt.Errorf("must be the name of an environment variable that holds the secret (A-Z, 0-9 and _, like MASTODON_TOKEN), never the secret itself")
 		}
 		return s, nil
+	case "access":
+		a := strings.ToLower(s)
+		if a != "basic" && a != "pro" && a != "enterprise" {
+			return nil, fmt.Errorf("%q must be basic, pro or enterprise (the X API access level of the app)", s)
+		}
+		return a, nil
+	case "late_window":
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > 24*time.Hour {
+			return nil, fmt.Errorf("%q must be a duration up to 24h (e.g. 10m)", s)
+		}
+		return formatDuration(d), nil
 	case "every":
 		d, err := time.ParseDuration(s)
 		if err != nil {

@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/outbound"
 	"github.com/backchannel/backchannel/realtime"
 )
 
@@ -59,11 +61,13 @@ func (h *harness) fastOptions(holder string) ManagerOptions {
 		RulesEvery:        200 * time.Millisecond,
 		StateEvery:        50 * time.Millisecond,
 		Heartbeats:        Heartbeats{Mastodon: time.Second, X: time.Second, Bluesky: time.Second},
-		Backoff:           Backoff{Network: 20 * time.Millisecond, HTTP: 50 * time.Millisecond, RateLimit: 100 * time.Millisecond, Max: time.Second},
+		Backoff:           Backoff{Network: 20 * time.Millisecond, HTTP: 50 * time.Millisecond, RateLimit: 100 * time.Millisecond, Max: time.Second, MaxRetryAfter: time.Second},
 		MastodonPollEvery: 100 * time.Millisecond,
 		ReplayEvery:       50 * time.Millisecond,
 		Getenv:            func(string) string { return "test-token" },
-		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The fakes listen on loopback, which only the allow list opens.
+		HTTPClient: outbound.NewClient(outbound.Policy{AllowPrivate: []string{"127.0.0.1"}}),
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -112,6 +116,26 @@ func (h *harness) waitFor(what string, cond func([]live.Entry) bool) []live.Entr
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// eventStartUnix is the harness event's starts_at in unix seconds.
+func (h *harness) eventStartUnix(t *testing.T) string {
+	t.Helper()
+	var ev models.Event
+	if err := h.db.DB.Take(&ev, h.eventID).Error; err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ev.StartsAt.Unix())
+}
+
+// firstSource is the id of the harness event's only source.
+func (h *harness) firstSource(t *testing.T) int64 {
+	t.Helper()
+	var id int64
+	if err := h.db.DB.Raw("SELECT min(id) FROM sources WHERE event_id = ?", h.eventID).Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func (h *harness) state(id int64) State {

@@ -18,7 +18,16 @@ type State struct {
 	BadPayloads int64
 	LastError   string
 	LagSeconds  float64
-	// Holder is the worker running the source (hostname:pid).
+	// Notice is a lasting condition the organizer must know of, in one
+	// sentence ("token missing: …"), "" when all is well. Unlike LastError
+	// it does not describe one failure but how the source runs now.
+	Notice string
+	// Backfilled counts the items appended from before the source started
+	// (back to the event's starts_at); BackfillDone says that pass is over.
+	Backfilled   int64
+	BackfillDone bool
+	// Holder is the worker running the source (its WORKER_ID, by default
+	// hostname:pid).
 	Holder    string
 	UpdatedAt time.Time
 }
@@ -32,6 +41,9 @@ func (s State) fields() []string {
 		"bad_payloads", strconv.FormatInt(s.BadPayloads, 10),
 		"last_error", s.LastError,
 		"lag_seconds", strconv.FormatFloat(s.LagSeconds, 'f', 3, 64),
+		"notice", s.Notice,
+		"backfilled", strconv.FormatInt(s.Backfilled, 10),
+		"backfill_done", boolStr(s.BackfillDone),
 		"holder", s.Holder,
 		"updated_at", timeStr(s.UpdatedAt),
 	}
@@ -46,6 +58,9 @@ func stateFrom(m map[string]string) State {
 	s.BadPayloads, _ = strconv.ParseInt(m["bad_payloads"], 10, 64)
 	s.LastError = m["last_error"]
 	s.LagSeconds, _ = strconv.ParseFloat(m["lag_seconds"], 64)
+	s.Notice = m["notice"]
+	s.Backfilled, _ = strconv.ParseInt(m["backfilled"], 10, 64)
+	s.BackfillDone = m["backfill_done"] == "1"
 	s.Holder = m["holder"]
 	s.UpdatedAt, _ = time.Parse(time.RFC3339Nano, m["updated_at"])
 	return s
@@ -65,21 +80,43 @@ func timeStr(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// writeState stores a runner's state; it expires a day after the last write
-// so removed sources do not linger.
-func writeState(ctx context.Context, c rueidis.Client, key string, s State) error {
-	cmds := rueidis.Commands{
-		c.B().Hset().Key(key).FieldValue().FieldValueIter(pairs(s.fields())).Build(),
-		c.B().Expire().Key(key).Seconds(86400).Build(),
+// writeStateScript writes a runner's state unless a holder with a higher
+// fence wrote it already (lease.go): a zombie never paints its state over its
+// successor's. A delegate (fence -1, see unfenced) writes the fields only,
+// leaving the fence to the lease's holders. It expires a day after the last write so removed sources do
+// not linger.
+var writeStateScript = rueidis.NewLuaScript(`
+if ARGV[1] == '-1' then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  redis.call('EXPIRE', KEYS[1], 86400)
+  return 1
+end
+local f = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') or 0
+if tonumber(ARGV[1]) < f then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'fence', ARGV[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], 86400)
+return 1`)
+
+// unfenced is the fence a delegate writes with (runner.delegate).
+const unfenced = -1
+
+// writeState stores a runner's state under its lease's fence; errLeaseFenced
+// when a later holder wrote it.
+func writeState(ctx context.Context, c rueidis.Client, key string, fence int64, s State) error {
+	args := append([]string{strconv.FormatInt(fence, 10)}, s.fields()...)
+	n, err := writeStateScript.Exec(ctx, c, []string{key}, args).AsInt64()
+	if err != nil {
+		return fmt.Errorf("sources: write state %s: %w", key, err)
 	}
-	for _, r := range c.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
-			return fmt.Errorf("sources: write state %s: %w", key, err)
-		}
+	if n != 1 {
+		return errLeaseFenced
 	}
 	return nil
 }
 
+// pairs walks a flat field, value, field, value list as pairs.
 func pairs(kv []string) func(yield func(string, string) bool) {
 	return func(yield func(string, string) bool) {
 		for i := 0; i+1 < len(kv); i += 2 {
