@@ -74,7 +74,7 @@ func (a *App) NewWeb() (*Web, error) {
 		ErrorPage: views.RenderError,
 		Live:      []web.Routes{live.LiveRoutes()},
 		Routes: []web.Routes{health{a}, eventsAPI{app: a, events: events}, views.Assets(),
-			live.PostRoutes(), live.AudienceRoutes(), &pages{app: a, hub: hub, events: events}, arch},
+			live.PostRoutes(), live.AudienceRoutes(), &pages{app: a, hub: hub, log: log, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,

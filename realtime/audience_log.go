@@ -620,3 +620,35 @@ func parsePrivate(e *live.Entry, v string) {
 		e.Delta = -1
 	}
 }
+
+// ReactionTotals returns a session's reaction totals for each of minutes
+// (UTC, live.MinuteFormat) that had any, by kind, in one round trip: what
+// a page shows before the reactions entries that follow its head.
+func (l *Log) ReactionTotals(ctx context.Context, eventID int64, session string, minutes []string) (map[string]map[string]int64, error) {
+	out := map[string]map[string]int64{}
+	if len(minutes) == 0 {
+		return out, nil
+	}
+	fields := make([]string, 0, len(minutes)*len(live.ReactionKinds))
+	for _, m := range minutes {
+		for _, kind := range live.ReactionKinds {
+			fields = append(fields, session+"|"+m+"|"+kind)
+		}
+	}
+	vals, err := l.client.Do(ctx, l.client.B().Hmget().Key(l.audience(eventID).key("rtot")).Field(fields...).Build()).ToArray()
+	if err != nil {
+		return nil, fmt.Errorf("realtime: reaction totals of session %q of event %d: %w", session, eventID, err)
+	}
+	for i, v := range vals {
+		n, err := v.AsInt64()
+		if err != nil || n == 0 { // nil: none that minute
+			continue
+		}
+		m, kind := minutes[i/len(live.ReactionKinds)], live.ReactionKinds[i%len(live.ReactionKinds)]
+		if out[m] == nil {
+			out[m] = map[string]int64{}
+		}
+		out[m][kind] = n
+	}
+	return out, nil
+}

@@ -358,6 +358,8 @@
           li.appendChild(s.li.querySelector('.s-title').cloneNode(true));
           const m = s.li.querySelector('.s-meta');
           if (m) li.append(' ', m.cloneNode(true));
+          const qa = s.li.querySelector('.s-qa');
+          if (qa) li.append(' ', qa.cloneNode(true));
           return li;
         }));
         banner.hidden = on.length === 0;

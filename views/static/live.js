@@ -93,7 +93,10 @@
   B.poll(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
-    onEntry: (e) => stream.apply(e),
+    onEntry: (e) => {
+      stream.apply(e);
+      if (B.reactionEntry) B.reactionEntry(e);
+    },
     onSnapshot: (items) => stream.load(items),
     onStatus: (up) => {
       conn.hidden = up;
