@@ -132,7 +132,9 @@ func (vm AudienceVM) QAURL() string { return QAPath(vm.Event.Slug, vm.Session.Sl
 
 // SpeakerTopQuestions are what the speaker view shows: the one being
 // answered first, then the top open questions (answered ones never).
-func (vm AudienceVM) SpeakerTopQuestions() []QuestionVM { return topQuestions(vm.Questions, SpeakerTop) }
+func (vm AudienceVM) SpeakerTopQuestions() []QuestionVM {
+	return topQuestions(vm.Questions, SpeakerTop)
+}
 
 // topQuestions are the one being answered, then the top n open ones.
 func topQuestions(qs []QuestionVM, top int) []QuestionVM {

@@ -167,7 +167,9 @@ func (vm EventVM) ReactionsOf(slug string) string {
 }
 
 // ReactionsAPI is a session's reactions endpoint.
-func ReactionsAPI(event, session string) string { return "/api" + SessionPath(event, session) + "/reactions" }
+func ReactionsAPI(event, session string) string {
+	return "/api" + SessionPath(event, session) + "/reactions"
+}
 
 // NewEventVM prepares the live page from an event (with its sessions) and a
 // snapshot of its live log, as of now.
@@ -204,7 +206,7 @@ type WallVM struct {
 	// LiveURL is the absolute URL of the live page, encoded in QR.
 	LiveURL string
 	// QR is LiveURL as a QR code (Size 0 when it could not be encoded).
-	QR  QRCode
+	QR QRCode
 	// Questions, when its Session is set, shows that session's top
 	// questions beside the stream (WithQuestions).
 	Questions WallQuestions
