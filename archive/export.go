@@ -54,13 +54,19 @@ func (h *Handler) eachItem(ctx context.Context, ec *eventCtx, first []models.Ite
 }
 
 // exportJSON streams /events/{event}/export.json:
-// {"event": {...}, "items": [item, ...]} with every visible item in order.
+// {"event": {...}, "items": [item, ...], "questions": [question, ...]} with
+// every visible item in order, then every visible question (with its
+// session, votes and state) in session then id order.
 func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
 		return err
 	}
 	batch, err := h.firstBatch(c, ec)
+	if err != nil {
+		return err
+	}
+	qs, err := h.store.EventQuestions(c.UserContext(), ec.ev.ID)
 	if err != nil {
 		return err
 	}
@@ -88,6 +94,13 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 			h.opts.Logger.Error("archive: export json", "event", ec.ev.ID, "err", err)
 			return
 		}
+		_, _ = w.WriteString(`],"questions":[`)
+		for i, q := range qs {
+			if i > 0 {
+				_ = w.WriteByte(',')
+			}
+			_ = enc.Encode(q.Live())
+		}
 		_, _ = w.WriteString("]}\n")
 		_ = w.Flush()
 	})
@@ -98,12 +111,24 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 var csvHeader = []string{"seq", "id", "source", "kind", "session", "author_name", "author_handle", "author_url",
 	"text", "url", "media_urls", "created_at", "received_at", "pinned"}
 
+// questionsCSVHeader names the columns of the questions' CSV export.
+var questionsCSVHeader = []string{"id", "session", "text", "name", "votes", "state", "created_at"}
+
 // exportCSV streams /events/{event}/export.csv: UTF-8, a header row, one
 // row per visible item, cells made safe from spreadsheet formula injection.
+// ?table=questions exports the visible questions instead (one table per
+// file keeps each file one schema).
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
 		return err
+	}
+	switch c.Query("table", "items") {
+	case "items":
+	case "questions":
+		return h.exportQuestionsCSV(c, ec)
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, `The table must be "items" or "questions".`)
 	}
 	first, err := h.firstBatch(c, ec)
 	if err != nil {
@@ -149,4 +174,28 @@ func safeCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// exportQuestionsCSV writes an event's visible questions as CSV, in session
+// then id order.
+func (h *Handler) exportQuestionsCSV(c *fiber.Ctx, ec *eventCtx) error {
+	qs, err := h.store.EventQuestions(c.UserContext(), ec.ev.ID)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ec.ev.Slug+`-questions.csv"`)
+	cw := csv.NewWriter(c.Response().BodyWriter())
+	_ = cw.Write(questionsCSVHeader)
+	for _, sq := range qs {
+		q := sq.Live()
+		name := ""
+		if q.Name != nil {
+			name = *q.Name
+		}
+		_ = cw.Write([]string{strconv.FormatInt(q.ID, 10), safeCell(q.Session), safeCell(q.Text), safeCell(name),
+			strconv.FormatInt(q.Votes, 10), q.State, q.CreatedAt.UTC().Format(time.RFC3339)})
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -30,6 +30,8 @@ type QuestionVM struct {
 	Votes int64
 	State string
 	Voted bool
+	// CreatedAt is when it was asked.
+	CreatedAt time.Time
 }
 
 // Answering reports whether the speaker is answering it now.
@@ -51,7 +53,7 @@ func (q QuestionVM) Asker() string {
 func NewQuestionVMs(qs []live.Question) []QuestionVM {
 	out := make([]QuestionVM, 0, len(qs))
 	for _, q := range qs {
-		vm := QuestionVM{ID: q.ID, Text: q.Text, Votes: q.Votes, State: q.State, Voted: q.Voted}
+		vm := QuestionVM{ID: q.ID, Text: q.Text, Votes: q.Votes, State: q.State, Voted: q.Voted, CreatedAt: q.CreatedAt}
 		if q.Name != nil {
 			vm.Name = *q.Name
 		}
