@@ -117,6 +117,7 @@ func (w *Web) Run(ctx context.Context) error {
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
 	reactionsDone := make(chan struct{})
 	go func() { defer close(reactionsDone); w.Reactions.Run(hubCtx) }()
+	go w.sampleReaders(hubCtx)
 	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
 		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
 	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)

@@ -45,6 +45,9 @@ func (k *Console) registerQuestions(g fiber.Router, mod func(fiber.Handler) fibe
 	}
 	ev := "/events/:event/questions"
 	g.Get(ev, mod(k.questions))
+	// Report links before /:id/:verb, which would match them.
+	g.Post(ev+"/reports", mod(k.createReport))
+	g.Post(ev+"/reports/:token/revoke", mod(k.revokeReport))
 	g.Post(ev+"/:id/merge", mod(k.mergeQuestion))
 	g.Post(ev+"/:id/:verb", mod(k.questionVerb))
 }
@@ -81,6 +84,16 @@ type QuestionsView struct {
 	QAURL     string // the session's public Q&A page
 	Speaker   string // the session's speaker view
 	Note      string
+	// Reports are the session's shareable report links, newest first.
+	Reports []ReportLink
+}
+
+// ReportLink is one shareable report link of a session.
+type ReportLink struct {
+	Token   string
+	URL     string // /r/{token}
+	Created string
+	Revoked string // when it was revoked, "" while it works
 }
 
 // SessionChoice is a session in the picker.
@@ -166,7 +179,56 @@ func (k *Console) questions(c *fiber.Ctx) error {
 	qs, note := k.sessionQuestions(ctx, ev.ID, v.Session, sessions)
 	v.Note = note
 	v.Groups, v.Targets = groupQuestions(qs)
+	if i := slices.IndexFunc(sessions, func(s models.Session) bool { return s.Slug == v.Session }); i >= 0 {
+		links, err := k.cfg.Store.SessionReports(ctx, ev.ID, sessions[i].ID)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			r := ReportLink{Token: l.Token, URL: "/r/" + l.Token, Created: ui.When(l.CreatedAt)}
+			if l.RevokedAt != nil {
+				r.Revoked = ui.When(*l.RevokedAt)
+			}
+			v.Reports = append(v.Reports, r)
+		}
+	}
 	return web.Render(c, fiber.StatusOK, QuestionsPage(k.a.Chrome(c, page), v))
+}
+
+// createReport makes a shareable report link for the form's session.
+func (k *Console) createReport(c *fiber.Ctx) error {
+	ev, err := k.a.Event(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	sessions, err := k.cfg.Store.EventSessions(ctx, ev.ID)
+	if err != nil {
+		return err
+	}
+	slug := c.FormValue("session")
+	i := slices.IndexFunc(sessions, func(s models.Session) bool { return s.Slug == slug })
+	if i < 0 {
+		return models.NotFound("session", slug)
+	}
+	if _, err := k.cfg.Store.CreateReport(ctx, auth.ActorOf(c), ev.ID, sessions[i].ID); err != nil {
+		return err
+	}
+	k.a.Flash(c, "Report link created for "+sessions[i].Title+": copy it from the list below.")
+	return ui.Redirect(c, fmt.Sprintf("/admin/events/%d/questions?session=%s", ev.ID, url.QueryEscape(slug)))
+}
+
+// revokeReport revokes a report link: it answers 404 from then on.
+func (k *Console) revokeReport(c *fiber.Ctx) error {
+	ev, err := k.a.Event(c)
+	if err != nil {
+		return err
+	}
+	if err := k.cfg.Store.RevokeReport(c.UserContext(), auth.ActorOf(c), ev.ID, c.Params("token")); err != nil {
+		return err
+	}
+	k.a.Flash(c, "Report link revoked.")
+	return ui.Redirect(c, ui.BackTo(c, fmt.Sprintf("/admin/events/%d/questions", ev.ID)))
 }
 
 // sessionQuestions reads the live log's questions of a session, and falls
