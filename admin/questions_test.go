@@ -94,3 +94,42 @@ func TestAnsweringNowFromTheConsoleIsAuditedAndReachesTheLog(t *testing.T) {
 		t.Fatal("the console does not say the verb did not apply")
 	}
 }
+
+func TestReportLinksAreCreatedAndRevokedFromTheQuestionsConsole(t *testing.T) {
+	e := newEnv(t)
+	e.questionSession(e.evA, "open one")
+	c := e.moderator(e.evA)
+	base := "/admin/events/" + id(e.evA.ID) + "/questions"
+	resp, _ := c.post(base+"/reports", url.Values{"session": {"talk"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	var links []models.SessionReport
+	if err := e.db.Where("event_id = ?", e.evA.ID).Find(&links).Error; err != nil || len(links) != 1 {
+		t.Fatalf("links %v (%v)", links, err)
+	}
+	tok := links[0].Token
+	if _, body := c.get(base + "?session=talk"); !strings.Contains(body, `href="/r/`+tok+`"`) {
+		t.Fatal("the console does not list the new link")
+	}
+	if e.auditCount("create", "session_report", id(links[0].SessionID)) != 1 {
+		t.Error("creating a link is not audited")
+	}
+	if resp, _ := c.post(base+"/reports", url.Values{"session": {"nope"}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a link for an unknown session: %d, want 404", resp.StatusCode)
+	}
+	// Another event's moderator can neither make nor revoke this event's links.
+	other := e.moderator(e.evB)
+	if resp, _ := other.post(base+"/reports/"+tok+"/revoke", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another event's moderator revoking: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := c.post(base+"/reports/"+tok+"/revoke", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if _, body := c.get(base + "?session=talk"); strings.Contains(body, `href="/r/`+tok+`"`) || !strings.Contains(body, "revoked") {
+		t.Error("a revoked link is still offered")
+	}
+	if resp, _ := c.post(base+"/reports/"+tok+"/revoke", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("revoking twice: %d, want 404", resp.StatusCode)
+	}
+}
