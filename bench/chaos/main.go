@@ -34,6 +34,10 @@ type options struct {
 	services bool
 	mode     string
 	source   string
+	// questions and voters: the audience's votes under the same faults
+	// (bench/chaos/votes.go); -voters 0 leaves them out.
+	questions int
+	voters    int
 }
 
 func main() {
@@ -60,6 +64,8 @@ func main() {
 	flag.BoolVar(&o.services, "services", true, "run scripts/services.sh up first")
 	flag.BoolVar(&o.nchan, "nchan", true, "load: also run the 1,000 and 10,000 client steps against nginx's nchan (scripts/nchan-deps.sh), the peer docs/ARCHITECTURE.md names, and bench/lpfloor, its protocol on bare fasthttp")
 	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m)")
+	flag.IntVar(&o.questions, "questions", 5, "audience questions asked before the emission")
+	flag.IntVar(&o.voters, "voters", 200, "browsers voting on every question during the emission (0: no audience)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
