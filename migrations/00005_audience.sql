@@ -96,7 +96,18 @@ CREATE TABLE session_reports (
 );
 CREATE INDEX session_reports_session_idx ON session_reports (event_id, session_id);
 
+-- The reception page's posts and unique posters per session, read from
+-- this index alone in its order (the poster is the handle, else the name,
+-- as the archive's top posters count them): no scan of the items' text, no
+-- sort. The INCLUDE columns make an index-only scan possible: the planner
+-- wants every column an expression reads in the index.
+CREATE INDEX items_session_poster_idx ON items (event_id, session_id,
+    (CASE WHEN author_handle <> '' THEN lower(author_handle) ELSE 'name:' || lower(author_name) END))
+    INCLUDE (author_handle, author_name)
+    WHERE NOT hidden AND review = 'approved' AND session_id IS NOT NULL;
+
 -- +goose Down
+DROP INDEX items_session_poster_idx;
 DROP TABLE session_reports;
 DROP TABLE reader_samples;
 DROP TABLE audience_log;
