@@ -50,7 +50,9 @@ func BenchmarkReceptionPage(b *testing.B) {
 	}
 	b.StopTimer()
 	slices.Sort(server)
-	p := func(q float64) time.Duration { return server[min(int(q*float64(len(server))), len(server)-1)].Round(10 * time.Microsecond) }
+	p := func(q float64) time.Duration {
+		return server[min(int(q*float64(len(server))), len(server)-1)].Round(10 * time.Microsecond)
+	}
 	var n int64
 	must(b, db.Model(&models.Item{}).Where("event_id = ?", e.ev.ID).Count(&n).Error)
 	b.Logf("reception page, 60 sessions, %d items, uncached: %d requests, server time p50 %s p99 %s max %s, %d bytes", n, len(server), p(0.5), p(0.99), p(1), size)

@@ -82,8 +82,8 @@ type client struct {
 
 	mu         sync.Mutex
 	votes      map[int64]int64 // question → the count of its last votes entry
-	received   bitset // every item this client holds, by index
-	epochSeen  bitset // items added by entries within the current epoch
+	received   bitset          // every item this client holds, by index
+	epochSeen  bitset          // items added by entries within the current epoch
 	epoch      string
 	since      int64
 	lastSeq    int64

@@ -4,7 +4,7 @@
 // the speaker view within a second; a reaction reaches the other page's
 // counts. Each page is its own browser context, so its own client (cookie).
 import assert from 'node:assert/strict';
-import { artifacts, base, check, event, launch } from './lib.mjs';
+import { artifacts, base, check, ctl, event, launch } from './lib.mjs';
 
 const session = 'now-talk';
 const qaPath = `${base}/events/${event}/sessions/${session}/qa`;
@@ -110,6 +110,22 @@ try {
   await check('a reaction from the phone reaches the counts on another page', async () => {
     await phone.locator('[data-react] [data-kind=applause]').click();
     await other.waitForFunction(() => +document.querySelector('[data-react-n=applause]').textContent >= 1, null, { timeout: 5000 });
+  });
+
+  await check('the speaker view keeps its questions through a server crash and follows again once it is back', async () => {
+    const before = await speaker.locator('.speaker-list .question').count();
+    await ctl('/stop'); // kill -9
+    await speaker.locator('[data-conn]').waitFor({ state: 'visible', timeout: 10000 });
+    assert.equal(await speaker.locator('.speaker-list .question').count(), before, 'the view lost its questions while offline');
+    await ctl('/start');
+    const third = 'Asked after the outage ' + Date.now();
+    await phone.fill('#q-text', third);
+    await phone.click('[data-ask-form] button[type=submit]');
+    await phone.locator('[data-ask-ok]').waitFor({ state: 'visible', timeout: 5000 });
+    const t0 = Date.now();
+    await speaker.locator('.speaker-list .question .q-text', { hasText: third }).waitFor({ timeout: 40000 });
+    console.log(`    on the speaker view ${Date.now() - t0} ms after it was asked (the view's backoff after the crash)`);
+    await speaker.locator('[data-conn]').waitFor({ state: 'hidden', timeout: 5000 });
   });
 
   await check('the Q&A page is reachable from the live page', async () => {
