@@ -1,6 +1,8 @@
 // Package realtime owns the live path of every event: the live log in Redis
 // (log.go), each web node's hub that answers long polls and SSE from memory
-// (hub.go), the Postgres fallback for history older than Redis (archive.go),
+// (hub*.go: the subscription in hub_dispatch.go, the window in hub_window.go,
+// a poll's state machine in hub_poll.go, history in hub_history.go, the page
+// and its JSON in hub_page.go), the Postgres fallback for history older than Redis (archive.go),
 // the HTTP handlers of the Live API (http*.go, posts*.go, limit*.go) and the
 // live path's metrics (metrics.go).
 //
