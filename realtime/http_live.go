@@ -44,6 +44,12 @@ func (h *Handler) live(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if a := loopAdoptionOf(c); a != nil && h.deps.Hub.InMemory(ev.ID, q.Since) {
+			// The request came through the loop server: its loops wait for
+			// the answer, without a goroutine.
+			a.poll = &adoptedPoll{eventID: ev.ID, q: q, slots: release}
+			return nil
+		}
 		defer release()
 	}
 	body, err := h.pollAnswer(ev.ID, q)

@@ -39,6 +39,11 @@ type liveEvent struct {
 	pages      map[[2]int64]Page
 	pagesHead  int64
 	pagesEpoch string
+
+	// sleepers are the polls and streams parked without a goroutine (the
+	// loop server's), woken with the channel's waiters (hub_sleep.go).
+	sleepMu  sync.Mutex
+	sleepers sleepers
 }
 
 // push appends the entry at head+1. Caller holds ev.mu.
@@ -60,6 +65,9 @@ func (ev *liveEvent) at(seq int64) *rawEntry { return &ev.ring[seq%int64(len(ev.
 func (ev *liveEvent) wakeAll() {
 	close(ev.wake)
 	ev.wake = make(chan struct{})
+	if ws := ev.takeSleepers(); ws != nil {
+		go wakeSleepers(ws)
+	}
 }
 
 func (ev *liveEvent) currentEpoch() string {
