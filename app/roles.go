@@ -31,6 +31,8 @@ type Web struct {
 	Hub   *realtime.Hub
 	Log   *realtime.Log
 	Live  *realtime.Handler
+	// Loops answers long polls and streams on event loops (nil: fiber does).
+	Loops *realtime.LoopServer
 	app   *App
 	queue *asynq.Client
 	insp  *asynq.Inspector
@@ -73,6 +75,12 @@ func (a *App) NewWeb() (*Web, error) {
 	}
 	// Long polls at the head skip fiber's router and context (realtime.FastLive).
 	w.Fiber.Server().Handler = live.FastLive(w.Fiber.Server().Handler)
+	if a.Config.LiveLoops {
+		// Long polls and streams on event loops, without a goroutine per
+		// waiting client; a live request on a fiber connection moves to them.
+		w.Loops = realtime.NewLoopServer(live, realtime.LoopOptions{Logger: a.Logger})
+		w.Fiber.Server().Handler = w.Loops.Hijack(w.Fiber.Server().Handler)
+	}
 	return w, nil
 }
 
@@ -99,7 +107,7 @@ func (w *Web) Run(ctx context.Context) error {
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
 	admin.StartHeartbeat(ctx, w.app.Redis, w.app.Namespace, "web", admin.WithVersion(Version),
 		admin.WithLogger(w.app.Logger), admin.WithClients(w.Hub.Waiting))
-	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
+	err := w.app.ListenAndServe(ctx, w.Fiber, w.Loops, w.Live.Drain)
 	stopHub()
 	<-hubDone
 	return err
