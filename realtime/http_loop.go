@@ -101,10 +101,11 @@ func (s *LoopServer) Serve(ln net.Listener, app *fiber.App) error {
 	go func() { fiberDone <- app.Listener(s.handoff) }()
 	cli, err := gnet.NewClient(&loopEvents{s: s}, gnet.WithNumEventLoop(s.opts.Loops),
 		gnet.WithLogger(gnetLogger{s.logger}), gnet.WithTCPNoDelay(gnet.TCPNoDelay))
-	if err != nil {
-		return fmt.Errorf("realtime: loop server: %w", err)
+	if err == nil {
+		err = cli.Start()
 	}
-	if err := cli.Start(); err != nil {
+	if err != nil {
+		_ = s.handoff.Close()
 		return fmt.Errorf("realtime: start the loops: %w", err)
 	}
 	s.mu.Lock()

@@ -243,11 +243,11 @@ func (lc *loopConn) admitFast(slug []byte, head *requestHead, q LiveQuery) (*liv
 		return nil, false
 	}
 	ev, ok := h.cachedEvent(slug)
-	if !ok || !h.deps.Hub.InMemory(ev.ID, q.Since) {
+	if !ok {
 		return nil, false
 	}
 	hev := h.deps.Hub.readyEvent(ev.ID)
-	if hev == nil {
+	if hev == nil || !hev.covers(q.Since) {
 		return nil, false
 	}
 	client := string(head.cookie)

@@ -145,6 +145,14 @@ func (h *Hub) readyEvent(id int64) *liveEvent {
 	return ev
 }
 
+// covers reports whether a poll at since is answered from the window (the
+// test of Hub.InMemory on a window in hand).
+func (ev *liveEvent) covers(since int64) bool {
+	ev.mu.RLock()
+	defer ev.mu.RUnlock()
+	return !ev.gone && since >= ev.head-ev.count && since <= ev.head
+}
+
 // tryPoll is one attempt of a poll that has no goroutine to wait on: it
 // answers from the window when it can, else registers s (with generation
 // gen) to be woken at the next arrival, else reports that the poll must go

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -77,6 +78,7 @@ func main() {
 	if o.items <= 0 || o.rate <= 0 || o.clients <= 0 {
 		log.Fatal("chaos: -items, -rate and -clients must be positive")
 	}
+	keepInheritedFilesFromChildren()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	log.SetPrefix("[chaos] ")
 
@@ -90,6 +92,24 @@ func main() {
 		}
 	}
 	os.Exit(code)
+}
+
+// keepInheritedFilesFromChildren marks every descriptor this process
+// inherited beyond stdin, stdout and stderr close-on-exec. The runs are
+// wrapped in `flock /tmp/bc-heavy.lock`, whose lock lives as long as any
+// copy of its descriptor: a Postgres or Redis this run (re)starts would
+// otherwise inherit it and hold everyone else's heavy runs off for as long
+// as it lives.
+func keepInheritedFilesFromChildren() {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 // run is the whole experiment; its deferred calls stop everything it started.

@@ -151,7 +151,7 @@ var categories = []struct {
 
 // kernel calls, by what the innermost non-syscall frame does.
 var (
-	reSyscallLeaf = regexp.MustCompile(`^(syscall\.(Syscall|Syscall6|RawSyscall|RawSyscall6|RawSyscallNoError|rawSyscallNoError|rawVforkSyscall)|internal/runtime/syscall\.Syscall6|runtime/internal/syscall\.Syscall6|golang\.org/x/sys/unix\.(Syscall|Syscall6|RawSyscall|RawSyscall6)|runtime\.(futex|epollwait|epollctl|usleep|nanotime1|write1|read|osyield|madvise|mmap|munmap|sigprocmask|rtsigprocmask|sched_yield))$`)
+	reSyscallLeaf = regexp.MustCompile(`^(internal/runtime/syscall/linux\.Syscall6|syscall\.(Syscall|Syscall6|RawSyscall|RawSyscall6|RawSyscallNoError|rawSyscallNoError|rawVforkSyscall)|internal/runtime/syscall\.Syscall6|runtime/internal/syscall\.Syscall6|golang\.org/x/sys/unix\.(Syscall|Syscall6|RawSyscall|RawSyscall6)|runtime\.(futex|epollwait|epollctl|usleep|nanotime1|write1|read|osyield|madvise|mmap|munmap|sigprocmask|rtsigprocmask|sched_yield))$`)
 	reWrites      = regexp.MustCompile(`(?i)(\.write|writev|sendto|sendmsg)`)
 	reReads       = regexp.MustCompile(`(?i)(\.read|recvfrom|recvmsg)`)
 	reEpoll       = regexp.MustCompile(`(?i)(epoll|netpoll)`)
