@@ -70,10 +70,28 @@ func (lc *loopConn) hubWake(gen uint32) {
 	lc.l.post(loopEvent{lc: lc, gen: gen, kind: evWake})
 }
 
-// setState moves to a state and makes earlier events stale.
+// setState moves to a state and makes earlier events stale. Gone is for
+// good: a write that failed closes the connection under the caller's feet.
 func (lc *loopConn) setState(st connState) {
-	lc.state = st
+	if lc.state != stateGone {
+		lc.state = st
+	}
 	lc.gen++
+}
+
+// write writes bs (in one call) unless the connection is gone, and reports
+// whether it is still there: gnet closes a connection whose write fails, at
+// once, and its descriptor may then belong to another client.
+func (lc *loopConn) write(bs ...[]byte) bool {
+	if lc.state == stateGone {
+		return false
+	}
+	if len(bs) == 1 {
+		_, _ = lc.c.Write(bs[0])
+	} else {
+		_, _ = lc.c.Writev(bs)
+	}
+	return lc.state != stateGone
 }
 
 func (lc *loopConn) setDeadline(at int64) {
@@ -311,7 +329,7 @@ func pageJSON(p Page) []byte {
 
 // answer writes a long poll's answer and ends its wait.
 func (lc *loopConn) answer(status int, body []byte) {
-	_, _ = lc.c.Write(lc.answerBytes(status, body))
+	lc.write(lc.answerBytes(status, body))
 	lc.sleeper.leave()
 	lc.endWait()
 	lc.finished()
@@ -439,7 +457,9 @@ func (lc *loopConn) fastStream(slug []byte, head *requestHead) bool {
 	if lc.closeAfter {
 		head0 = streamHeaderBytes(true)
 	}
-	_, _ = lc.c.Writev([][]byte{head0, preludeChunk})
+	if !lc.write(head0, preludeChunk) {
+		return true
+	}
 	lc.snapLimit = q.Limit
 	lc.followStream(ev, q.Since, q.Epoch)
 	return true
@@ -502,15 +522,15 @@ func (lc *loopConn) stepStream(keepAlive bool) {
 		p, out := h.deps.Hub.tryPoll(&lc.poll, &lc.sleeper, lc.gen)
 		switch {
 		case out == pollParked:
-			if keepAlive && p.Next == prev {
-				_, _ = lc.c.Write(keepAliveChunk)
+			if keepAlive && p.Next == prev && !lc.write(keepAliveChunk) {
+				return
 			}
 			lc.poll.epoch = p.Epoch
 			lc.setDeadline(time.Now().UnixNano() + int64(h.deps.KeepAlive))
 			return
 		case out == pollAnswered && !p.Reset:
-			if len(p.Entries) > 0 {
-				_, _ = lc.c.Write(lc.streamChunk(p))
+			if len(p.Entries) > 0 && !lc.write(lc.streamChunk(p)) {
+				return
 			}
 			lc.poll.cur, lc.poll.epoch, lc.poll.woken = p.Next, p.Epoch, false
 			keepAlive = false
@@ -548,7 +568,7 @@ func (lc *loopConn) streamChunk(p Page) []byte {
 // endStream ends a stream's body and then the connection (a drain, a
 // client that does not read).
 func (lc *loopConn) endStream() {
-	_, _ = lc.c.Write(lastChunk)
+	lc.write(lastChunk)
 	lc.sleeper.leave()
 	lc.endWait()
 	lc.setState(stateClosing)
@@ -698,10 +718,10 @@ func (lc *loopConn) onEvent(e *loopEvent) gnet.Action {
 			lc.stepStream(false)
 		}
 	case evWrite:
-		_, _ = lc.c.Write(e.data)
+		lc.write(e.data)
 	case evAnswer:
 		if len(e.data) > 0 {
-			_, _ = lc.c.Write(e.data)
+			lc.write(e.data)
 		}
 		lc.endWait()
 		lc.closeAfter = lc.closeAfter || e.flag
