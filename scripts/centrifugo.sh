@@ -9,12 +9,14 @@ version=v6.9.1
 bin="$root/.data/bin/centrifugo"
 log() { printf '[centrifugo] %s\n' "$*" >&2; }
 
-if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -q "${version#v}"; then
+# go install leaves the release version out of `centrifugo version` (v0.0.0);
+# the module version is in the build info.
+if [ -x "$bin" ] && go version -m "$bin" 2>/dev/null | grep -q "centrifugo/v6[[:space:]]*$version"; then
   echo "$bin"
   exit 0
 fi
 mkdir -p "$root/.data/bin"
 log "installing Centrifugo $version with go install (about 3 minutes the first time)"
 GOBIN="$root/.data/bin" GOFLAGS=-mod=mod go install "github.com/centrifugal/centrifugo/v6@$version"
-"$bin" version >&2
+go version -m "$bin" | grep -m1 'mod.*centrifugo' >&2
 echo "$bin"

@@ -172,6 +172,12 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		{"1,000 streams", 1000, 5, d, "sse"},
 		{"10,000 streams", 10000, 2, d, "sse"},
 	}
+	if h.o.scale > 0 && h.o.scale != 1 {
+		for i := range steps {
+			steps[i].clients = max(1, int(float64(steps[i].clients)*h.o.scale))
+			steps[i].name += fmt.Sprintf(" (scaled to %d)", steps[i].clients)
+		}
+	}
 	baseline := openFiles(h.webs[0].pid())
 	var res []loadResult
 	for _, s := range steps {
@@ -227,12 +233,12 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 	return 0, nil
 }
 
+// printBudgets prints the budget table of runLoad's first four steps.
 func printBudgets(res []loadResult) {
-	by := map[string]loadResult{}
-	for _, r := range res {
-		by[r.step.name] = r
+	if len(res) < 4 {
+		return
 	}
-	one, ten, max19, del := by["1,000 waiting"], by["10,000 waiting"], by["19,000 waiting"], by["deliveries"]
+	one, ten, max19, del := res[0], res[1], res[2], res[3]
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nbudget (docs/ARCHITECTURE.md)\tbudget\tmeasured\tnote")
 	fmt.Fprintf(tw, "arrival -> client, 1,000 waiting\tp50 <= 10 ms, p99 <= 50 ms\tp50 %s, p99 %s\t%.0f items/s, max %s\n", one.p50, one.p99, one.step.rate, one.max)
