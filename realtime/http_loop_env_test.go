@@ -18,7 +18,7 @@ import (
 
 // serveLoops serves node (app, handler) through a LoopServer on a loopback
 // port, as the app does, and returns its address.
-func serveLoops(t *testing.T, app *fiber.App, h *Handler) (string, *LoopServer) {
+func serveLoops(t testing.TB, app *fiber.App, h *Handler) (string, *LoopServer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -61,7 +61,7 @@ func serveFiber(t *testing.T, app *fiber.App, h *Handler) string {
 }
 
 // waitUntil polls cond for up to 10 s.
-func waitUntil(t *testing.T, cond func() bool) {
+func waitUntil(t testing.TB, cond func() bool) {
 	t.Helper()
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
 		if cond() {
@@ -73,12 +73,12 @@ func waitUntil(t *testing.T, cond func() bool) {
 
 // rawConn is a client connection speaking raw HTTP/1.1.
 type rawConn struct {
-	t *testing.T
+	t testing.TB
 	c net.Conn
 	r *bufio.Reader
 }
 
-func dialRaw(t *testing.T, addr string) *rawConn {
+func dialRaw(t testing.TB, addr string) *rawConn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -4,11 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/internal/web"
+	"github.com/backchannel/backchannel/models"
 )
 
 // twoNodes is one live env served twice: node A by fiber's own fasthttp
@@ -438,4 +448,99 @@ func TestManyClientsPollThroughTheLoopsWithoutLossOrDuplicates(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// BenchmarkLoopMemoryPerWaitingClient parks polls on the loops (clients are
+// bare sockets of this process that send one request and read nothing) and
+// reports the server's heap per waiting client after a GC, the process's
+// RSS growth per client, and the goroutines (none per client). The load run
+// (task load) measures the RSS of a separate server at 19,000 clients.
+func BenchmarkLoopMemoryPerWaitingClient(b *testing.B) {
+	const clients = 4000
+	rds := testenv.NewRedis(b)
+	l := NewLog(rds.Client, rds.Namespace)
+	hub := startHub(b, rds.Client, l, nil, HubOptions{Metrics: NewMetrics(nil)})
+	ev := LiveEvent{ID: 7, Slug: "bench-conf", Posting: PostingOpen, Moderation: "after"}
+	h := NewHandler(HandlerDeps{Hub: hub, Log: l, Events: oneEvent{ev}, Limiter: NewLimiter(rds.Client, rds.Namespace)})
+	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(nil), DisableStartupMessage: true})
+	h.Register(app)
+	addr, _ := serveLoops(b, app, h)
+	if _, err := l.AppendItem(context.Background(), ev.ID, NewPostItem(PostItemID("", ""), "Ana", "hello", false, time.Now())); err != nil {
+		b.Fatal(err)
+	}
+	rc := dialRaw(b, addr)
+	rc.send("GET", "/api/events/bench-conf/live", cookie(clientA)) // loads the window and the event cache
+	var snap struct {
+		Epoch string `json:"epoch"`
+		Head  int64  `json:"head"`
+	}
+	if err := json.Unmarshal(rc.read(10*time.Second).body, &snap); err != nil {
+		b.Fatal(err)
+	}
+	host, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	var sa syscall.SockaddrInet4
+	sa.Port = port
+	copy(sa.Addr[:], net.ParseIP(host).To4())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rss0 := rssBytes()
+	b.ResetTimer()
+	for range b.N {
+		fds := make([]int, 0, clients)
+		for i := range clients {
+			fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fds = append(fds, fd)
+			if err := syscall.Connect(fd, &sa); err != nil {
+				b.Fatal(err)
+			}
+			req := fmt.Sprintf("GET /api/events/bench-conf/live?since=%d&epoch=%s&wait=55 HTTP/1.1\r\nHost: t\r\nCookie: %s=%s\r\n\r\n",
+				snap.Head, snap.Epoch, ClientCookie, fmt.Sprintf("m%021d", i))
+			if _, err := syscall.Write(fd, []byte(req)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for end := time.Now().Add(60 * time.Second); hub.Waiting() < clients && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if w := hub.Waiting(); w != clients {
+			b.Fatalf("%d of %d polls parked", w, clients)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(int64(after.HeapInuse+after.StackInuse)-int64(before.HeapInuse+before.StackInuse))/clients, "heap-B/client")
+		b.ReportMetric(float64(rssBytes()-rss0)/clients, "rss-B/client")
+		b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+		for end := time.Now().Add(30 * time.Second); hub.Waiting() > 0 && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// oneEvent is an EventLookup of a single event.
+type oneEvent struct{ ev LiveEvent }
+
+func (o oneEvent) LookupLive(_ context.Context, slug string) (LiveEvent, error) {
+	if slug != o.ev.Slug {
+		return LiveEvent{}, models.NotFound("event", slug)
+	}
+	return o.ev, nil
+}
+
+// rssBytes is this process's resident set size.
+func rssBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, rss int64
+	_, _ = fmt.Sscan(string(b), &size, &rss)
+	return rss * int64(os.Getpagesize())
 }
