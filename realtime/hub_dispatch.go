@@ -195,8 +195,9 @@ func (h *Hub) scheduleWake(ev *liveEvent) {
 	time.AfterFunc(h.batch, func() {
 		ev.mu.Lock()
 		ev.pending = false
-		ev.wakeAll()
+		ws := ev.wakeWaiters()
 		ev.mu.Unlock()
+		wakeSleepers(ws) // on this goroutine already: no hop to another
 	})
 }
 

@@ -63,11 +63,18 @@ func (ev *liveEvent) at(seq int64) *rawEntry { return &ev.ring[seq%int64(len(ev.
 
 // wakeAll releases every waiter. Caller holds ev.mu.
 func (ev *liveEvent) wakeAll() {
-	close(ev.wake)
-	ev.wake = make(chan struct{})
-	if ws := ev.takeSleepers(); ws != nil {
+	if ws := ev.wakeWaiters(); ws != nil {
 		go wakeSleepers(ws)
 	}
+}
+
+// wakeWaiters releases the goroutine waiters and returns the wake-ups of
+// the sleepers, for the caller to deliver once it let go of ev.mu.
+// Caller holds ev.mu.
+func (ev *liveEvent) wakeWaiters() []sleeperWake {
+	close(ev.wake)
+	ev.wake = make(chan struct{})
+	return ev.takeSleepers()
 }
 
 func (ev *liveEvent) currentEpoch() string {
