@@ -377,7 +377,6 @@ const (
 	evAdoptStream               // fiber admitted a stream and wrote its start: follow it here
 	evStreamOn                  // a goroutine caught a stream up: follow it here again
 	evHandOver                  // give the connection to fasthttp from data on
-	evEnd                       // end the connection (flag: end a stream's body first)
 	evSweep                     // check the loop's deadlines
 	evCloseIdle                 // shutdown: close the connections between requests
 )

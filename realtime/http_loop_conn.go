@@ -755,8 +755,6 @@ func (lc *loopConn) onEvent(e *loopEvent) gnet.Action {
 		lc.in = append(append([]byte(nil), e.data...), lc.in...)
 		lc.setState(stateRead)
 		return lc.handOver()
-	case evEnd:
-		return gnet.Close
 	}
 	return lc.settle()
 }
