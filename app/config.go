@@ -43,6 +43,9 @@ type Config struct {
 	// (WORKER_ID, default hostname:pid): a worker restarted under the same
 	// one reclaims its sources at once.
 	WorkerID string
+	// LiveLoops serves long polls and streams on event loops
+	// (realtime.LoopServer); LIVE_LOOPS=off leaves them to fiber.
+	LiveLoops bool
 }
 
 // Rate is a count of requests allowed per period, written like "6/min".
@@ -129,6 +132,14 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	c.ShutdownTimeout, err = time.ParseDuration(get("SHUTDOWN_TIMEOUT", "10s"))
 	if err != nil || c.ShutdownTimeout <= 0 {
 		return nil, &ConfigError{"SHUTDOWN_TIMEOUT", "want a positive duration like 10s"}
+	}
+
+	switch v := get("LIVE_LOOPS", "on"); v {
+	case "on":
+		c.LiveLoops = true
+	case "off":
+	default:
+		return nil, &ConfigError{"LIVE_LOOPS", fmt.Sprintf("%q is neither on nor off", v)}
 	}
 
 	secret := get("SECRET_KEY", "")

@@ -37,9 +37,11 @@ type Web struct {
 	// Events is the node's one cached event-by-slug lookup, shared by every
 	// handler (store.Events).
 	Events *store.Events
-	app    *App
-	queue  *asynq.Client
-	insp   *asynq.Inspector
+	// Loops answers long polls and streams on event loops (nil: fiber does).
+	Loops *realtime.LoopServer
+	app   *App
+	queue *asynq.Client
+	insp  *asynq.Inspector
 }
 
 // NewWeb builds every route of the web role. Run starts it.
@@ -83,6 +85,12 @@ func (a *App) NewWeb() (*Web, error) {
 	}
 	// Long polls at the head skip fiber's router and context (realtime.FastLive).
 	w.Fiber.Server().Handler = live.FastLive(w.Fiber.Server().Handler)
+	if a.Config.LiveLoops {
+		// Long polls and streams on event loops, without a goroutine per
+		// waiting client; a live request on a fiber connection moves to them.
+		w.Loops = realtime.NewLoopServer(live, realtime.LoopOptions{Logger: a.Logger})
+		w.Fiber.Server().Handler = w.Loops.Hijack(w.Fiber.Server().Handler)
+	}
 	return w, nil
 }
 
@@ -111,7 +119,7 @@ func (w *Web) Run(ctx context.Context) error {
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
 	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
 		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
-	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
+	err := w.app.ListenAndServe(ctx, w.Fiber, w.Loops, w.Live.Drain)
 	stopHub()
 	<-hubDone
 	return err

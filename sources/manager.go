@@ -301,8 +301,9 @@ func (m *Manager) runSource(ctx context.Context, src models.Source, token string
 			log.Warn("sources: release lease", "err", err)
 		}
 	}()
-	cfg, err := ParseConfig(src.Config)
+	cfg, cfgErr := ParseConfig(src.Config)
 	r.cfg = cfg
+	err := cfgErr
 	if err == nil {
 		err = r.init(ctx)
 	}
@@ -315,6 +316,16 @@ func (m *Manager) runSource(ctx context.Context, src models.Source, token string
 		m.housekeeping(rctx, r, leaseKey, token, cancel)
 	}()
 	log.Info("sources: runner started", "holder", r.st.Holder, "fence", fence)
+	// An init that failed for a moment (Redis or Postgres restarting: the
+	// rules come from Postgres) is tried again; only a bad config waits for
+	// an admin's edit. Giving up here would hold the lease and fetch nothing.
+	for attempt := 1; err != nil && cfgErr == nil && rctx.Err() == nil; attempt++ {
+		r.fail(err)
+		r.sleep(rctx, m.opts.Backoff.delay(err, attempt))
+		if err = r.init(rctx); err == nil {
+			log.Info("sources: runner initialised after retrying", "attempts", attempt+1)
+		}
+	}
 	if err != nil {
 		r.fail(err)
 		<-rctx.Done()
