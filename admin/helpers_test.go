@@ -2,6 +2,12 @@ package admin
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,7 +55,7 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	db := testenv.NewDatabase(t).DB
 	rdb := testenv.NewRedis(t)
 	e := &env{t: t, db: db, rdb: rdb, log: realtime.NewLog(rdb.Client, rdb.Namespace)}
-	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true,
+	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true, Keys: testKeys{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(&e.deps)
@@ -207,6 +213,47 @@ func (c *client) login(email string) {
 	if resp.StatusCode != http.StatusSeeOther {
 		c.e.t.Fatalf("login %s: status %d: %s", email, resp.StatusCode, body)
 	}
+}
+
+// testKeys stands in for secrets.Keyring: HMAC-SHA256 and AES-GCM under
+// keys derived per purpose from a fixed test secret.
+type testKeys struct{}
+
+func (testKeys) key(purpose string) []byte {
+	m := hmac.New(sha256.New, []byte("test secret key of the admin tests, 32+ chars"))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+func (k testKeys) Sign(purpose string, msg []byte) []byte {
+	m := hmac.New(sha256.New, k.key("sign/"+purpose))
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+func (k testKeys) Verify(purpose string, msg, mac []byte) bool {
+	return hmac.Equal(k.Sign(purpose, msg), mac)
+}
+
+func (k testKeys) aead(purpose string) cipher.AEAD {
+	b, _ := aes.NewCipher(k.key("seal/" + purpose))
+	g, _ := cipher.NewGCM(b)
+	return g
+}
+
+func (k testKeys) Seal(purpose string, pt, bound []byte) ([]byte, error) {
+	g := k.aead(purpose)
+	nonce := make([]byte, g.NonceSize())
+	_, _ = rand.Read(nonce)
+	return g.Seal(nonce, nonce, pt, bound), nil
+}
+
+func (k testKeys) Open(purpose string, ct, bound []byte) ([]byte, error) {
+	g := k.aead(purpose)
+	if len(ct) < g.NonceSize() {
+		return nil, errors.New("short")
+	}
+	return g.Open(nil, ct[:g.NonceSize()], ct[g.NonceSize():], bound)
 }
 
 func readBody(t testing.TB, resp *http.Response) string {

@@ -64,7 +64,7 @@ func (a *App) NewWeb() (*Web, error) {
 		Routes:    []web.Routes{views.Assets(), web.RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
-				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
+				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger, Keys: adminKeys{a.Config.SecretKey},
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},
