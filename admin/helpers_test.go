@@ -60,7 +60,9 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	for _, o := range opts {
 		o(&e.deps)
 	}
-	e.app = fiber.New(fiber.Config{DisableStartupMessage: true})
+	// The test client names its address in X-Forwarded-For (app.Test
+	// gives every request the same peer).
+	e.app = fiber.New(fiber.Config{DisableStartupMessage: true, ProxyHeader: fiber.HeaderXForwardedFor})
 	if err := Mount(e.app, e.deps); err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +129,7 @@ type client struct {
 	e       *env
 	cookies map[string]string
 	ip      string
+	ua      string
 }
 
 func (e *env) client() *client { return &client{e: e, cookies: map[string]string{}, ip: "192.0.2.10"} }
@@ -145,6 +148,9 @@ func (c *client) do(method, path string, form url.Values, hdr ...string) *http.R
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	req.Header.Set("X-Forwarded-For", c.ip)
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
 	req.RemoteAddr = c.ip + ":1234"
 	var parts []string
 	for k, v := range c.cookies {
@@ -193,7 +199,10 @@ func (c *client) token() string {
 	if m := csrfField.FindStringSubmatch(body); m != nil && resp.StatusCode == http.StatusOK {
 		return m[1]
 	}
-	return c.csrf("/admin/")
+	if resp, body := c.get("/admin/"); resp.StatusCode == http.StatusOK {
+		return csrfField.FindStringSubmatch(body)[1]
+	}
+	return c.csrf("/admin/account/two-factor") // a session that must set up its second factor
 }
 
 // post submits a form with a fresh CSRF token taken from tokenPage.

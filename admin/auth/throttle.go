@@ -108,13 +108,15 @@ func (t *throttle) attempt(ctx context.Context, email, ip, device string) (time.
 	return 0, nil
 }
 
-// succeeded clears the account's and the device's attempts and gives the
-// address back this one (so admins signing in from a venue's NAT do not use
+// succeeded clears the account's attempts (the device's, for a known
+// device) and gives the address back this one (so admins signing in from a venue's NAT do not use
 // up its limit).
 func (t *throttle) succeeded(ctx context.Context, email, ip, device string, uid int64) error {
+	// A known device clears only its own count: the account stays locked
+	// for unknown clients while someone guesses at it.
 	keys := []string{t.accountKey(email), t.factorKey(uid)}
 	if device != "" {
-		keys = append(keys, t.deviceKey(device))
+		keys = []string{t.deviceKey(device), t.factorKey(uid)}
 	}
 	for _, k := range keys {
 		if err := t.client.Do(ctx, t.client.B().Del().Key(k).Build()).Error(); err != nil {
