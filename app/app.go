@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // Version is the build's version, set with -ldflags "-X .../app.Version=...".
@@ -21,9 +22,12 @@ var Version = "dev"
 // App holds what every role shares: configuration, stores and metrics. It is
 // built once at start-up and passed down; nothing else keeps global state.
 type App struct {
-	Config  *Config
-	Logger  *slog.Logger
-	DB      *gorm.DB
+	Config *Config
+	Logger *slog.Logger
+	DB     *gorm.DB
+	// Store runs every query of the app's own handlers and of the packages
+	// it wires (package store).
+	Store   *store.Store
 	Redis   rueidis.Client
 	Metrics *prometheus.Registry
 	// Namespace prefixes every Redis key the app writes: "" in production,
@@ -62,7 +66,7 @@ func New(cfg *Config, logger *slog.Logger, db *gorm.DB, rdb rueidis.Client, name
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 60},
 	}, []string{"method", "route", "status"})
 	reg.MustRegister(hist)
-	return &App{Config: cfg, Logger: logger, DB: db, Redis: rdb, Metrics: reg, Namespace: namespace,
+	return &App{Config: cfg, Logger: logger, DB: db, Store: store.New(db), Redis: rdb, Metrics: reg, Namespace: namespace,
 		Now: time.Now, httpDuration: hist}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // newTestApp builds an App over a fresh database and the test Redis.
@@ -41,6 +42,12 @@ func get(t *testing.T, f *fiber.App, path string) (int, string, http.Header) {
 	return resp.StatusCode, string(body), resp.Header
 }
 
+// ownRoutes are the app's own routes (health, events API) as the web role
+// registers them.
+func ownRoutes(a *App) ServerOptions {
+	return ServerOptions{Routes: []web.Routes{health{a}, eventsAPI{app: a, events: store.NewEvents(a.Store, store.EventsOptions{})}}}
+}
+
 func seedEvent(t *testing.T, a *App, slug string, starts, ends time.Time) *models.Event {
 	t.Helper()
 	ev := &models.Event{Slug: slug, Title: "Event " + slug, Timezone: "Europe/Berlin", StartsAt: starts, EndsAt: ends,
@@ -53,7 +60,7 @@ func seedEvent(t *testing.T, a *App, slug string, starts, ends time.Time) *model
 
 func TestHealthzAnswersWhileTheProcessLives(t *testing.T) {
 	a := newTestApp(t)
-	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/healthz")
+	status, body, _ := get(t, a.NewFiber(ownRoutes(a)), "/healthz")
 	if status != 200 {
 		t.Fatalf("status %d: %s", status, body)
 	}
@@ -61,7 +68,7 @@ func TestHealthzAnswersWhileTheProcessLives(t *testing.T) {
 
 func TestReadyzChecksPostgresRedisAndMigrations(t *testing.T) {
 	a := newTestApp(t)
-	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/readyz")
+	status, body, _ := get(t, a.NewFiber(ownRoutes(a)), "/readyz")
 	if status != 200 {
 		t.Fatalf("status %d: %s", status, body)
 	}
@@ -90,7 +97,7 @@ func TestReadyzFailsWhenRedisIsStopped(t *testing.T) {
 	}
 	defer rdb.Close()
 	a.Redis = rdb
-	f := a.NewFiber(ServerOptions{})
+	f := a.NewFiber(ownRoutes(a))
 	if status, body, _ := get(t, f, "/readyz"); status != 200 {
 		t.Fatalf("with Redis up: status %d: %s", status, body)
 	}
@@ -106,7 +113,7 @@ func TestReadyzFailsWithPendingMigrations(t *testing.T) {
 	if err := a.DB.Exec("DELETE FROM goose_db_version WHERE version_id > 0").Error; err != nil {
 		t.Fatal(err)
 	}
-	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/readyz")
+	status, body, _ := get(t, a.NewFiber(ownRoutes(a)), "/readyz")
 	if status != http.StatusServiceUnavailable {
 		t.Fatalf("status %d: %s", status, body)
 	}
@@ -114,7 +121,7 @@ func TestReadyzFailsWithPendingMigrations(t *testing.T) {
 
 func TestMetricsExposesPrometheusText(t *testing.T) {
 	a := newTestApp(t)
-	f := a.NewFiber(ServerOptions{})
+	f := a.NewFiber(ownRoutes(a))
 	get(t, f, "/healthz")
 	status, body, _ := get(t, f, "/metrics")
 	if status != 200 || !strings.Contains(body, "backchannel_http_request_duration_seconds") || !strings.Contains(body, "go_goroutines") {
@@ -124,7 +131,7 @@ func TestMetricsExposesPrometheusText(t *testing.T) {
 
 func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 	a := newTestApp(t)
-	_, _, h := get(t, a.NewFiber(ServerOptions{}), "/api/events")
+	_, _, h := get(t, a.NewFiber(ownRoutes(a)), "/api/events")
 	for k, want := range map[string]string{
 		"X-Frame-Options":        "DENY",
 		"X-Content-Type-Options": "nosniff",
@@ -147,7 +154,7 @@ func TestEventsAPIListsEventsNewestFirst(t *testing.T) {
 	now := time.Now()
 	seedEvent(t, a, "old-conf", now.Add(-72*time.Hour), now.Add(-48*time.Hour))
 	seedEvent(t, a, "new-conf", now.Add(-time.Hour), now.Add(time.Hour))
-	status, body, h := get(t, a.NewFiber(ServerOptions{}), "/api/events")
+	status, body, h := get(t, a.NewFiber(ownRoutes(a)), "/api/events")
 	if status != 200 || h.Get("Content-Type") != "application/json" {
 		t.Fatalf("status %d %s: %s", status, h.Get("Content-Type"), body)
 	}
@@ -176,7 +183,7 @@ func TestEventAPIShowsSessionsWithCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/api/events/conf")
+	status, body, _ := get(t, a.NewFiber(ownRoutes(a)), "/api/events/conf")
 	if status != 200 {
 		t.Fatalf("status %d: %s", status, body)
 	}
@@ -191,7 +198,7 @@ func TestEventAPIShowsSessionsWithCounts(t *testing.T) {
 
 func TestEventAPIAnswers404ForAnUnknownEvent(t *testing.T) {
 	a := newTestApp(t)
-	status, body, _ := get(t, a.NewFiber(ServerOptions{}), "/api/events/nope")
+	status, body, _ := get(t, a.NewFiber(ownRoutes(a)), "/api/events/nope")
 	if status != 404 || body != `{"error":"There is no event \"nope\"."}` {
 		t.Fatalf("status %d: %s", status, body)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // EventJSON is an event as GET /api/events lists it.
@@ -43,14 +44,27 @@ type EventDetailJSON struct {
 	Sessions    []SessionJSON `json:"sessions"`
 }
 
+// eventsAPI serves GET /api/events and GET /api/events/{event}.
+type eventsAPI struct {
+	app    *App
+	events *store.Events
+}
+
+// Register mounts the events API.
+func (e eventsAPI) Register(r fiber.Router) {
+	r.Get("/api/events", e.list)
+	r.Get("/api/events/:event", e.detail)
+}
+
 func (a *App) eventJSON(e *models.Event, now time.Time) EventJSON {
 	return EventJSON{ID: e.ID, Slug: e.Slug, Title: e.Title, Hashtag: e.Hashtag, Timezone: e.Timezone,
 		StartsAt: e.StartsAt.UTC(), EndsAt: e.EndsAt.UTC(), Phase: e.Phase(now), Posting: e.Posting,
 		Moderation: e.Moderation, URL: a.Config.BaseURL.String() + "/events/" + e.Slug}
 }
 
-func (a *App) listEventsAPI(c *fiber.Ctx) error {
-	evs, err := models.ListEvents(c.UserContext(), a.DB)
+func (e eventsAPI) list(c *fiber.Ctx) error {
+	a := e.app
+	evs, err := a.Store.ListEvents(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -62,17 +76,18 @@ func (a *App) listEventsAPI(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"events": out})
 }
 
-func (a *App) eventAPI(c *fiber.Ctx) error {
+func (e eventsAPI) detail(c *fiber.Ctx) error {
+	a := e.app
 	ctx := c.UserContext()
-	ev, err := models.EventBySlug(ctx, a.DB, c.Params("event"))
+	ev, err := e.events.BySlug(ctx, c.Params("event"))
 	if err != nil {
 		return err
 	}
-	counts, err := models.SessionCounts(ctx, a.DB, ev.ID)
+	counts, err := a.Store.SessionCounts(ctx, ev.ID)
 	if err != nil {
 		return err
 	}
-	total, err := models.VisibleItemCount(ctx, a.DB, ev.ID)
+	total, err := a.Store.VisibleItemCount(ctx, ev.ID)
 	if err != nil {
 		return err
 	}

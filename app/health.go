@@ -11,18 +11,27 @@ import (
 	"github.com/backchannel/backchannel/migrations"
 )
 
-func (a *App) registerHealth(f *fiber.App) {
-	f.Get("/healthz", func(c *fiber.Ctx) error {
+// health serves /healthz (the process lives), /readyz (its stores answer)
+// and /metrics.
+type health struct{ app *App }
+
+// Register mounts the health routes.
+func (h health) Register(r fiber.Router) {
+	r.Get("/healthz", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(fiber.Map{"status": "ok", "version": Version})
 	})
-	f.Get("/readyz", a.readyz)
-	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.Metrics, promhttp.HandlerOpts{})))
+	r.Get("/readyz", h.readyz)
+	r.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(h.app.Metrics, promhttp.HandlerOpts{})))
 }
 
 // readyz answers 200 only when Postgres and Redis answer and every migration
-// is applied, so a load balancer sends no traffic to a node that cannot serve.
-func (a *App) readyz(c *fiber.Ctx) error {
+// is applied, so a load balancer sends no traffic to a node that cannot
+// serve; otherwise 503 naming each part: "postgres", "redis", "migrations"
+// are "ok" or say what is wrong. (While Postgres is down the node still
+// serves the live stream; see docs/ARCHITECTURE.md, "When Postgres is down".)
+func (h health) readyz(c *fiber.Ctx) error {
+	a := h.app
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
@@ -34,8 +43,10 @@ func (a *App) readyz(c *fiber.Ctx) error {
 	}
 	if db, err := a.SQL(); err != nil {
 		fail("postgres", err)
+		checks["migrations"] = "unknown: Postgres is unavailable"
 	} else if err := db.PingContext(ctx); err != nil {
 		fail("postgres", err)
+		checks["migrations"] = "unknown: Postgres is unavailable"
 	} else {
 		checks["postgres"] = "ok"
 		if current, err := migrations.Current(ctx, db); err != nil {

@@ -11,6 +11,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/backchannel/backchannel/internal/web"
+	"github.com/backchannel/backchannel/models"
 )
 
 // contentSecurityPolicy allows no inline script or style: every script and
@@ -60,26 +63,27 @@ func (a *App) requestLogger() fiber.Handler {
 		err := c.Next()
 		status := c.Response().StatusCode()
 		if err != nil {
-			if fe, ok := err.(*fiber.Error); ok {
-				status = fe.Code
-			} else {
-				status = fiber.StatusInternalServerError
-			}
+			status, _ = web.Classify(err) // what the error handler will answer
 		}
 		d := time.Since(start)
 		route := c.Route().Path
 		hist.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Observe(d.Seconds())
 		level := slog.LevelInfo
-		if status >= 500 {
+		if status >= 500 && !models.IsUnavailable(err) {
 			level = slog.LevelError
+		} else if status >= 500 {
+			level = slog.LevelWarn // Postgres is down: expected, and /readyz says so
 		} else if isLivePath(c) || strings.HasPrefix(c.Path(), "/static/") || c.Path() == "/healthz" || c.Path() == "/metrics" {
 			// Thousands of long polls a second would drown every other line.
 			level = slog.LevelDebug
 		}
-		a.Logger.Log(c.UserContext(), level, "http",
-			"method", c.Method(), "path", c.Path(), "status", status,
-			"ms", float64(d.Microseconds())/1000, "ip", c.IP(),
-			"request_id", c.GetRespHeader(fiber.HeaderXRequestID))
+		attrs := []any{"method", c.Method(), "path", c.Path(), "status", status,
+			"ms", float64(d.Microseconds()) / 1000, "ip", c.IP(),
+			"request_id", c.GetRespHeader(fiber.HeaderXRequestID)}
+		if err != nil && status >= 500 {
+			attrs = append(attrs, "err", err.Error())
+		}
+		a.Logger.Log(c.UserContext(), level, "http", attrs...)
 		return err
 	}
 }

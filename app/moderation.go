@@ -5,7 +5,6 @@ import (
 
 	"github.com/backchannel/backchannel/moderation"
 	"github.com/backchannel/backchannel/realtime"
-	"github.com/backchannel/backchannel/store"
 )
 
 // newModeration builds this process's moderation verbs over the live log:
@@ -14,6 +13,6 @@ import (
 // rules cache, a few seconds). changed is told after each committed change
 // to an event's items.
 func (a *App) newModeration(log *realtime.Log, changed func(ctx context.Context, eventID int64)) *moderation.Verbs {
-	return moderation.New(store.New(a.DB), moderation.LogOf(log, realtime.ErrUnknownTarget),
+	return moderation.New(a.Store, moderation.LogOf(log, realtime.ErrUnknownTarget),
 		moderation.Options{Changed: changed, Logger: a.Logger})
 }

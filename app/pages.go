@@ -3,8 +3,10 @@ package app
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
@@ -14,10 +16,12 @@ const snapshotSize = 50
 // pages serves the public HTML pages that are not archives: home, the live
 // page and the wall.
 type pages struct {
-	app *App
-	hub *realtime.Hub
+	app    *App
+	hub    *realtime.Hub
+	events *store.Events
 }
 
+// Register mounts the pages.
 func (p *pages) Register(r fiber.Router) {
 	r.Get("/", p.home)
 	r.Get("/events/:event", p.live)
@@ -25,18 +29,21 @@ func (p *pages) Register(r fiber.Router) {
 }
 
 func (p *pages) home(c *fiber.Ctx) error {
-	evs, err := models.ListEvents(c.UserContext(), p.app.DB)
+	evs, err := p.app.Store.ListEvents(c.UserContext())
 	if err != nil {
 		return err
 	}
 	now := p.app.Now()
-	return views.Render(c, fiber.StatusOK, views.Home(views.NewHomeVM(models.GroupEvents(evs, now), now)))
+	return web.Render(c, fiber.StatusOK, views.Home(views.NewHomeVM(models.GroupEvents(evs, now), now)))
 }
 
-// snapshot loads the event and the newest visible items of its live log.
+// snapshot loads the event and the newest visible items of its live log:
+// the event from the one cached lookup (its last good copy while Postgres
+// is down), the items from the hub (Redis), so the live page and the wall
+// need no Postgres.
 func (p *pages) snapshot(c *fiber.Ctx) (*models.Event, views.LiveSnapshot, error) {
 	ctx := c.UserContext()
-	ev, err := models.EventBySlug(ctx, p.app.DB, c.Params("event"))
+	ev, err := p.events.BySlug(ctx, c.Params("event"))
 	if err != nil {
 		return nil, views.LiveSnapshot{}, err
 	}
@@ -56,7 +63,7 @@ func (p *pages) live(c *fiber.Ctx) error {
 	}
 	vm := views.NewEventVM(ev, snap, p.app.Now())
 	vm.Canonical = p.app.Config.BaseURL.String() + views.EventPath(ev.Slug)
-	return views.Render(c, fiber.StatusOK, views.EventLive(vm))
+	return web.Render(c, fiber.StatusOK, views.EventLive(vm))
 }
 
 func (p *pages) wall(c *fiber.Ctx) error {
@@ -64,5 +71,5 @@ func (p *pages) wall(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return views.Render(c, fiber.StatusOK, views.Wall(views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())))
+	return web.Render(c, fiber.StatusOK, views.Wall(views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/sources"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
@@ -32,9 +33,12 @@ type Web struct {
 	Hub   *realtime.Hub
 	Log   *realtime.Log
 	Live  *realtime.Handler
-	app   *App
-	queue *asynq.Client
-	insp  *asynq.Inspector
+	// Events is the node's one cached event-by-slug lookup, shared by every
+	// handler (store.Events).
+	Events *store.Events
+	app    *App
+	queue  *asynq.Client
+	insp   *asynq.Inspector
 }
 
 // NewWeb builds every route of the web role. Run starts it.
@@ -42,26 +46,28 @@ func (a *App) NewWeb() (*Web, error) {
 	metrics := realtime.NewMetrics(a.Metrics)
 	log := realtime.NewLog(a.Redis, a.Namespace)
 	log.SetMetrics(metrics)
-	hub := realtime.NewHub(a.Redis, log, realtime.NewPostgresArchive(a.DB),
-		realtime.HubOptions{Metrics: metrics, Logger: a.Logger})
+	// History older than Redis comes from Postgres (store.EntriesAfter).
+	hub := realtime.NewHub(a.Redis, log, a.Store, realtime.HubOptions{Metrics: metrics, Logger: a.Logger})
+	events := store.NewEvents(a.Store, store.EventsOptions{Logger: a.Logger, Now: a.Now})
 	var w *Web
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
 	live := realtime.NewHandler(realtime.HandlerDeps{
-		Hub: hub, Log: log, Events: liveEvents{a},
+		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
 		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
 		Moderate:     verbs.ScreenPost,
 	})
-	w = &Web{Hub: hub, Log: log, Live: live, app: a,
+	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
-	arch := archive.NewHandler(a.DB, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
+	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
-		Live:      []web.Routes{web.RoutesFunc(live.RegisterLive)},
-		Routes:    []web.Routes{views.Assets(), web.RoutesFunc(live.RegisterPosts), &pages{app: a, hub: hub}, arch},
+		Live:      []web.Routes{live.LiveRoutes()},
+		Routes: []web.Routes{health{a}, eventsAPI{app: a, events: events}, views.Assets(),
+			live.PostRoutes(), &pages{app: a, hub: hub, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger, Keys: adminKeys{a.Config.SecretKey},
@@ -79,9 +85,11 @@ func (a *App) NewWeb() (*Web, error) {
 	return w, nil
 }
 
-// eventChanged runs after the admin committed a change to an event: archive
-// pages of the event are re-rendered at once, and items follow edited sessions.
+// eventChanged runs after the admin committed a change to an event: the
+// node's copy of the event is dropped, archive pages of the event are
+// re-rendered at once, and items follow edited sessions.
 func (w *Web) eventChanged(ctx context.Context, eventID int64, what string) {
+	w.Events.Invalidate(eventID)
 	if err := archive.BumpVersion(ctx, w.app.Redis, w.app.Namespace, eventID); err != nil {
 		w.app.Logger.Warn("archive stamp", "event", eventID, "err", err)
 	}
@@ -125,7 +133,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	queue := asynq.NewClient(redisOpt)
 	defer queue.Close()
 
-	strainer := jobs.NewStrainer(a.DB, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
+	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
 	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
 		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger, Metrics: a.Metrics})
 	mux := asynq.NewServeMux()

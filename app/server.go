@@ -23,14 +23,15 @@ type ServerOptions struct {
 	Live []web.Routes
 	// ErrorPage renders HTML error pages; nil uses a bare page.
 	ErrorPage web.HTMLRenderer
-	// Routes are registered after the app's own (health, metrics, events API).
+	// Routes are registered after the general middleware, in order: every
+	// HTTP package's web.Routes (health, pages, events API, assets, the
+	// archive, the posts), the same way.
 	Routes []web.Routes
 	// Mounts add routes that need the whole app (the admin mounts its own groups).
 	Mounts []func(*fiber.App) error
 }
 
-// NewFiber builds the fiber app with middleware, health, metrics, the events
-// API and the given routes.
+// NewFiber builds the fiber app with middleware and the given routes.
 func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 	f := fiber.New(fiber.Config{
 		AppName:                 "backchannel",
@@ -55,9 +56,6 @@ func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 		}
 	}
 	a.useMiddleware(f)
-	a.registerHealth(f)
-	f.Get("/api/events", a.listEventsAPI)
-	f.Get("/api/events/:event", a.eventAPI)
 	for _, r := range opts.Routes {
 		r.Register(f)
 	}

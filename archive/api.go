@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/store"
 )
 
 // API page sizes.
@@ -56,19 +57,18 @@ func (h *Handler) apiItems(c *fiber.Ctx) error {
 	}
 	key := ec.key("api", slug, strconv.FormatInt(after, 10), strconv.Itoa(limit), q)
 	page, err := cached(h.cache, key, func() (*itemsPage, int64, error) {
-		rows, err := h.store.Items(c.UserContext(), ItemQuery{EventID: ec.ev.ID, SessionID: sessionID, After: after, Limit: limit + 1, Q: q})
+		rows, err := h.store.Items(c.UserContext(), store.ItemQuery{EventID: ec.ev.ID, SessionID: sessionID, After: after, Limit: limit + 1, Q: q})
 		if err != nil {
 			return nil, 0, err
 		}
 		p := &itemsPage{Items: make([]live.Item, 0, min(len(rows), limit))}
 		if len(rows) > limit {
 			rows = rows[:limit]
-			next := rows[len(rows)-1].Item.Seq
+			next := rows[len(rows)-1].Seq
 			p.Next = &next
 		}
 		for _, r := range rows {
-			r.Item.Session = ec.sessionSlug(r.SessionID)
-			p.Items = append(p.Items, r.Item)
+			p.Items = append(p.Items, h.item(ec, r))
 		}
 		return p, int64(1024 * (len(p.Items) + 1)), nil
 	})

@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
+	"github.com/backchannel/backchannel/archive/stamp"
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 )
@@ -257,23 +258,23 @@ func TestExportsStreamEveryVisibleItem(t *testing.T) {
 	}
 }
 
-func TestItemsAPIRejectsBadParameters(t *testing.T) {
+func TestItemsAPIAndPagesRejectBadParameters(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range []string{"after=abc", "after=-1", "limit=0", "limit=201", "limit=x", "session=nope"} {
-		st, body := e.get("/api/events/conf/items?" + p)
-		if st != 400 || !strings.Contains(body, `"error"`) {
-			t.Errorf("?%s = %d %s, want 400 with a JSON error", p, st, body)
-		}
+	bad := func(query string) apitest.Scenario {
+		return apitest.Scenario{Name: query, Path: "/api/events/conf/items?" + query, ExpectedStatus: 400,
+			ExpectedHeaders: map[string]string{"Content-Type": "application/json"}, ExpectedContent: []string{`{"error":"The `}}
 	}
-	if st, body := e.get("/api/events/nope/items"); st != 404 || !strings.Contains(body, `"error"`) {
-		t.Errorf("unknown event = %d %s", st, body)
-	}
-	if st, _ := e.get("/events/conf/sessions/keynote?after=x"); st != 400 {
-		t.Errorf("session page with a bad after = %d", st)
-	}
-	if st, _ := e.get("/events/conf/items/abc"); st != 404 {
-		t.Errorf("permalink abc = %d", st)
-	}
+	apitest.Run(t, e.api(),
+		bad("after=abc"), bad("after=-1"), bad("limit=0"), bad("limit=201"), bad("limit=x"), bad("session=nope"),
+		apitest.Scenario{Name: "unknown event", Path: "/api/events/nope/items", ExpectedStatus: 404,
+			ExpectedJSON: map[string]any{"error": `There is no event "nope".`}},
+		apitest.Scenario{Name: "session page with a bad after", Path: "/events/conf/sessions/keynote?after=x", ExpectedStatus: 400,
+			ExpectedContent: []string{"The after parameter must be a non-negative item number."}},
+		apitest.Scenario{Name: "permalink abc", Path: "/events/conf/items/abc", ExpectedStatus: 404,
+			ExpectedContent: []string{"There is no post &#34;abc&#34;."}},
+		apitest.Scenario{Name: "permalink of no item", Path: "/events/conf/items/99", ExpectedStatus: 404,
+			ExpectedContent: []string{"There is no post 99."}},
+	)
 }
 
 func TestEventArchiveListsSessionsWithCountsAndAccessibleCharts(t *testing.T) {
@@ -320,25 +321,20 @@ func TestSessionPageShowsPhotosTopLinksAndTopPosters(t *testing.T) {
 func TestPagesAnswerNotModifiedToARevalidatingBrowser(t *testing.T) {
 	e := newEnv(t)
 	e.add(&e.talk, time.Minute, nil)
-	res, err := e.app.Test(httptest.NewRequest("GET", "/events/conf/sessions/keynote", nil))
-	must(t, err)
-	etag := res.Header.Get("ETag")
-	if etag == "" {
-		t.Fatal("no ETag")
-	}
-	req := httptest.NewRequest("GET", "/events/conf/sessions/keynote", nil)
-	req.Header.Set("If-None-Match", etag)
-	res, err = e.app.Test(req)
-	must(t, err)
-	if res.StatusCode != 304 {
-		t.Fatalf("revalidation = %d, want 304", res.StatusCode)
-	}
-	e.add(&e.talk, 2*time.Minute, nil) // bumps the stamp
-	res, err = e.app.Test(req)
-	must(t, err)
-	if res.StatusCode != 200 {
-		t.Fatalf("revalidation after a change = %d, want 200", res.StatusCode)
-	}
+	var etag string
+	revalidate := func() map[string]string { return map[string]string{"If-None-Match": etag} }
+	apitest.Run(t, e.api(), apitest.Scenario{
+		Name: "first visit", Path: "/events/conf/sessions/keynote", ExpectedStatus: 200,
+		ExpectedHeaders: map[string]string{"ETag": "", "Cache-Control": "no-cache"},
+		After:           func(_ testing.TB, _ *apitest.Env, res *apitest.Response) { etag = res.Header.Get("ETag") },
+	})
+	apitest.Run(t, e.api(), apitest.Scenario{
+		Name: "revalidation", Path: "/events/conf/sessions/keynote", Headers: revalidate(), ExpectedStatus: 304,
+	}, apitest.Scenario{
+		Name: "revalidation after a change", Path: "/events/conf/sessions/keynote", Headers: revalidate(),
+		Before:         func(testing.TB, *apitest.Env) { e.add(&e.talk, 2*time.Minute, nil) }, // bumps the stamp
+		ExpectedStatus: 200, ExpectedKeys: []string{strings.TrimPrefix(stamp.Key(e.redis.Namespace, e.ev.ID), e.redis.Namespace)},
+	})
 }
 
 func TestSearchPagesReturnEveryMatchOnce(t *testing.T) {

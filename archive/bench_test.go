@@ -14,6 +14,7 @@ import (
 
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
@@ -46,7 +47,7 @@ func benchSessionPage(b *testing.B, uncached bool, workers int) {
 	}
 	h := e.h
 	if uncached {
-		h = NewHandler(e.db.DB, Options{BaseURL: "https://bc.example"})
+		h = NewHandler(store.New(e.db.DB), store.NewEvents(store.New(e.db.DB), store.EventsOptions{}), Options{BaseURL: "https://bc.example"})
 	}
 	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(views.RenderError), DisableStartupMessage: true})
 	var mu sync.Mutex

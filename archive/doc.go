@@ -4,9 +4,14 @@
 // (docs/API.md, "Archive API and pages"), and the in-memory caches in front of them.
 //
 // Choices made here, and why:
-//   - Only visible rows are ever read: every query carries visibleSQL (not
-//     hidden, review approved). There is no code path that reads a hidden or
-//     pending item, so none can leak one.
+//   - Only visible rows are ever read: every query it asks package store for
+//     carries live.VisibleSQL (not hidden, review approved), and rows become
+//     items through the one mapping, live.FromRow. There is no code path that
+//     reads a hidden or pending item, so none can leak one.
+//   - The event comes from the app's one cached lookup (store.Events), so the
+//     archive asks Postgres only for items; while Postgres is down a page not
+//     in the cache answers 503 with Retry-After (exports read their first
+//     batch before answering, so they fail the same way, never half-sent).
 //   - Item HTML is sanitized again on the way out with a policy as tight as
 //     the ingest one: the archive does not trust that every writer of the
 //     items table sanitized.
@@ -18,6 +23,6 @@
 //     admin bump on every change: a hide invalidates at once, and a cache hit
 //     costs one Redis GET.
 //
-// What it must never do: write to Postgres or to the live log, render a
+// What it must never do: hold SQL of its own (package store does), write to Postgres or to the live log, render a
 // hidden or pending item, or put unsanitized remote HTML in a page or feed.
 package archive

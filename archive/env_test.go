@@ -11,9 +11,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
@@ -43,7 +45,7 @@ func newEnv(t testing.TB) *env {
 	e.panel = models.Session{EventID: e.ev.ID, Slug: "panel", Title: "Panel", StartsAt: t0.Add(time.Hour), EndsAt: t0.Add(2 * time.Hour)}
 	must(t, e.db.DB.Create(&e.talk).Error)
 	must(t, e.db.DB.Create(&e.panel).Error)
-	e.h = NewHandler(e.db.DB, Options{BaseURL: "https://bc.example", Redis: e.redis.Client, Namespace: e.redis.Namespace,
+	e.h = NewHandler(store.New(e.db.DB), store.NewEvents(store.New(e.db.DB), store.EventsOptions{}), Options{BaseURL: "https://bc.example", Redis: e.redis.Client, Namespace: e.redis.Namespace,
 		Now: func() time.Time { return t0.Add(3 * time.Hour) }})
 	e.app = fiber.New(fiber.Config{ErrorHandler: web.Handler(views.RenderError)})
 	e.h.Register(e.app)
@@ -100,4 +102,9 @@ func (e *env) ok(path string) string {
 		e.t.Fatalf("GET %s = %d: %s", path, st, body)
 	}
 	return body
+}
+
+// api is the env as the scenario runner (internal/apitest) sees it.
+func (e *env) api() *apitest.Env {
+	return &apitest.Env{App: e.app, DB: e.db.DB, Redis: e.redis.Client, Namespace: e.redis.Namespace}
 }

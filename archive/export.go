@@ -12,6 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // exportBatch is how many items an export reads per query while streaming.
@@ -20,25 +22,34 @@ const exportBatch = 1000
 // exportTimeout bounds one export's streaming.
 const exportTimeout = 10 * time.Minute
 
-// eachItem calls fn for every visible item of an event in seq order, reading
-// keyset batches, until fn or a query fails.
-func (h *Handler) eachItem(ctx context.Context, ec *eventCtx, fn func(live.Item) error) error {
+// firstBatch reads an export's first batch before the answer starts, so
+// that a Postgres that cannot be reached gives a 503, not a cut document.
+func (h *Handler) firstBatch(c *fiber.Ctx, ec *eventCtx) ([]models.Item, error) {
+	return h.store.Items(c.UserContext(), store.ItemQuery{EventID: ec.ev.ID, Limit: exportBatch})
+}
+
+// eachItem calls fn for every visible item of an event in seq order, from
+// the first batch on, reading keyset batches, until fn or a query fails.
+func (h *Handler) eachItem(ctx context.Context, ec *eventCtx, first []models.Item, fn func(live.Item) error) error {
 	var after int64
+	rows := first
 	for {
-		rows, err := h.store.Items(ctx, ItemQuery{EventID: ec.ev.ID, After: after, Limit: exportBatch})
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			r.Item.Session = ec.sessionSlug(r.SessionID)
-			if err := fn(r.Item); err != nil {
+		if rows == nil {
+			var err error
+			if rows, err = h.store.Items(ctx, store.ItemQuery{EventID: ec.ev.ID, After: after, Limit: exportBatch}); err != nil {
 				return err
 			}
-			after = r.Item.Seq
+		}
+		for _, r := range rows {
+			if err := fn(h.item(ec, r)); err != nil {
+				return err
+			}
+			after = r.Seq
 		}
 		if len(rows) < exportBatch {
 			return nil
 		}
+		rows = nil
 	}
 }
 
@@ -46,6 +57,10 @@ func (h *Handler) eachItem(ctx context.Context, ec *eventCtx, fn func(live.Item)
 // {"event": {...}, "items": [item, ...]} with every visible item in order.
 func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
+	if err != nil {
+		return err
+	}
+	batch, err := h.firstBatch(c, ec)
 	if err != nil {
 		return err
 	}
@@ -61,7 +76,7 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 		_, _ = w.WriteString(`,"items":[`)
 		first := true
 		enc := json.NewEncoder(w)
-		err := h.eachItem(ctx, ec, func(it live.Item) error {
+		err := h.eachItem(ctx, ec, batch, func(it live.Item) error {
 			if !first {
 				_ = w.WriteByte(',')
 			}
@@ -90,6 +105,10 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	first, err := h.firstBatch(c, ec)
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ec.ev.Slug+`.csv"`)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
@@ -97,7 +116,7 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 		defer cancel()
 		cw := csv.NewWriter(w)
 		_ = cw.Write(csvHeader)
-		err := h.eachItem(ctx, ec, func(it live.Item) error {
+		err := h.eachItem(ctx, ec, first, func(it live.Item) error {
 			media := make([]string, 0, len(it.Media))
 			for _, m := range it.Media {
 				media = append(media, m.URL)

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gorilla/feeds"
 
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
@@ -40,7 +41,7 @@ func (h *Handler) sessionFeed(c *fiber.Ctx) error {
 // feed writes the newest visible items of an event (or one session) as Atom.
 func (h *Handler) feed(c *fiber.Ctx, ec *eventCtx, sessionID int64, sessionSlug string) error {
 	body, err := cached(h.cache, ec.key("feed", sessionSlug), func() ([]byte, int64, error) {
-		rows, err := h.store.Items(c.UserContext(), ItemQuery{EventID: ec.ev.ID, SessionID: sessionID, Desc: true, Limit: feedSize})
+		rows, err := h.store.Items(c.UserContext(), store.ItemQuery{EventID: ec.ev.ID, SessionID: sessionID, Desc: true, Limit: feedSize})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -64,7 +65,7 @@ func (h *Handler) feed(c *fiber.Ctx, ec *eventCtx, sessionID int64, sessionSlug 
 			Updated:     ev.UpdatedAt,
 		}
 		for _, r := range rows {
-			it := r.Item
+			it := h.item(ec, r)
 			link := base + views.EventPath(ev.Slug) + "/items/" + strconv.FormatInt(it.Seq, 10)
 			content := it.HTML
 			if content == "" {

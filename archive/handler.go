@@ -3,24 +3,22 @@ package archive
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
+	"github.com/microcosm-cc/bluemonday"
 	"github.com/redis/rueidis"
-	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/archive/stamp"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 	av "github.com/backchannel/backchannel/views/archive"
 )
@@ -45,22 +43,16 @@ type Options struct {
 
 // Handler serves the archive pages, feeds, exports and JSON API.
 type Handler struct {
-	db    *gorm.DB
-	store *Store
-	opts  Options
-	cache *cache
-
-	idMu sync.Mutex
-	ids  map[string]idEntry
+	store  *store.Store
+	events *store.Events
+	policy *bluemonday.Policy
+	opts   Options
+	cache  *cache
 }
 
-type idEntry struct {
-	id  int64
-	exp time.Time
-}
-
-// NewHandler returns a Handler reading db.
-func NewHandler(db *gorm.DB, opts Options) *Handler {
+// NewHandler returns a Handler reading st, resolving event slugs with the
+// app's one cached lookup.
+func NewHandler(st *store.Store, events *store.Events, opts Options) *Handler {
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = 64 << 20
 	}
@@ -74,7 +66,7 @@ func NewHandler(db *gorm.DB, opts Options) *Handler {
 		opts.Logger = slog.Default()
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	h := &Handler{db: db, store: NewStore(db), opts: opts, ids: map[string]idEntry{}}
+	h := &Handler{store: st, events: events, policy: newPolicy(), opts: opts}
 	if opts.Redis != nil {
 		h.cache = newCache(opts.CacheBytes)
 	}
@@ -114,8 +106,21 @@ type eventCtx struct {
 	cacheable bool
 }
 
+// revision names one copy of an event and its sessions, so a page is never
+// cached under a new stamp with an event copy older than the stamp.
+func revision(ev *models.Event) string {
+	last := ev.UpdatedAt
+	for i := range ev.Sessions {
+		if u := ev.Sessions[i].UpdatedAt; u.After(last) {
+			last = u
+		}
+	}
+	return strconv.FormatInt(last.UnixNano(), 36) + "." + strconv.Itoa(len(ev.Sessions))
+}
+
 type eventInfo struct {
 	ev       *models.Event
+	rev      string
 	loc      *time.Location
 	bySlug   map[string]*models.Session
 	slugByID map[int64]string
@@ -125,7 +130,7 @@ func (e *eventCtx) key(parts ...string) string {
 	if !e.cacheable {
 		return ""
 	}
-	return strconv.FormatInt(e.id, 10) + ":" + strconv.FormatInt(e.version, 10) + ":" + strings.Join(parts, ":")
+	return strconv.FormatInt(e.id, 10) + ":" + strconv.FormatInt(e.version, 10) + ":" + e.rev + ":" + strings.Join(parts, ":")
 }
 
 // sessionSlug returns the slug of a session id ("" for none).
@@ -133,26 +138,26 @@ func (e *eventInfo) sessionSlug(id int64) string { return e.slugByID[id] }
 
 func (h *Handler) resolve(c *fiber.Ctx) (*eventCtx, error) {
 	ctx := c.UserContext()
-	slug := c.Params("event")
-	id, err := h.eventID(ctx, slug)
+	ev, err := h.events.BySlug(ctx, c.Params("event"))
 	if err != nil {
 		return nil, err
 	}
-	ec := &eventCtx{id: id}
+	ec := &eventCtx{id: ev.ID}
 	if h.opts.Redis != nil {
-		v, err := stamp.Get(ctx, h.opts.Redis, h.opts.Namespace, id)
+		v, err := stamp.Get(ctx, h.opts.Redis, h.opts.Namespace, ev.ID)
 		if err != nil {
-			h.opts.Logger.Warn("archive: read stamp; serving uncached", "event", id, "err", err)
+			h.opts.Logger.Warn("archive: read stamp; serving uncached", "event", ev.ID, "err", err)
 		} else {
 			ec.version, ec.cacheable = v, true
 		}
 	}
-	info, err := cached(h.cache, ec.key("info"), func() (*eventInfo, int64, error) {
-		ev, err := models.EventBySlug(ctx, h.db, slug)
-		if err != nil {
-			return nil, 0, err
-		}
-		info := &eventInfo{ev: ev, loc: ev.Location(), bySlug: map[string]*models.Session{}, slugByID: map[int64]string{}}
+	rev := revision(ev)
+	key := ""
+	if ec.cacheable {
+		key = strconv.FormatInt(ev.ID, 10) + ":info:" + rev
+	}
+	ec.eventInfo, err = cached(h.cache, key, func() (*eventInfo, int64, error) {
+		info := &eventInfo{ev: ev, rev: rev, loc: ev.Location(), bySlug: map[string]*models.Session{}, slugByID: map[int64]string{}}
 		for i := range ev.Sessions {
 			s := &ev.Sessions[i]
 			info.bySlug[s.Slug] = s
@@ -163,48 +168,7 @@ func (h *Handler) resolve(c *fiber.Ctx) (*eventCtx, error) {
 	if err != nil {
 		return nil, err
 	}
-	if info.ev.ID != id { // the slug now names another event
-		h.forgetID(slug)
-		return nil, models.NotFound("event", slug)
-	}
-	ec.eventInfo = info
 	return ec, nil
-}
-
-// eventID maps a slug to its event id, remembered for half a minute.
-func (h *Handler) eventID(ctx context.Context, slug string) (int64, error) {
-	now := time.Now()
-	h.idMu.Lock()
-	e, ok := h.ids[slug]
-	h.idMu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.id, nil
-	}
-	sqlDB, err := h.store.sql()
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	err = sqlDB.QueryRowContext(ctx, `SELECT id FROM events WHERE slug = $1`, slug).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, models.NotFound("event", slug)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("archive: event %q: %w", slug, err)
-	}
-	h.idMu.Lock()
-	if len(h.ids) > 10000 {
-		clear(h.ids)
-	}
-	h.ids[slug] = idEntry{id: id, exp: now.Add(30 * time.Second)}
-	h.idMu.Unlock()
-	return id, nil
-}
-
-func (h *Handler) forgetID(slug string) {
-	h.idMu.Lock()
-	delete(h.ids, slug)
-	h.idMu.Unlock()
 }
 
 func (h *Handler) session(ec *eventCtx, slug string) (*models.Session, error) {

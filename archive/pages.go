@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 	av "github.com/backchannel/backchannel/views/archive"
 )
@@ -25,11 +26,11 @@ func (h *Handler) eventArchive(c *fiber.Ctx) error {
 	return h.render(c, ec.key("archive"), func() (templ.Component, error) {
 		ctx := c.UserContext()
 		ev := ec.ev
-		counts, err := models.SessionCounts(ctx, h.db, ev.ID)
+		counts, err := h.store.SessionCounts(ctx, ev.ID)
 		if err != nil {
 			return nil, err
 		}
-		total, err := models.VisibleItemCount(ctx, h.db, ev.ID)
+		total, err := h.store.VisibleItemCount(ctx, ev.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -93,13 +94,13 @@ func (h *Handler) sessionPage(c *fiber.Ctx) error {
 			statsKey = fmt.Sprintf("stats:%d:%d:%d:%d:%s", ec.id, sess.ID, sess.StartsAt.Unix(), sess.EndsAt.Unix(), sig)
 		}
 		st, err := cached(h.cache, statsKey, func() (*sessionStats, int64, error) {
-			st, err := h.store.statsOf(ctx, ec.ev.ID, sess.ID, sess.StartsAt, sess.EndsAt)
+			st, err := h.statsOf(ctx, ec.ev.ID, sess.ID, sess.StartsAt, sess.EndsAt)
 			return st, 16 << 10, err
 		})
 		if err != nil {
 			return nil, err
 		}
-		rows, err := h.store.Items(ctx, ItemQuery{EventID: ec.ev.ID, SessionID: sess.ID, After: after, Limit: h.opts.PageSize + 1})
+		rows, err := h.store.Items(ctx, store.ItemQuery{EventID: ec.ev.ID, SessionID: sess.ID, After: after, Limit: h.opts.PageSize + 1})
 		if err != nil {
 			return nil, err
 		}
@@ -123,14 +124,13 @@ func (h *Handler) sessionPage(c *fiber.Ctx) error {
 		}
 		if len(rows) > h.opts.PageSize {
 			rows = rows[:h.opts.PageSize]
-			vm.NextURL = withAfter(path, rows[len(rows)-1].Item.Seq, nil)
+			vm.NextURL = withAfter(path, rows[len(rows)-1].Seq, nil)
 		}
 		if after > 0 {
 			vm.FirstURL = path
 		}
 		for _, r := range rows {
-			r.Item.Session = sess.Slug
-			vm.Items = append(vm.Items, views.NewItemVM(r.Item, ec.loc))
+			vm.Items = append(vm.Items, views.NewItemVM(h.item(ec, r), ec.loc))
 		}
 		return av.SessionPage(vm), nil
 	})
@@ -157,23 +157,20 @@ func (h *Handler) itemPage(c *fiber.Ctx) error {
 	}
 	seq, err := strconv.ParseInt(c.Params("seq"), 10, 64)
 	if err != nil || seq <= 0 {
-		return fiber.NewError(fiber.StatusNotFound, "No such post.")
+		return models.NotFound("post", c.Params("seq"))
 	}
 	now := h.opts.Now()
 	return h.render(c, ec.key("item", strconv.FormatInt(seq, 10)), func() (templ.Component, error) {
-		r, ok, err := h.store.Item(c.UserContext(), ec.ev.ID, seq)
+		row, err := h.store.VisibleItem(c.UserContext(), ec.ev.ID, seq)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, fiber.NewError(fiber.StatusNotFound, "No such post.")
-		}
-		r.Item.Session = ec.sessionSlug(r.SessionID)
+		it := h.item(ec, row)
 		path := views.EventPath(ec.ev.Slug) + "/items/" + strconv.FormatInt(seq, 10)
-		vm := av.ItemPageVM{Event: views.NewEventCardVM(ec.ev, now), Item: views.NewItemVM(r.Item, ec.loc),
+		vm := av.ItemPageVM{Event: views.NewEventCardVM(ec.ev, now), Item: views.NewItemVM(it, ec.loc),
 			Links: links(ec.ev.Slug), Canonical: h.absolute(path), Now: now}
 		for _, s := range views.NewSessionVMs(ec.ev, now) {
-			if s.Slug == r.Item.Session {
+			if s.Slug == it.Session {
 				vm.Session = &s
 			}
 		}
@@ -210,9 +207,9 @@ func (h *Handler) search(c *fiber.Ctx) error {
 			vm.NextURL = withAfter(vm.Links.Search, hits[len(hits)-1].Item.Seq, url.Values{"q": {q}})
 		}
 		for _, hit := range hits {
-			hit.Item.Session = ec.sessionSlug(hit.SessionID)
-			vm.Hits = append(vm.Hits, av.HitVM{Item: views.NewItemVM(hit.Item, ec.loc), Snippet: hit.Snippet,
-				Permalink: views.EventPath(ec.ev.Slug) + "/items/" + strconv.FormatInt(hit.Item.Seq, 10)})
+			it := h.item(ec, hit.Item)
+			vm.Hits = append(vm.Hits, av.HitVM{Item: views.NewItemVM(it, ec.loc), Snippet: highlight(hit.Headline),
+				Permalink: views.EventPath(ec.ev.Slug) + "/items/" + strconv.FormatInt(it.Seq, 10)})
 		}
 		return av.SearchPage(vm), nil
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/store"
 )
 
 // The whole path: live log → strainer → archive pages, and a hide travelling
@@ -17,7 +18,7 @@ func TestStrainedItemsAppearAndAStrainedHideRemovesThemFromCachedPages(t *testin
 	e := newEnv(t)
 	ctx := context.Background()
 	log := realtime.NewLog(e.redis.Client, e.redis.Namespace)
-	s := jobs.NewStrainer(e.db.DB, log, jobs.StrainerOptions{Redis: e.redis.Client, Namespace: e.redis.Namespace})
+	s := jobs.NewStrainer(store.New(e.db.DB), log, jobs.StrainerOptions{Redis: e.redis.Client, Namespace: e.redis.Namespace})
 	var seqs []int64
 	for i, text := range []string{"opening words", "okapi sighting in the hall", "closing words"} {
 		r, err := log.AppendItem(ctx, e.ev.ID, live.Item{ID: "bluesky:" + text, Source: "bluesky", Kind: "post",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 	av "github.com/backchannel/backchannel/views/archive"
 )
@@ -37,20 +38,7 @@ const (
 
 // statsOf computes a session's photos, top links, top posters and
 // activity (buckets of a nice width, at most chartBars of them).
-func (s *Store) statsOf(ctx context.Context, eventID, sessionID int64, start, end time.Time) (*sessionStats, error) {
-	db, err := s.sql()
-	if err != nil {
-		return nil, err
-	}
-	// Only the HTML that has links and only non-empty media lists travel.
-	rows, err := db.QueryContext(ctx, `SELECT author_name, author_handle, author_url,
-		CASE WHEN strpos(html, '<a') > 0 THEN html ELSE '' END, url,
-		CASE WHEN media <> '[]'::jsonb THEN media ELSE NULL END, created_at
-		FROM items WHERE event_id = $1 AND session_id = $2 AND `+visibleSQL+` ORDER BY seq`, eventID, sessionID)
-	if err != nil {
-		return nil, fmt.Errorf("archive: session %d stats: %w", sessionID, err)
-	}
-	defer rows.Close()
+func (h *Handler) statsOf(ctx context.Context, eventID, sessionID int64, start, end time.Time) (*sessionStats, error) {
 	st := &sessionStats{step: stepFor(end.Sub(start), chartBars)}
 	n := int((end.Sub(start) + st.step - 1) / st.step)
 	st.perStep = make([]int64, max(n, 1))
@@ -60,13 +48,8 @@ func (s *Store) statsOf(ctx context.Context, eventID, sessionID int64, start, en
 		first int
 	}
 	posters := map[string]*poster{}
-	for rows.Next() {
-		var name, handle, authorURL, body, own string
-		var media []byte
-		var created time.Time
-		if err := rows.Scan(&name, &handle, &authorURL, &body, &own, &media, &created); err != nil {
-			return nil, fmt.Errorf("archive: session %d stats: %w", sessionID, err)
-		}
+	err := h.store.EachSessionStatRow(ctx, eventID, sessionID, func(r *store.StatRow) {
+		name, handle, authorURL, body, own, media, created := r.AuthorName, r.AuthorHandle, r.AuthorURL, r.LinkHTML, r.URL, r.Media, r.CreatedAt
 		st.total++
 		if b := int(created.Sub(start) / st.step); b >= 0 && b < len(st.perStep) {
 			st.perStep[b]++
@@ -111,9 +94,9 @@ func (s *Store) statsOf(ctx context.Context, eventID, sessionID int64, start, en
 				}
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("archive: session %d stats: %w", sessionID, err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
 	}
 	for u, n := range linkCount {
 		host := u
@@ -260,24 +243,4 @@ func stripTags(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// SessionSignature identifies the set of a session's visible items: it
-// changes when an item is added, hidden, shown or moved to another session.
-// Session stats are cached under it rather than under the event's stamp, so
-// the strainer's bumps during a live event recompute only the sessions whose
-// items changed. (An edit that changes an item's links shows in the top
-// links at the session's next change.)
-func (s *Store) SessionSignature(ctx context.Context, eventID, sessionID int64) (string, error) {
-	db, err := s.sql()
-	if err != nil {
-		return "", err
-	}
-	var n, last, h int64
-	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(seq), 0), coalesce(sum(hashint8(seq)), 0)
-		FROM items WHERE event_id = $1 AND session_id = $2 AND `+visibleSQL, eventID, sessionID).Scan(&n, &last, &h)
-	if err != nil {
-		return "", fmt.Errorf("archive: session %d signature: %w", sessionID, err)
-	}
-	return fmt.Sprintf("%d.%d.%d", n, last, h), nil
 }

@@ -57,7 +57,7 @@ func TestApplyCreatesEventSessionsAndSourcesWithOneAuditRowEach(t *testing.T) {
 	if !strings.HasPrefix(res.Summary(), "event aea-boston-2026: 7 created, 0 updated, 0 deleted\n  created event aea-boston-2026\n  created session opening-keynote") {
 		t.Errorf("summary:\n%s", res.Summary())
 	}
-	ev, err := store.New(db).EventWithSessions(context.Background(), "aea-boston-2026")
+	ev, err := store.New(db).EventBySlug(context.Background(), "aea-boston-2026")
 	if err != nil {
 		t.Fatal(err)
 	}

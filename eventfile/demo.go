@@ -56,7 +56,7 @@ func Demo(now time.Time) *File {
 // with a session happening at now, nothing is written (a rerun, even after
 // an organizer's edits, is a no-op); otherwise Demo(now) is applied.
 func ApplyDemo(ctx context.Context, db *gorm.DB, now time.Time) (*Result, error) {
-	ev, err := store.New(db).EventWithSessions(ctx, DemoSlug)
+	ev, err := store.New(db).EventBySlug(ctx, DemoSlug)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 	case err != nil:

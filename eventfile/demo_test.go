@@ -97,7 +97,7 @@ func TestApplyDemoMovesSessionsWhenNoneIsHappening(t *testing.T) {
 	if len(res.Updated()) != 6 || len(res.Created())+len(res.Deleted()) != 0 {
 		t.Errorf("demo apply 6 h later:\n%s", res.Summary())
 	}
-	ev, err := store.New(db).EventWithSessions(ctx, DemoSlug)
+	ev, err := store.New(db).EventBySlug(ctx, DemoSlug)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,10 @@ import (
 	"sort"
 	"time"
 
-	"github.com/backchannel/backchannel/store"
 	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
+
+	"github.com/backchannel/backchannel/store"
 )
 
 // ExportFile writes the event with the given slug, its sessions and its
@@ -28,7 +29,7 @@ func ExportFile(ctx context.Context, db *gorm.DB, slug string) ([]byte, error) {
 // for an unknown slug.
 func Load(ctx context.Context, db *gorm.DB, slug string) (*File, error) {
 	st := store.New(db)
-	ev, err := st.EventWithSessions(ctx, slug)
+	ev, err := st.EventBySlug(ctx, slug)
 	if err != nil {
 		return nil, fmt.Errorf("eventfile: load: %w", err)
 	}

@@ -36,9 +36,9 @@ func NewCompactTask() *asynq.Task {
 // now-after, keeping the states of its newest keep public items. It is
 // idempotent; events counts those that had states to drop.
 func (s *Strainer) CompactEnded(ctx context.Context, now time.Time, after time.Duration, keep int) (events int, dropped int64, err error) {
-	var ids []int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT id FROM events WHERE ends_at < ? ORDER BY id`, now.Add(-after)).Scan(&ids).Error; err != nil {
-		return 0, 0, fmt.Errorf("jobs: compact: list ended events: %w", err)
+	ids, err := s.store.EventsEndedBefore(ctx, now.Add(-after))
+	if err != nil {
+		return 0, 0, fmt.Errorf("jobs: compact: %w", err)
 	}
 	var errs []error
 	for _, id := range ids {

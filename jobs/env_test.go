@@ -12,6 +12,7 @@ import (
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/store"
 )
 
 // env is one test's stores: a database, a live log and a strainer over them.
@@ -43,7 +44,7 @@ func (e *env) strainer(opts StrainerOptions) *Strainer {
 	if opts.Redis == nil {
 		opts.Redis, opts.Namespace = e.redis.Client, e.redis.Namespace
 	}
-	return NewStrainer(e.db, e.log, opts)
+	return NewStrainer(store.New(e.db), e.log, opts)
 }
 
 func (e *env) session(slug string, from, to time.Time) models.Session {
@@ -116,3 +117,5 @@ func (e *env) itemAt(seq int64) models.Item {
 	}
 	return it
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -2,16 +2,15 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/redis/rueidis"
-	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/archive/stamp"
+	"github.com/backchannel/backchannel/store"
 )
 
 // StrainerOptions tunes a Strainer; zero values take the defaults.
@@ -34,9 +33,9 @@ type StrainerOptions struct {
 // Strainer copies live logs into Postgres. It is safe for concurrent use;
 // concurrent calls for one event serialise on the event's cursor row.
 type Strainer struct {
-	db   *gorm.DB
-	log  LiveLog
-	opts StrainerOptions
+	store *store.Store
+	log   LiveLog
+	opts  StrainerOptions
 
 	// hookAfterInsert, set only by tests, runs inside a batch's transaction
 	// after the items insert; an error aborts the batch as a crash would.
@@ -44,8 +43,8 @@ type Strainer struct {
 }
 
 // NewStrainer returns a Strainer reading log (a *realtime.Log in production)
-// and writing db.
-func NewStrainer(db *gorm.DB, log LiveLog, opts StrainerOptions) *Strainer {
+// and writing st.
+func NewStrainer(st *store.Store, log LiveLog, opts StrainerOptions) *Strainer {
 	if opts.Batch <= 0 {
 		opts.Batch = 2000
 	}
@@ -58,17 +57,13 @@ func NewStrainer(db *gorm.DB, log LiveLog, opts StrainerOptions) *Strainer {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Strainer{db: db, log: log, opts: opts}
+	return &Strainer{store: st, log: log, opts: opts}
 }
 
 // StrainEvent copies every entry of the event's log past its cursor into
 // Postgres, batch by batch, then trims Redis below what Postgres holds
 // (keeping a margin). n is the number of entries strained.
 func (s *Strainer) StrainEvent(ctx context.Context, eventID int64) (n int, err error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return 0, fmt.Errorf("jobs: strain event %d: database handle: %w", eventID, err)
-	}
 	epoch, head, err := s.log.Head(ctx, eventID)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: strain event %d: head: %w", eventID, err)
@@ -78,7 +73,7 @@ func (s *Strainer) StrainEvent(ctx context.Context, eventID int64) (n int, err e
 	}
 	var cursor int64
 	for {
-		res, err := s.strainBatch(ctx, sqlDB, eventID, epoch, head)
+		res, err := s.strainBatch(ctx, eventID, epoch, head)
 		if err != nil {
 			return n, err
 		}
@@ -145,34 +140,21 @@ type batchResult struct {
 }
 
 // strainBatch copies one batch in one transaction with the cursor.
-func (s *Strainer) strainBatch(ctx context.Context, sqlDB *sql.DB, eventID int64, epoch string, head int64) (res batchResult, err error) {
-	tx, err := sqlDB.BeginTx(ctx, nil)
-	if err != nil {
-		return res, fmt.Errorf("jobs: strain event %d: begin: %w", eventID, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if _, err = tx.ExecContext(ctx, sqlEnsureCursor, eventID, epoch); err != nil {
-		return res, fmt.Errorf("jobs: strain event %d: create cursor: %w", eventID, err)
-	}
-	var curEpoch string
-	var cur int64
-	switch err = tx.QueryRowContext(ctx, sqlLockCursor, eventID).Scan(&curEpoch, &cur); {
-	case errors.Is(err, sql.ErrNoRows):
+func (s *Strainer) strainBatch(ctx context.Context, eventID int64, epoch string, head int64) (res batchResult, err error) {
+	tx, err := s.store.BeginStrain(ctx, eventID, epoch)
+	if errors.Is(err, store.ErrNoEvent) {
 		s.opts.Logger.Warn("strainer: live log of an unknown event; skipped", "event", eventID)
-		err = nil
-		_ = tx.Rollback()
 		return batchResult{missing: true}, nil
-	case err != nil:
-		return res, fmt.Errorf("jobs: strain event %d: lock cursor: %w", eventID, err)
 	}
+	if err != nil {
+		return res, fmt.Errorf("jobs: %w", err)
+	}
+	defer tx.Rollback() // after Commit it does nothing
+	cur := tx.Cursor
 	res.cursor = cur
-	if curEpoch != epoch {
+	if tx.Epoch != epoch {
 		s.opts.Logger.Warn("strainer: live log epoch changed; continuing by seq",
-			"event", eventID, "cursor_epoch", curEpoch, "log_epoch", epoch, "cursor", cur)
+			"event", eventID, "cursor_epoch", tx.Epoch, "log_epoch", epoch, "cursor", cur)
 	}
 	if head < cur {
 		// Rows in Postgres are never dropped to match: whoever rebuilt the
@@ -185,50 +167,40 @@ func (s *Strainer) strainBatch(ctx context.Context, sqlDB *sql.DB, eventID int64
 		return res, fmt.Errorf("jobs: strain event %d: range after %d: %w", eventID, cur, err)
 	}
 	if len(entries) == 0 {
-		if curEpoch != epoch {
-			if _, err = tx.ExecContext(ctx, sqlSaveCursor, eventID, epoch, cur); err != nil {
-				return res, fmt.Errorf("jobs: strain event %d: save cursor: %w", eventID, err)
+		if tx.Epoch != epoch {
+			if err = tx.SaveCursor(ctx, epoch, cur); err != nil {
+				return res, fmt.Errorf("jobs: %w", err)
 			}
 		}
 		if err = tx.Commit(); err != nil {
-			return res, fmt.Errorf("jobs: strain event %d: commit: %w", eventID, err)
+			return res, fmt.Errorf("jobs: %w", err)
 		}
 		return res, nil
 	}
 	if first := entries[0].Seq; first != cur+1 {
 		s.opts.Logger.Warn("strainer: gap in live log", "event", eventID, "cursor", cur, "first", first)
 	}
-	b := splitBatch(entries)
-	if len(b.adds.seq) > 0 {
-		if _, err = tx.ExecContext(ctx, sqlInsertItems, b.adds.args(eventID)...); err != nil {
-			return res, fmt.Errorf("jobs: strain event %d: insert items: %w", eventID, err)
-		}
+	b := store.NewStrainBatch(entries)
+	if err = tx.InsertItems(ctx, b); err != nil {
+		return res, fmt.Errorf("jobs: %w", err)
 	}
 	if s.hookAfterInsert != nil {
 		if err = s.hookAfterInsert(eventID); err != nil {
 			return res, fmt.Errorf("jobs: strain event %d: %w", eventID, err)
 		}
 	}
-	if len(b.ops.seq) > 0 {
-		if _, err = tx.ExecContext(ctx, sqlInsertOps, eventID, b.ops.seq, b.ops.op, b.ops.target); err != nil {
-			return res, fmt.Errorf("jobs: strain event %d: insert ops: %w", eventID, err)
-		}
-		if _, err = tx.ExecContext(ctx, sqlApplyOps, b.changes.args(eventID)...); err != nil {
-			return res, fmt.Errorf("jobs: strain event %d: apply ops: %w", eventID, err)
-		}
+	if err = tx.ApplyOps(ctx, b); err != nil {
+		return res, fmt.Errorf("jobs: %w", err)
 	}
-	if len(b.adds.seq) > 0 {
-		lo, hi := b.adds.seq[0], b.adds.seq[len(b.adds.seq)-1]
-		if _, err = tx.ExecContext(ctx, sqlAssignBatch, eventID, lo, hi); err != nil {
-			return res, fmt.Errorf("jobs: strain event %d: assign sessions: %w", eventID, err)
-		}
+	if err = tx.AssignSessions(ctx, b); err != nil {
+		return res, fmt.Errorf("jobs: %w", err)
 	}
 	last := entries[len(entries)-1].Seq
-	if _, err = tx.ExecContext(ctx, sqlSaveCursor, eventID, epoch, last); err != nil {
-		return res, fmt.Errorf("jobs: strain event %d: save cursor: %w", eventID, err)
+	if err = tx.SaveCursor(ctx, epoch, last); err != nil {
+		return res, fmt.Errorf("jobs: %w", err)
 	}
 	if err = tx.Commit(); err != nil {
-		return res, fmt.Errorf("jobs: strain event %d: commit: %w", eventID, err)
+		return res, fmt.Errorf("jobs: %w", err)
 	}
 	return batchResult{entries: len(entries), cursor: max(cur, last), wrote: true}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/backchannel/backchannel/archive/stamp"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 func TestStrainerKilledMidBatchThenRerunStoresEveryItemExactlyOnce(t *testing.T) {
@@ -188,7 +189,7 @@ func TestReassignMovesItemsAfterASessionEdit(t *testing.T) {
 	if err := s.Reassign(context.Background(), e.ev.ID); err != nil {
 		t.Fatal(err)
 	}
-	counts, err := models.SessionCounts(context.Background(), e.db, e.ev.ID)
+	counts, err := store.New(e.db).SessionCounts(context.Background(), e.ev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestReassignMovesItemsAfterASessionEdit(t *testing.T) {
 	if err := s.Reassign(context.Background(), e.ev.ID); err != nil {
 		t.Fatal(err)
 	}
-	if counts, _ = models.SessionCounts(context.Background(), e.db, e.ev.ID); counts[a.ID] != 149 || len(counts) != 1 {
+	if counts, _ = store.New(e.db).SessionCounts(context.Background(), e.ev.ID); counts[a.ID] != 149 || len(counts) != 1 {
 		t.Fatalf("counts after deleting late = %v", counts)
 	}
 }

@@ -56,11 +56,17 @@ func MatchPast(ctx context.Context, st *store.Store, eventID int64, r Rules) ([]
 // ScreenPost marks an attendee's post hidden when the event blocks its
 // author or words: the rules sources apply at ingest. Holding a post for
 // approval is the event's posting mode, which the caller decides. The rules
-// are cached per event for Options.RulesTTL.
+// are cached (Rules), and the last good copy outlives Postgres: while
+// Postgres cannot be reached, posts are judged by the rules last read
+// (docs/ARCHITECTURE.md, "When Postgres is down"); a node that never read an
+// event's rules holds the post for a moderator rather than show it unjudged.
 func (v *Verbs) ScreenPost(ctx context.Context, eventID int64, it *live.Item) error {
 	r, err := v.Rules(ctx, eventID)
 	if err != nil {
-		return err
+		v.opts.Logger.Warn("moderation: rules unavailable and never read here; holding the post for a moderator",
+			"event", eventID, "err", err)
+		it.Held = true
+		return nil
 	}
 	r.HoldAll = false
 	r.Apply(it)
@@ -68,6 +74,8 @@ func (v *Verbs) ScreenPost(ctx context.Context, eventID int64, it *live.Item) er
 }
 
 // Rules returns an event's compiled rules, cached for Options.RulesTTL.
+// When they cannot be read again, the last good copy is returned (and
+// Postgres asked again once per RulesTTL); an error only when there is none.
 func (v *Verbs) Rules(ctx context.Context, eventID int64) (Rules, error) {
 	now := time.Now()
 	v.mu.Lock()
@@ -78,10 +86,16 @@ func (v *Verbs) Rules(ctx context.Context, eventID int64) (Rules, error) {
 	}
 	r, err := load(ctx, v.st, eventID)
 	if err != nil {
-		return Rules{}, err
+		if !ok {
+			return Rules{}, err
+		}
+		if !c.stale {
+			v.opts.Logger.Warn("moderation: rules unavailable; judging by the last good copy", "event", eventID, "err", err)
+		}
+		r = c.rules
 	}
 	v.mu.Lock()
-	v.rules[eventID] = cachedRules{rules: r, expires: now.Add(v.opts.RulesTTL)}
+	v.rules[eventID] = cachedRules{rules: r, expires: now.Add(v.opts.RulesTTL), stale: err != nil}
 	v.mu.Unlock()
 	return r, nil
 }

@@ -44,6 +44,7 @@ type Verbs struct {
 type cachedRules struct {
 	rules   Rules
 	expires time.Time
+	stale   bool // the last read failed: these are the last good copy
 }
 
 // New returns the verbs over st and log (nil log: Postgres only, for tools

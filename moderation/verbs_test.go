@@ -41,7 +41,7 @@ func newEnv(t *testing.T) *env {
 	rdb := testenv.NewRedis(t)
 	e := &env{t: t, db: db, log: realtime.NewLog(rdb.Client, rdb.Namespace)}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e.strainer = jobs.NewStrainer(db, e.log, jobs.StrainerOptions{Logger: quiet})
+	e.strainer = jobs.NewStrainer(store.New(db), e.log, jobs.StrainerOptions{Logger: quiet})
 	e.verbs = moderation.New(store.New(db), moderation.LogOf(e.log, realtime.ErrUnknownTarget),
 		moderation.Options{Logger: quiet, Changed: func(_ context.Context, id int64) { e.changed = append(e.changed, id) }})
 	start := time.Now().Add(-time.Hour)

@@ -8,9 +8,14 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/internal/testenv"
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // archiveFixture creates an event with one session and returns their ids.
@@ -90,7 +95,7 @@ func TestArchiveMergesItemsAndOpsInSeqOrderSkippingPrivateOnes(t *testing.T) {
 	if err := db.Model(&models.Item{}).Where("event_id = ? AND seq = 2", ev).Update("pinned", true).Error; err != nil {
 		t.Fatal(err)
 	}
-	a := NewPostgresArchive(db)
+	a := store.New(db)
 	got, err := a.EntriesAfter(ctx, ev, 0, 12, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +141,7 @@ func TestSinceOlderThanRedisIsServedFromPostgresThenFromRedis(t *testing.T) {
 		if err := l.Trim(ctx, ev, 8); err != nil {
 			t.Fatal(err)
 		}
-		h := startHub(t, env.client, l, NewPostgresArchive(db), HubOptions{})
+		h := startHub(t, env.client, l, store.New(db), HubOptions{})
 		p, err := h.Poll(ctx, ev, "", 0, 4, time.Second)
 		if err != nil || p.Served != ServedPostgres || fmt.Sprint(seqs(p.Entries)) != "[1 2 4 5]" || p.Next != 5 || !p.More {
 			t.Fatalf("first page = %v next %d more %v served %s, %v", seqs(p.Entries), p.Next, p.More, p.Served, err)
@@ -152,5 +157,50 @@ func TestSinceOlderThanRedisIsServedFromPostgresThenFromRedis(t *testing.T) {
 		if err != nil || p.Served == ServedPostgres || fmt.Sprint(seqs(p.Entries)) != "[9 10]" || p.Next != 10 || p.More {
 			t.Fatalf("third page = %v next %d more %v served %s, %v", seqs(p.Entries), p.Next, p.More, p.Served, err)
 		}
+	})
+}
+
+// TestHistoryBehindRedisResetsTheClientWhilePostgresIsDown asks for a since
+// that only Postgres holds while Postgres is stopped: the live API answers
+// a reset with a snapshot from Redis (200), never a 5xx, and serves the
+// history again once Postgres is back.
+func TestHistoryBehindRedisResetsTheClientWhilePostgresIsDown(t *testing.T) {
+	ctx := testCtx(t)
+	pg := testenv.StartPostgres(t)
+	db := pg.NewDatabase(t).DB
+	rds := testenv.NewRedis(t)
+	ev, sess := archiveFixture(t, db)
+	var slug string
+	if err := db.Model(&models.Event{}).Where("id = ?", ev).Pluck("slug", &slug).Error; err != nil {
+		t.Fatal(err)
+	}
+	l := NewLog(rds.Client, rds.Namespace)
+	appendN(t, l, ev, "a", 10)
+	strained, err := l.Range(ctx, ev, 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strain(t, db, ev, sess, strained, nil)
+	if err := l.Trim(ctx, ev, 8); err != nil {
+		t.Fatal(err)
+	}
+	hub := startHub(t, rds.Client, l, store.New(db), HubOptions{Window: 2})
+	h := NewHandler(HandlerDeps{Hub: hub, Log: l, Limiter: NewLimiter(rds.Client, rds.Namespace),
+		Events: EventsOf(store.NewEvents(store.New(db), store.EventsOptions{TTL: time.Hour}))})
+	app := fiber.New(fiber.Config{ErrorHandler: web.Handler(nil)})
+	h.Register(app)
+	path := "/api/events/" + slug + "/live?since=2&wait=0"
+	apitest.Run(t, &apitest.Env{App: app}, apitest.Scenario{
+		Name: "Postgres up: history from Postgres", Path: path, ExpectedStatus: 200,
+		ExpectedContent: []string{`"entries":[{"seq":3,`}, NotExpectedContent: []string{`"reset"`},
+	}, apitest.Scenario{
+		Name: "Postgres down: a reset from Redis", Path: path, ExpectedStatus: 200,
+		Before:          func(t testing.TB, _ *apitest.Env) { pg.Stop(t) },
+		ExpectedJSON:    map[string]any{"reset": true, "head": 10},
+		ExpectedContent: []string{`"items":[`},
+	}, apitest.Scenario{
+		Name: "Postgres back: history again", Path: path, ExpectedStatus: 200,
+		Before:          func(t testing.TB, _ *apitest.Env) { pg.Start(t) },
+		ExpectedContent: []string{`"entries":[{"seq":3,`},
 	})
 }

@@ -1,6 +1,8 @@
 // Package realtime owns the live path of every event: the live log in Redis
 // (log.go), each web node's hub that answers long polls and SSE from memory
-// (hub.go), the Postgres fallback for history older than Redis (archive.go),
+// (hub.go), the fallback for history older than Redis (an Archive: the app
+// passes store.Store, whose EntriesAfter reads Postgres; when Postgres cannot
+// be reached the client is told to reset and gets a snapshot from Redis),
 // the HTTP handlers of the Live API (http*.go, posts*.go, limit*.go) and the
 // live path's metrics (metrics.go).
 //
@@ -57,8 +59,10 @@
 //
 // # Never
 //
-// This package never renders templates, never writes Postgres (the strainer
-// does), never assigns a seq outside the append script, never blocks on
+// This package never renders templates, never reads or writes Postgres
+// itself (events and history come through EventLookup and Archive, which the
+// wiring fills from package store; the strainer writes), never imports
+// package store, never assigns a seq outside the append script, never blocks on
 // rueidis's subscription callback, and never sends a Redis command per
 // waiting poll.
 package realtime

@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 )
@@ -32,10 +32,17 @@ type LiveEvent struct {
 	Moderation string // after | before
 }
 
-// EventLookup finds an event by slug. An unknown slug gives an error
-// wrapping models.ErrNotFound.
+// EventLookup finds an event by slug: the seam between the live API and
+// the app's one cached lookup (store.Events, adapted by the wiring), so
+// realtime never reads Postgres itself.
 type EventLookup interface {
+	// LookupLive returns the event called slug, from a short-lived copy or
+	// the store; while Postgres cannot be reached, from the last good copy.
+	// An unknown slug gives an error matching models.ErrNotFound.
 	LookupLive(ctx context.Context, slug string) (LiveEvent, error)
+	// FreshLive returns the event when a fresh copy is in memory, without
+	// any I/O or allocation (the fast path's lookup); ok is false otherwise.
+	FreshLive(slug []byte) (ev LiveEvent, ok bool)
 }
 
 // HandlerDeps is everything a Handler uses. Hub, Log, Events and Limiter are
@@ -67,9 +74,6 @@ type HandlerDeps struct {
 	MaxWaitsPerAddress int
 	// KeepAlive is the SSE comment interval (default 15s).
 	KeepAlive time.Duration
-	// EventCacheTTL is how long an event's lookup is reused (default 2s), so
-	// a poll costs no database query in steady state.
-	EventCacheTTL time.Duration
 	// SecureCookie marks the client cookie Secure (outside development).
 	SecureCookie bool
 	// Moderate, when set, applies the event's moderation rules to an
@@ -87,19 +91,9 @@ type Handler struct {
 	ipWaits  *waiters
 	draining atomic.Bool
 
-	cacheMu sync.Mutex
-	cache   map[string]cachedEvent
-	flight  singleflight.Group
-	warmed  sync.Map // event id → when a request last loaded the hub's window
+	flight singleflight.Group
+	warmed sync.Map // event id → when a request last loaded the hub's window
 }
-
-type cachedEvent struct {
-	ev      LiveEvent
-	expires time.Time
-}
-
-// maxCachedEvents bounds the lookup cache; it is cleared when full.
-const maxCachedEvents = 10000
 
 // NewHandler returns a Handler over deps, filling in defaults.
 func NewHandler(deps HandlerDeps) *Handler {
@@ -124,16 +118,12 @@ func NewHandler(deps HandlerDeps) *Handler {
 	if deps.KeepAlive <= 0 {
 		deps.KeepAlive = 15 * time.Second
 	}
-	if deps.EventCacheTTL <= 0 {
-		deps.EventCacheTTL = 2 * time.Second
-	}
 	return &Handler{
 		deps:    deps,
 		logger:  deps.Logger,
 		now:     deps.Now,
 		waits:   newWaiters(deps.MaxWaitsPerClient),
 		ipWaits: newWaiters(deps.MaxWaitsPerAddress),
-		cache:   make(map[string]cachedEvent),
 	}
 }
 
@@ -150,6 +140,13 @@ func (h *Handler) RegisterLive(r fiber.Router) {
 	r.Get("/api/events/:event/live", h.live)
 	r.Get("/api/events/:event/stream", h.stream)
 }
+
+// LiveRoutes are the long poll and the stream as a web.Routes (mounted
+// ahead of the general middleware); PostRoutes the attendee posts.
+func (h *Handler) LiveRoutes() web.Routes { return web.RoutesFunc(h.RegisterLive) }
+
+// PostRoutes is the attendee posts endpoint as a web.Routes.
+func (h *Handler) PostRoutes() web.Routes { return web.RoutesFunc(h.RegisterPosts) }
 
 // RegisterPosts registers the attendee posts endpoint.
 func (h *Handler) RegisterPosts(r fiber.Router) {
@@ -192,42 +189,20 @@ func validSlug(s string) bool {
 	return true
 }
 
-// event resolves the :event parameter, from a short-lived cache.
+// event resolves the :event parameter through the app's one lookup. A slug
+// that cannot be one is missing without asking anybody.
 func (h *Handler) event(c *fiber.Ctx) (LiveEvent, error) {
 	slug := c.Params("event")
-	notFound := fiber.NewError(fiber.StatusNotFound, "There is no such event.")
 	if len(slug) > 100 || !validSlug(slug) {
-		return LiveEvent{}, notFound
+		return LiveEvent{}, models.NotFound("event", slug)
 	}
-	now := h.now()
-	h.cacheMu.Lock()
-	ce, ok := h.cache[slug]
-	h.cacheMu.Unlock()
-	if ok && now.Before(ce.expires) {
-		return ce.ev, nil
-	}
-	v, err, _ := h.flight.Do(slug, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ev, err := h.deps.Events.LookupLive(ctx, slug)
-		if err != nil {
-			return LiveEvent{}, err
-		}
-		h.cacheMu.Lock()
-		if len(h.cache) >= maxCachedEvents {
-			clear(h.cache)
-		}
-		h.cache[slug] = cachedEvent{ev: ev, expires: h.now().Add(h.deps.EventCacheTTL)}
-		h.cacheMu.Unlock()
-		return ev, nil
-	})
-	if errors.Is(err, models.ErrNotFound) {
-		return LiveEvent{}, notFound
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ev, err := h.deps.Events.LookupLive(ctx, slug)
 	if err != nil {
 		return LiveEvent{}, fmt.Errorf("realtime: look up event %q: %w", slug, err)
 	}
-	return v.(LiveEvent), nil
+	return ev, nil
 }
 
 // expensive reports whether a poll at since must read Redis or Postgres.

@@ -22,6 +22,10 @@ func (o oneLiveEvent) LookupLive(_ context.Context, slug string) (LiveEvent, err
 	return o.ev, nil
 }
 
+func (o oneLiveEvent) FreshLive(slug []byte) (LiveEvent, bool) {
+	return o.ev, string(slug) == o.ev.Slug
+}
+
 // BenchmarkLiveAnswer is the server's own work for one delivery of a long
 // poll, without the network: fiber's routing, the handler and the hub's
 // answer from memory for a poll one entry behind the head.

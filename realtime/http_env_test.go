@@ -13,9 +13,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // liveEnv is a fiber app serving the Live API over a real Log and Hub on the
@@ -62,7 +64,7 @@ func (e *liveEnv) newNode(t *testing.T, tweak func(*HandlerDeps)) (*fiber.App, *
 	case <-time.After(10 * time.Second):
 		t.Fatal("hub did not subscribe")
 	}
-	deps := HandlerDeps{Hub: hub, Log: e.log, Events: DBEvents{DB: e.db.DB}, Limiter: NewLimiter(e.rds.Client, e.rds.Namespace),
+	deps := HandlerDeps{Hub: hub, Log: e.log, Events: EventsOf(store.NewEvents(store.New(e.db.DB), store.EventsOptions{})), Limiter: NewLimiter(e.rds.Client, e.rds.Namespace),
 		KeepAlive: 300 * time.Millisecond}
 	if tweak != nil {
 		tweak(&deps)
@@ -197,4 +199,9 @@ func (e *liveEnv) serve(t *testing.T) string {
 		_ = e.app.ShutdownWithTimeout(5 * time.Second)
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// api is the env as the scenario runner (internal/apitest) sees it.
+func (e *liveEnv) api() *apitest.Env {
+	return &apitest.Env{App: e.app, DB: e.db.DB, Redis: e.rds.Client, Namespace: e.rds.Namespace, Log: e.log}
 }

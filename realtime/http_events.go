@@ -2,31 +2,38 @@ package realtime
 
 import (
 	"context"
-	"errors"
-	"fmt"
-
-	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
 )
 
-// DBEvents looks events up in Postgres for the live handlers.
-type DBEvents struct {
-	DB *gorm.DB
+// EventRows is a lookup of event rows by slug: the app's one cached lookup
+// (store.Events) has this shape.
+type EventRows interface {
+	BySlug(ctx context.Context, slug string) (*models.Event, error)
+	Fresh(slug []byte) (*models.Event, bool)
 }
 
-// LookupLive returns the event called slug, or an error wrapping
-// models.ErrNotFound.
-func (d DBEvents) LookupLive(ctx context.Context, slug string) (LiveEvent, error) {
-	var ev LiveEvent
-	err := d.DB.WithContext(ctx).Model(&models.Event{}).
-		Select("id", "slug", "posting", "moderation").
-		Where("slug = ?", slug).Take(&ev).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return LiveEvent{}, models.NotFound("event", slug)
-	}
+// EventsOf adapts a lookup of event rows to the live API's EventLookup.
+func EventsOf(rows EventRows) EventLookup { return rowEvents{rows} }
+
+type rowEvents struct{ rows EventRows }
+
+func (r rowEvents) LookupLive(ctx context.Context, slug string) (LiveEvent, error) {
+	ev, err := r.rows.BySlug(ctx, slug)
 	if err != nil {
-		return LiveEvent{}, fmt.Errorf("realtime: look up event %q: %w", slug, err)
+		return LiveEvent{}, err
 	}
-	return ev, nil
+	return liveEventOf(ev), nil
+}
+
+func (r rowEvents) FreshLive(slug []byte) (LiveEvent, bool) {
+	ev, ok := r.rows.Fresh(slug)
+	if !ok {
+		return LiveEvent{}, false
+	}
+	return liveEventOf(ev), true
+}
+
+func liveEventOf(ev *models.Event) LiveEvent {
+	return LiveEvent{ID: ev.ID, Slug: ev.Slug, Posting: ev.Posting, Moderation: ev.Moderation}
 }

@@ -79,17 +79,9 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 	return true
 }
 
-// cachedEvent returns an event from the lookup cache while it is fresh,
-// without looking it up.
-func (h *Handler) cachedEvent(slug []byte) (LiveEvent, bool) {
-	h.cacheMu.Lock()
-	ce, ok := h.cache[string(slug)] // no allocation: the compiler reads the bytes in place
-	h.cacheMu.Unlock()
-	if !ok || !h.now().Before(ce.expires) {
-		return LiveEvent{}, false
-	}
-	return ce.ev, true
-}
+// cachedEvent returns an event from the app's lookup while its copy is
+// fresh, without looking it up.
+func (h *Handler) cachedEvent(slug []byte) (LiveEvent, bool) { return h.deps.Events.FreshLive(slug) }
 
 // writeFastError answers err as httperr does under /api/: {"error": msg}
 // with the status it maps err to, logging what was not chosen.

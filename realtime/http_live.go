@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/models"
 )
 
 // snapshotAnswer is the body of a snapshot (and of a reset).
@@ -63,6 +64,7 @@ func (h *Handler) pollAnswer(eventID int64, q LiveQuery) ([]byte, error) {
 	// fasthttp never says a client left: the hub's own timer ends the wait,
 	// and it bounds its reads of Redis and Postgres itself.
 	page, err := h.deps.Hub.Poll(context.Background(), eventID, q.Epoch, q.Since, q.Limit, q.Wait)
+	page, err = h.softHistory(eventID, q.Since, page, err)
 	if errors.Is(err, ErrDraining) {
 		return nil, errDraining
 	}
@@ -80,6 +82,18 @@ func (h *Handler) pollAnswer(eventID int64, q LiveQuery) ([]byte, error) {
 		return page.JSON, nil
 	}
 	return encodePage(page)
+}
+
+// softHistory turns a poll that failed only because Postgres cannot be
+// reached (its since is older than Redis holds) into a reset: the client
+// starts again from a snapshot, which Redis serves, instead of getting a
+// 5xx (docs/ARCHITECTURE.md, "When Postgres is down").
+func (h *Handler) softHistory(eventID, since int64, page Page, err error) (Page, error) {
+	if err == nil || !errors.Is(err, models.ErrUnavailable) {
+		return page, err
+	}
+	h.logger.Warn("realtime: history in Postgres unavailable; the client resets to a snapshot", "event", eventID, "since", since, "err", err)
+	return Page{Reset: true}, nil
 }
 
 var jsonContentType = []byte(fiber.MIMEApplicationJSON)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backchannel/backchannel/internal/apitest"
 	"github.com/backchannel/backchannel/live"
 )
 
@@ -36,15 +37,6 @@ func TestPostToAnOpenEventIsAppendedAndAnswered201(t *testing.T) {
 	}
 }
 
-func TestPostAsAFormIsAccepted(t *testing.T) {
-	e := newLiveEnv(t, "open", nil)
-	form := url.Values{"name": {"Bo"}, "text": {"from a form"}}.Encode()
-	a := e.call(t, http.MethodPost, e.postPath(), "", "application/x-www-form-urlencoded", form).expect(t, http.StatusCreated)
-	if a.body["item"].(map[string]any)["text"] != "from a form" {
-		t.Fatalf("answer %s", a.raw)
-	}
-}
-
 func TestPostToAModeratedEventIsHeld202(t *testing.T) {
 	e := newLiveEnv(t, "moderated", nil)
 	a := e.call(t, http.MethodPost, e.postPath(), "", "application/json", `{"name":"Ana","text":"please approve"}`).
@@ -62,38 +54,47 @@ func TestPostToAModeratedEventIsHeld202(t *testing.T) {
 	}
 }
 
-func TestPostToAClosedEventIs403(t *testing.T) {
-	e := newLiveEnv(t, "closed", nil)
-	e.call(t, http.MethodPost, e.postPath(), "", "application/json", `{"name":"Ana","text":"hi"}`).expect(t, http.StatusForbidden)
-	if _, head, _ := e.log.Head(context.Background(), e.ev.ID); head != 0 {
-		t.Fatalf("a refused post reached the log (head %d)", head)
-	}
+// postScenario is a post to the env's event and what it must append.
+func (e *liveEnv) postScenario(name, contentType, body string, status int, ops []string, content ...string) apitest.Scenario {
+	return apitest.Scenario{Name: name, Method: http.MethodPost, Path: e.postPath(),
+		Headers: map[string]string{"Content-Type": contentType}, Body: body, ExpectedStatus: status,
+		ExpectedHeaders: map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json"},
+		ExpectedContent: content,
+		ExpectedLog:     []apitest.Appended{{EventID: e.ev.ID, Ops: ops}}}
 }
 
-func TestInvalidPostsAre400NamingTheField(t *testing.T) {
+func TestPostAsAFormIsAccepted(t *testing.T) {
+	open := newLiveEnv(t, "open", nil)
+	form := url.Values{"name": {"Bo"}, "text": {"from a form"}}.Encode()
+	apitest.Run(t, open.api(), open.postScenario("form", "application/x-www-form-urlencoded", form, http.StatusCreated,
+		[]string{live.OpAdd}, `"text":"from a form"`))
+}
+
+func TestPostToAClosedEventIs403AndAppendsNothing(t *testing.T) {
+	closed := newLiveEnv(t, "closed", nil)
+	apitest.Run(t, closed.api(), closed.postScenario("closed event", "application/json", `{"name":"Ana","text":"hi"}`,
+		http.StatusForbidden, nil, `{"error":"Posting is closed for this event."}`))
+}
+
+func TestInvalidPostsAre400NamingTheFieldAndAppendNothing(t *testing.T) {
 	e := newLiveEnv(t, "open", nil)
-	cases := []struct{ ct, body, field string }{
-		{"application/json", `{"name":"","text":"hi"}`, "name"},
-		{"application/json", `{"text":"hi"}`, "name"},
-		{"application/json", `{"name":"` + strings.Repeat("é", 41) + `","text":"hi"}`, "name"},
-		{"application/json", `{"name":"Ana","text":"   "}`, "text"},
-		{"application/json", `{"name":"Ana","text":"` + strings.Repeat("x", 501) + `"}`, "text"},
-		{"application/json", "{\"name\":\"Ana\",\"text\":\"bad \xff byte\"}", "text"},
-		{"application/json", "{\"name\":\"A\xc3\",\"text\":\"hi\"}", "name"},
-		{"application/json", `{"name":"Ana","text":42}`, "text"},
-		{"application/json", `{"name":"Ana","text":"nul \u0000"}`, "text"},
-		{"application/x-www-form-urlencoded", "name=Ana&text=%FF", "text"},
-		{"application/json", `[1,2]`, "json"},
+	var scenarios []apitest.Scenario
+	for _, tc := range []struct{ name, ct, body, says string }{
+		{"empty name", "application/json", `{"name":"","text":"hi"}`, "The name"},
+		{"no name", "application/json", `{"text":"hi"}`, "The name"},
+		{"long name", "application/json", `{"name":"` + strings.Repeat("é", 41) + `","text":"hi"}`, "The name"},
+		{"blank text", "application/json", `{"name":"Ana","text":"   "}`, "The text"},
+		{"long text", "application/json", `{"name":"Ana","text":"` + strings.Repeat("x", 501) + `"}`, "The text"},
+		{"bad UTF-8 text", "application/json", "{\"name\":\"Ana\",\"text\":\"bad \xff byte\"}", "The text"},
+		{"bad UTF-8 name", "application/json", "{\"name\":\"A\xc3\",\"text\":\"hi\"}", "The name"},
+		{"number text", "application/json", `{"name":"Ana","text":42}`, "The text"},
+		{"NUL in text", "application/json", `{"name":"Ana","text":"nul \u0000"}`, "The text"},
+		{"bad UTF-8 form", "application/x-www-form-urlencoded", "name=Ana&text=%FF", "The text"},
+		{"not an object", "application/json", `[1,2]`, "JSON"},
+	} {
+		scenarios = append(scenarios, e.postScenario(tc.name, tc.ct, tc.body, http.StatusBadRequest, nil, `{"error":"`, tc.says))
 	}
-	for _, tc := range cases {
-		a := e.call(t, http.MethodPost, e.postPath(), "", tc.ct, tc.body).expect(t, http.StatusBadRequest)
-		if msg := strings.ToLower(a.body["error"].(string)); !strings.Contains(msg, tc.field) {
-			t.Errorf("%s: error %q does not name %s", tc.body, msg, tc.field)
-		}
-	}
-	if _, head, _ := e.log.Head(context.Background(), e.ev.ID); head != 0 {
-		t.Fatalf("an invalid post reached the log (head %d)", head)
-	}
+	apitest.Run(t, e.api(), scenarios...)
 }
 
 func TestPostsPastTheRateAre429WithRetryAfter(t *testing.T) {

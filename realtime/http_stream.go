@@ -94,6 +94,7 @@ func (h *Handler) pump(w *streamWriter, eventID int64, q LiveQuery) {
 	}
 	for !h.draining.Load() {
 		page, err := h.deps.Hub.Poll(context.Background(), eventID, epoch, since, MaxLimit, h.deps.KeepAlive)
+		page, err = h.softHistory(eventID, since, page, err)
 		if errors.Is(err, ErrDraining) {
 			return
 		}

@@ -25,7 +25,7 @@ func (s *Store) consoleItems(ctx context.Context, rows []models.Item) ([]AdminIt
 	}
 	out := make([]AdminItem, len(rows))
 	for i, r := range rows {
-		out[i] = AdminItem{Item: live.FromRow(r, slugs[sessionOf(r)]), Review: r.Review}
+		out[i] = AdminItem{Item: live.FromRow(r, slugs[rowSessionID(r)]), Review: r.Review}
 	}
 	return out, nil
 }

@@ -23,3 +23,7 @@ func notFound(err error, what string, key any) error {
 func notFoundRow(table string, id int64) error {
 	return models.NotFound(strings.TrimSuffix(strings.ReplaceAll(table, "_", " "), "s"), id)
 }
+
+// wrap marks an error of an unreachable Postgres with models.ErrUnavailable
+// (the handlers answer it 503 with Retry-After) and leaves others as they are.
+func wrap(err error) error { return models.Unavailable(err) }

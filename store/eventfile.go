@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/backchannel/backchannel/models"
@@ -13,19 +12,6 @@ import (
 // What an event file describes (package eventfile): one event by slug, its
 // sessions and its sources. Writes go through InsertRow, UpdateRow and
 // DeleteRow (admin_rows.go).
-
-// EventWithSessions returns the event with slug and its sessions (by start,
-// room, slug), or models.NotFound.
-func (s *Store) EventWithSessions(ctx context.Context, slug string) (*models.Event, error) {
-	var ev models.Event
-	err := s.db.WithContext(ctx).
-		Preload("Sessions", func(tx *gorm.DB) *gorm.DB { return tx.Order("starts_at, room, slug") }).
-		Where("slug = ?", slug).Take(&ev).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: event %q: %w", slug, notFound(err, "event", slug))
-	}
-	return &ev, nil
-}
 
 // LockEventBySlug returns the event with slug, its row locked for the rest
 // of the transaction, or models.NotFound.

@@ -123,12 +123,12 @@ func (s *Store) ItemsForOps(ctx context.Context, eventID int64, seqs []int64) (m
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.Seq] = live.FromRow(r, slugs[sessionOf(r)])
+		out[r.Seq] = live.FromRow(r, slugs[rowSessionID(r)])
 	}
 	return out, nil
 }
 
-func sessionOf(r models.Item) int64 {
+func rowSessionID(r models.Item) int64 {
 	if r.SessionID == nil {
 		return 0
 	}
@@ -139,7 +139,7 @@ func sessionOf(r models.Item) int64 {
 func (s *Store) sessionSlugsOf(ctx context.Context, rows []models.Item) (map[int64]string, error) {
 	var ids []int64
 	for _, r := range rows {
-		if id := sessionOf(r); id != 0 {
+		if id := rowSessionID(r); id != 0 {
 			ids = append(ids, id)
 		}
 	}

@@ -35,6 +35,8 @@ var rules = []rule{
 		Why: "views render typed view models; they never reach the live transport, the store or a handler package"},
 	{From: []string{"realtime"}, To: []string{"views", "admin", "archive", "app", "sources", "jobs", "eventfile", "moderation"},
 		Why: "realtime is the live transport: it knows no template, no CMS and no source"},
+	{From: []string{"realtime"}, To: []string{"store"},
+		Why: "the live path reads events and history through realtime.EventLookup and realtime.Archive, which the wiring fills from store: it never queries Postgres itself, so an outage cannot reach it unannounced"},
 	{From: []string{"sources"}, To: []string{"admin", "app", "archive", "views", "jobs", "internal/web"},
 		Why: "sources are libraries the worker runs; they know no page and no CMS"},
 	{From: []string{"jobs"}, To: []string{"admin", "app", "views", "sources", "internal/web"},
@@ -57,6 +59,8 @@ var rules = []rule{
 		Why: "the console and the dashboard stand beside the CRUD framework on auth and ui; only package admin mounts them together"},
 	{From: []string{"admin/ui", "admin/auth", "admin/crud", "admin/resources", "admin/console", "admin/dashboard"}, To: []string{"realtime", "jobs"},
 		Why: "the admin's parts read the live log through small interfaces of their own; only package admin adapts the live transport"},
+	{From: []string{"*"}, To: []string{"internal/apitest", "internal/testenv"}, Unless: []string{"internal/apitest", "internal/testenv", "bench", "tests"},
+		Why: "apitest and testenv are for tests: production code never imports them (tests may)"},
 	{From: []string{"*"}, To: []string{"bench", "tests"}, Unless: []string{"bench", "tests"},
 		Why: "load tools and browser tests are outside the product"},
 }

@@ -25,8 +25,15 @@ type HTMLRenderer func(c *fiber.Ctx, status int, message string) error
 func Handler(page HTMLRenderer) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		status, msg := Classify(err)
+		if status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+			c.Set(fiber.HeaderRetryAfter, RetryAfterSeconds)
+		}
 		var fe *fiber.Error
 		switch {
+		case status == fiber.StatusServiceUnavailable && models.IsUnavailable(err):
+			// Suffered, but expected while Postgres restarts: one warning per
+			// request would drown the log of an outage the dashboards show.
+			slog.Debug("request needs Postgres, which is unavailable", "method", c.Method(), "path", c.Path(), "err", err)
 		case status >= 500 && errors.As(err, &fe):
 			// Chosen, not suffered (503 while a node drains): one line per
 			// request would flood the log during every deploy.
@@ -49,6 +56,13 @@ func Handler(page HTMLRenderer) fiber.ErrorHandler {
 	}
 }
 
+// UnavailableMessage is what a request that needs Postgres reads while
+// Postgres cannot be reached (the live stream keeps working meanwhile).
+const UnavailableMessage = "This part of the site is temporarily unavailable; please try again in a minute."
+
+// RetryAfterSeconds is the Retry-After of a 503 that names none.
+const RetryAfterSeconds = "30"
+
 // IsAPI reports whether the request is for the JSON API.
 func IsAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }
 
@@ -70,6 +84,8 @@ func Classify(err error) (int, string) {
 		return fiber.StatusNotFound, "Not found."
 	case errors.As(err, &ve):
 		return fiber.StatusBadRequest, capitalize(ve.Error()) + "."
+	case models.IsUnavailable(err):
+		return fiber.StatusServiceUnavailable, UnavailableMessage
 	default:
 		return fiber.StatusInternalServerError, "Something went wrong on our side; it has been logged."
 	}

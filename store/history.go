@@ -1,35 +1,25 @@
-package realtime
+package store
 
 import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 )
 
-// PostgresArchive serves the entries Redis no longer holds from what the
-// strainer copied into Postgres: the items table (adds, with each item's
-// current state) merged in seq order with log_ops (the other entries).
-type PostgresArchive struct {
-	db *gorm.DB
-}
+// The live log's history in Postgres: what the hub serves once Redis no
+// longer holds it, from the items table (adds, with each item's current
+// state) merged in seq order with log_ops (the other entries).
 
-// NewPostgresArchive returns the archive over db.
-func NewPostgresArchive(db *gorm.DB) *PostgresArchive {
-	return &PostgresArchive{db: db}
-}
-
-// archivedItem is an items row with its session's slug.
-type archivedItem struct {
+// historyItem is an items row with its session's slug.
+type historyItem struct {
 	models.Item `gorm:"embedded"`
 	SessionSlug string
 }
 
-// archivedOp is a log_ops row with the current state of its target item.
-type archivedOp struct {
+// historyOp is a log_ops row with the current state of its target item.
+type historyOp struct {
 	OpSeq       int64
 	Op          string
 	OpTarget    int64
@@ -38,39 +28,43 @@ type archivedOp struct {
 }
 
 // Public items only: hidden, pending and rejected ones never reach the live API.
-const archiveItemsSQL = `
+var historyItemsSQL = `
 SELECT i.*, COALESCE(s.slug, '') AS session_slug
 FROM items i LEFT JOIN sessions s ON s.id = i.session_id
-WHERE i.event_id = ? AND i.seq > ? AND i.seq <= ? AND NOT i.hidden AND i.review = 'approved'
+WHERE i.event_id = ? AND i.seq > ? AND i.seq <= ? AND ` + live.VisibleSQLOf("i") + `
 ORDER BY i.seq
 LIMIT ?`
 
 // A hide is always public (clients drop what they do not hold); other ops
 // only when their target is public now, carrying its current state. The
 // filter is in SQL so LIMIT counts only entries that are returned.
-const archiveOpsSQL = `
+var historyOpsSQL = `
 SELECT o.seq AS op_seq, o.op, o.target AS op_target, i.*, COALESCE(s.slug, '') AS session_slug
 FROM log_ops o
 LEFT JOIN items i ON i.event_id = o.event_id AND i.seq = o.target
 LEFT JOIN sessions s ON s.id = i.session_id
 WHERE o.event_id = ? AND o.seq > ? AND o.seq <= ?
-  AND (o.op = 'hide' OR (i.seq IS NOT NULL AND NOT i.hidden AND i.review = 'approved'))
+  AND (o.op = 'hide' OR (i.seq IS NOT NULL AND ` + live.VisibleSQLOf("i") + `))
 ORDER BY o.seq
 LIMIT ?`
 
-// EntriesAfter returns the public entries with after < seq <= upTo in seq
-// order, at most limit; fewer than limit means none is left in the range.
-func (a *PostgresArchive) EntriesAfter(ctx context.Context, eventID int64, after, upTo int64, limit int) ([]live.Entry, error) {
+// EntriesAfter returns the public entries of an event's live log with
+// after < seq <= upTo in seq order, at most limit, as Postgres keeps them;
+// fewer than limit means none is left in the range. It implements
+// realtime.Archive. When Postgres cannot be reached the error matches
+// models.ErrUnavailable, and the live API tells the client to start again
+// from a snapshot (which Redis serves) instead of failing.
+func (s *Store) EntriesAfter(ctx context.Context, eventID int64, after, upTo int64, limit int) ([]live.Entry, error) {
 	if limit <= 0 || upTo <= after {
 		return nil, nil
 	}
-	var items []archivedItem
-	if err := a.db.WithContext(ctx).Raw(archiveItemsSQL, eventID, after, upTo, limit).Scan(&items).Error; err != nil {
-		return nil, fmt.Errorf("realtime: archive items of event %d after %d: %w", eventID, after, err)
+	var items []historyItem
+	if err := s.db.WithContext(ctx).Raw(historyItemsSQL, eventID, after, upTo, limit).Scan(&items).Error; err != nil {
+		return nil, fmt.Errorf("store: history items of event %d after %d: %w", eventID, after, wrap(err))
 	}
-	var ops []archivedOp
-	if err := a.db.WithContext(ctx).Raw(archiveOpsSQL, eventID, after, upTo, limit).Scan(&ops).Error; err != nil {
-		return nil, fmt.Errorf("realtime: archive ops of event %d after %d: %w", eventID, after, err)
+	var ops []historyOp
+	if err := s.db.WithContext(ctx).Raw(historyOpsSQL, eventID, after, upTo, limit).Scan(&ops).Error; err != nil {
+		return nil, fmt.Errorf("store: history ops of event %d after %d: %w", eventID, after, wrap(err))
 	}
 	out := make([]live.Entry, 0, min(limit, len(items)+len(ops)))
 	i, j := 0, 0

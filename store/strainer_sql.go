@@ -1,6 +1,6 @@
-package jobs
+package store
 
-// SQL of the strainer, written by hand because it is on the ≥10,000 items/s
+// SQL of the strainer (see strainer.go), written by hand because it is on the ≥10,000 items/s
 // path: each batch is a handful of statements over unnest()ed arrays.
 
 // sqlEnsureCursor creates the event's cursor at seq 0 unless the event is gone.
