@@ -57,7 +57,8 @@ func (a *App) NewWeb() (*Web, error) {
 		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
-		Moderate:     verbs.ScreenPost,
+		ClientAddr:   a.ClientIP.String, MaxWaitsPerAddress: a.Config.Security.waitsPerAddress(),
+		Moderate: verbs.ScreenPost,
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
@@ -71,6 +72,7 @@ func (a *App) NewWeb() (*Web, error) {
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger, Keys: adminKeys{a.Config.SecretKey},
+				SessionIdle: a.Config.Security.AdminSessionIdle, SessionMax: a.Config.Security.AdminSessionMax,
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},

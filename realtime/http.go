@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/backchannel/backchannel/internal/web"
@@ -68,10 +69,15 @@ type HandlerDeps struct {
 	// MaxWaitsPerClient bounds a client's parked polls and streams on one
 	// node (default 8; negative: unbounded).
 	MaxWaitsPerClient int
-	// MaxWaitsPerAddress bounds parked polls and streams per remote address
-	// on one node, against scripts that drop the cookie (default 0:
-	// unbounded, since a whole venue may share one address).
+	// MaxWaitsPerAddress bounds parked polls and streams per client address
+	// on one node, above the per-client bound, against scripts that drop
+	// the cookie (MAX_WAITS_PER_ADDRESS, default 2,000: generous, since a
+	// whole venue may share one address; negative: unbounded).
 	MaxWaitsPerAddress int
+	// ClientAddr returns a request's client address, the key of every
+	// per-address limit (clientip.Resolver.String: the peer, or the right
+	// client behind trusted proxies). Default: the connection's peer.
+	ClientAddr func(*fasthttp.RequestCtx) string
 	// KeepAlive is the SSE comment interval (default 15s).
 	KeepAlive time.Duration
 	// SecureCookie marks the client cookie Secure (outside development).
@@ -114,6 +120,12 @@ func NewHandler(deps HandlerDeps) *Handler {
 	}
 	if deps.MaxWaitsPerClient == 0 {
 		deps.MaxWaitsPerClient = 8
+	}
+	if deps.MaxWaitsPerAddress == 0 {
+		deps.MaxWaitsPerAddress = DefaultMaxWaitsPerAddress
+	}
+	if deps.ClientAddr == nil {
+		deps.ClientAddr = func(ctx *fasthttp.RequestCtx) string { return ctx.RemoteIP().String() }
 	}
 	if deps.KeepAlive <= 0 {
 		deps.KeepAlive = 15 * time.Second
@@ -242,7 +254,7 @@ func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	ceiling := RateLimit{Count: r.Count * h.deps.IPCeiling, Period: r.Period}
-	ok, retry, err := h.deps.Limiter.AllowClient(ctx, kind, client, c.IP(), r, ceiling)
+	ok, retry, err := h.deps.Limiter.AllowClient(ctx, kind, client, h.deps.ClientAddr(c.Context()), r, ceiling)
 	if err != nil {
 		h.logger.Warn("realtime: rate limit unavailable, letting the request through", "kind", kind, "err", err)
 		return nil
@@ -253,18 +265,18 @@ func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 	return nil
 }
 
-// park takes a waiting slot for the client and its address, or answers 429.
-// The returned func gives them back.
+// park takes a waiting slot for the client and its address (limit.go's
+// admission, shared with the fast paths), or answers 429. The returned
+// func gives them back.
 func (h *Handler) park(c *fiber.Ctx, client string) (func(), error) {
-	ip := c.IP()
-	if !h.waits.acquire(client) {
+	ip := h.deps.ClientAddr(c.Context())
+	switch h.admitWait(client, ip) {
+	case waitClientFull:
 		return nil, tooMany(c, 5*time.Second, "This browser has too many requests waiting already.")
-	}
-	if !h.ipWaits.acquire(ip) {
-		h.waits.release(client)
+	case waitAddressFull:
 		return nil, tooMany(c, 5*time.Second, "Too many requests are waiting from this address.")
 	}
-	return func() { h.ipWaits.release(ip); h.waits.release(client) }, nil
+	return func() { h.releaseWait(client, ip) }, nil
 }
 
 // tooMany sets Retry-After (whole seconds, at least 1) and returns a 429.
