@@ -58,7 +58,9 @@ func (a *App) NewWeb() (*Web, error) {
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
 		ClientAddr:   a.ClientIP.String, MaxWaitsPerAddress: a.Config.Security.waitsPerAddress(),
-		Moderate: verbs.ScreenPost,
+		// POSTING_GRACE=0 closes posting at the end itself (0 here is the default).
+		PostingGrace: max(a.Config.Security.PostingGrace, time.Nanosecond),
+		Moderate:     verbs.ScreenPost,
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}

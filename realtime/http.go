@@ -31,6 +31,9 @@ type LiveEvent struct {
 	Slug       string
 	Posting    string // open | moderated | closed
 	Moderation string // after | before
+	// EndsAt is when the event ends: attendees may post until
+	// HandlerDeps.PostingGrace after it (zero: never closes by time).
+	EndsAt time.Time
 }
 
 // EventLookup finds an event by slug: the seam between the live API and
@@ -78,6 +81,9 @@ type HandlerDeps struct {
 	// per-address limit (clientip.Resolver.String: the peer, or the right
 	// client behind trusted proxies). Default: the connection's peer.
 	ClientAddr func(*fasthttp.RequestCtx) string
+	// PostingGrace is how long after its end an event still takes
+	// attendees' posts (POSTING_GRACE, default 30 minutes; negative: none).
+	PostingGrace time.Duration
 	// KeepAlive is the SSE comment interval (default 15s).
 	KeepAlive time.Duration
 	// SecureCookie marks the client cookie Secure (outside development).
@@ -87,6 +93,9 @@ type HandlerDeps struct {
 	// author or word; Held is already set for moderated posting).
 	Moderate func(ctx context.Context, eventID int64, it *live.Item) error
 }
+
+// DefaultPostingGrace is how long after its end an event takes posts.
+const DefaultPostingGrace = 30 * time.Minute
 
 // Handler serves the Live API: long poll, SSE stream and attendees' posts.
 type Handler struct {
@@ -126,6 +135,9 @@ func NewHandler(deps HandlerDeps) *Handler {
 	}
 	if deps.ClientAddr == nil {
 		deps.ClientAddr = func(ctx *fasthttp.RequestCtx) string { return ctx.RemoteIP().String() }
+	}
+	if deps.PostingGrace == 0 {
+		deps.PostingGrace = DefaultPostingGrace
 	}
 	if deps.KeepAlive <= 0 {
 		deps.KeepAlive = 15 * time.Second
