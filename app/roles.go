@@ -65,7 +65,8 @@ func (a *App) NewWeb() (*Web, error) {
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
-		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
+		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now,
+		Limit: a.readLimit(realtime.NewLimiter(a.Redis, a.Namespace))})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
 		Live:      []web.Routes{live.LiveRoutes()},
