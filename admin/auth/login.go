@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
@@ -80,7 +81,7 @@ func (a *Auth) login(c *fiber.Ctx) error {
 		return a.renderLogin(c, fiber.StatusUnauthorized, email, next, BadLogin)
 	}
 	if u.TOTPEnabledAt != nil {
-		b, _ := json.Marshal(pendingClaim{UserID: u.ID, Cred: credentialVersion(u), Device: device,
+		b, _ := json.Marshal(pendingClaim{UserID: u.ID, Cred: a.credTag(u), Device: device,
 			Exp: a.cfg.Now().Add(pendingTTL).Unix(), Next: safeNext(next)})
 		a.setCookie(c, a.cookies.pending, a.signed(purposePending, b), time.Time{})
 		return ui.Redirect(c, "/admin/login/two-factor")
@@ -98,6 +99,13 @@ type pendingClaim struct {
 	Next   string `json:"n"`
 }
 
+// credTag binds the second-factor step to the account's credentials at the
+// password step without showing the browser anything derived from the
+// password hash alone: a keyed MAC of credentialVersion.
+func (a *Auth) credTag(u *models.User) string {
+	return base64.RawURLEncoding.EncodeToString(a.cfg.Keys.Sign(purposePending+"/cred", []byte(credentialVersion(u)))[:12])
+}
+
 // pending returns the request's valid second-factor step and its account.
 func (a *Auth) pending(c *fiber.Ctx) (*pendingClaim, *models.User, error) {
 	var pc pendingClaim
@@ -111,7 +119,7 @@ func (a *Auth) pending(c *fiber.Ctx) (*pendingClaim, *models.User, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if credentialVersion(u) != pc.Cred || u.TOTPEnabledAt == nil {
+	if a.credTag(u) != pc.Cred || u.TOTPEnabledAt == nil {
 		return nil, nil, nil
 	}
 	return &pc, u, nil
