@@ -58,7 +58,7 @@ func TestEachFormShowsValidationErrorsPerField(t *testing.T) {
 		{"role", ev + "/roles/new", url.Values{"email": {"ghost@example.org"}, "role": {"moderator"}},
 			map[string]string{"email": "no account"}, []string{"role"}},
 		{"user", "/admin/users/new", url.Values{"email": {"nope"}, "password": {"short"}},
-			map[string]string{"email": "valid email", "password": "at least 10"}, nil},
+			map[string]string{"email": "valid email", "password": "at least 12"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
