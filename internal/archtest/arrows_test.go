@@ -47,6 +47,8 @@ var rules = []rule{
 		Why: "the heartbeat is started by the wiring for every role and read by the dashboard, so it imports no package of ours (the worker must never pull in the CMS for it)"},
 	{From: []string{"outbound", "secrets"}, To: []string{"*"},
 		Why: "outbound (the one outbound HTTP client) and secrets (SECRET_KEY's keys, the source-secret allow list) are leaves every package may use, importing no package of ours"},
+	{From: []string{"internal/pgcluster"}, To: []string{"*"},
+		Why: "a private Postgres cluster for tests and the chaos run is plumbing around pg_ctl: it imports no package of ours"},
 	{From: []string{"internal/clientip"}, To: []string{"*"},
 		Why: "the client address is one function that fiber's c.IP() (through the wiring) and realtime's fast path both call, so it imports no package of ours"},
 	{From: []string{"*"}, To: []string{"admin"}, Unless: []string{"app", "cmd", "admin"},
