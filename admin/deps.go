@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/secrets"
+
 	"github.com/hibiken/asynq"
 	"github.com/redis/rueidis"
 	"gorm.io/gorm"
@@ -54,6 +57,12 @@ type Deps struct {
 	// Keys are the keys derived from SECRET_KEY (secrets.Keyring): they sign
 	// the sign-in forms and device cookies and seal second-factor secrets.
 	Keys auth.Keys
+	// SourceKeys seal the tokens organizers enter for sources (SECRET_KEY's
+	// keyring) and TestSource makes one request of a source as its runner
+	// would (sources.Manager.TestConnection). With both, each source has a
+	// token page.
+	SourceKeys *secrets.Keyring
+	TestSource func(ctx context.Context, src models.Source) error
 	// SessionIdle ends a session unused this long (default 1 hour);
 	// SessionMax ends it this long after sign-in (default 12 hours).
 	SessionIdle, SessionMax time.Duration

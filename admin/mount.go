@@ -80,7 +80,8 @@ func Mount(app *fiber.App, d Deps) error {
 	a := auth.New(auth.Config{Store: st, Redis: d.Redis, Namespace: d.Namespace, Keys: d.Keys, Dev: d.Dev,
 		SessionIdle: d.SessionIdle, SessionMax: d.SessionMax,
 		Menu: menu, EventMenu: eventMenu, Logger: log, Now: d.Now})
-	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log}
+	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log,
+		Tokens: resources.SourceTokens{Keys: d.SourceKeys, Test: d.TestSource}}
 	site := crud.New(crud.Config{Store: st, Auth: a, Resources: resources.All(rd), Logger: log,
 		Changed: func(ctx context.Context, eventID int64, what string) {
 			if what == "rules" {

@@ -85,7 +85,9 @@ func (a *App) NewWeb() (*Web, error) {
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},
-				OnChange: w.eventChanged})
+				SourceKeys: a.Config.Keyring(),
+				TestSource: sources.NewManager(a.DB, a.Redis, nil, a.SourceOptions()).TestConnection,
+				OnChange:   w.eventChanged})
 		}},
 	})
 	if w.Fiber == nil {
