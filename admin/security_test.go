@@ -336,26 +336,3 @@ func TestCookiesAreSecureHostOnlyOutsideDevelopment(t *testing.T) {
 	}
 	check(resp, "__Host-bc_admin", "__Host-bc_device")
 }
-
-func TestMissingThingsReadTheSameAsEverywhere(t *testing.T) {
-	e := newEnv(t)
-	c := e.client()
-	c.login(e.super.Email)
-	ev := "/admin/events/" + id(e.evA.ID)
-	for path, want := range map[string]string{
-		"/admin/no-such-page":                        "There is no such page.",
-		"/admin/events/99999":                        "There is no event 99999.",
-		"/admin/events/99999/moderate":               "There is no event 99999.",
-		ev + "/sessions/99999":                       "There is no session 99999.",
-		ev + "/roles/99999":                          "There is no role of account 99999.",
-		"/admin/users/99999":                         "There is no user 99999.",
-		"/admin/audit/99999":                         "There is no audit entry 99999.",
-		ev + "/sessions/abc":                         "There is no such session.",
-		"/admin/events/" + id(e.evB.ID) + "/audit/1": "There is no audit entry 1.",
-	} {
-		resp, body := c.get(path)
-		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `data-testid="error-message">`+want+"<") {
-			t.Errorf("GET %s: %d; want 404 saying %q", path, resp.StatusCode, want)
-		}
-	}
-}
