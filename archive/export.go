@@ -62,6 +62,9 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := h.limit(c, "export"); err != nil {
+		return err
+	}
 	batch, err := h.firstBatch(c, ec)
 	if err != nil {
 		return err
@@ -121,6 +124,9 @@ var questionsCSVHeader = []string{"id", "session", "text", "name", "votes", "sta
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
+		return err
+	}
+	if err := h.limit(c, "export"); err != nil {
 		return err
 	}
 	switch c.Query("table", "items") {

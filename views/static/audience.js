@@ -285,11 +285,12 @@
   const root = document.querySelector('[data-audience]');
   if (!root) return;
   const conn = root.querySelector('[data-conn]');
-  B.poll(root.dataset.api, {
+  B.follow(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
     onEntry: B.audienceEntry,
     onSnapshot: B.audienceReset,
+    onTransport: (name) => { root.dataset.transport = name; },
     onStatus: (up) => {
       if (!conn) return;
       conn.hidden = up;

@@ -1,8 +1,6 @@
-/* Backchannel reactions: a bar of reaction buttons for a session that sends
-   them (POST …/reactions) and shows the session's counts of the last
-   minutes, kept current by the reactions entries of the live log (each holds
-   a minute's totals so far, so the greatest wins). The page's poll feeds it
-   through Backchannel.reactionEntry. Markup: views/audience.templ. */
+/* Backchannel reactions: sends a session's reactions and shows its last
+   minutes' counts from the log's reactions entries (a minute's totals so
+   far: the greatest wins), fed by Backchannel.reactionEntry. */
 (function () {
   'use strict';
   const B = window.Backchannel;
@@ -20,8 +18,7 @@
 
   function minuteKey(d) { return d.toISOString().slice(0, 16) + ':00Z'; }
 
-  // Reactions sends a session's reactions and keeps its counts of the last
-  // minutes: a total per kind on each button and a bar per minute.
+  // A total per kind on each button and a bar per minute.
   class Reactions {
     constructor(root) {
       this.root = root;

@@ -40,7 +40,7 @@
   setInterval(advance, +root.dataset.advance || 8000);
   setInterval(() => B.updateTimes(list, tf), 30000);
 
-  B.poll(root.dataset.api, {
+  B.follow(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
     onEntry: (e) => {
@@ -50,6 +50,7 @@
     onSnapshot: (items) => {
       stream.load(items);
       if (B.audienceReset) B.audienceReset();
-    }
+    },
+    onTransport: (name) => { root.dataset.transport = name; }
   });
 })();
