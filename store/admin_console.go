@@ -25,7 +25,8 @@ func (s *Store) consoleItems(ctx context.Context, rows []models.Item) ([]AdminIt
 	}
 	out := make([]AdminItem, len(rows))
 	for i, r := range rows {
-		out[i] = AdminItem{Item: live.FromRow(r, slugs[rowSessionID(r)]), Review: r.Review}
+		at := slugs[rowSessionID(r)]
+		out[i] = AdminItem{Item: live.FromRow(r, at.session, at.room), Review: r.Review}
 	}
 	return out, nil
 }

@@ -123,7 +123,8 @@ func (s *Store) ItemsForOps(ctx context.Context, eventID int64, seqs []int64) (m
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.Seq] = live.FromRow(r, slugs[rowSessionID(r)])
+		at := slugs[rowSessionID(r)]
+		out[r.Seq] = live.FromRow(r, at.session, at.room)
 	}
 	return out, nil
 }
@@ -135,24 +136,33 @@ func rowSessionID(r models.Item) int64 {
 	return *r.SessionID
 }
 
-// sessionSlugsOf returns the slugs of the sessions rows belong to.
-func (s *Store) sessionSlugsOf(ctx context.Context, rows []models.Item) (map[int64]string, error) {
+// itemSlugs are the slugs of an item's session and of that session's room.
+type itemSlugs struct{ session, room string }
+
+// sessionSlugsOf returns the slugs of the sessions rows belong to, and of
+// their rooms.
+func (s *Store) sessionSlugsOf(ctx context.Context, rows []models.Item) (map[int64]itemSlugs, error) {
 	var ids []int64
 	for _, r := range rows {
 		if id := rowSessionID(r); id != 0 {
 			ids = append(ids, id)
 		}
 	}
-	out := map[int64]string{}
+	out := map[int64]itemSlugs{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var ss []models.Session
-	if err := s.db.WithContext(ctx).Select("id", "slug").Where("id IN ?", ids).Find(&ss).Error; err != nil {
+	var ss []struct {
+		ID       int64
+		Slug     string
+		RoomSlug string
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.slug, coalesce(r.slug, '') AS room_slug
+		FROM sessions s LEFT JOIN rooms r ON r.id = s.room_id WHERE s.id IN ?`, ids).Scan(&ss).Error; err != nil {
 		return nil, fmt.Errorf("store: session slugs: %w", err)
 	}
 	for _, x := range ss {
-		out[x.ID] = x.Slug
+		out[x.ID] = itemSlugs{x.Slug, x.RoomSlug}
 	}
 	return out, nil
 }
