@@ -35,6 +35,7 @@ var (
 	}
 	eventMenu = []ui.MenuEntry{
 		{Label: "Event", Path: "", Perm: auth.PermEventManage, Section: "event"},
+		{Label: "Rooms", Path: "/rooms", Perm: auth.PermEventManage, Section: "rooms"},
 		{Label: "Sessions", Path: "/sessions", Perm: auth.PermEventManage, Section: "sessions"},
 		{Label: "Sources", Path: "/sources", Perm: auth.PermEventManage, Section: "sources"},
 		{Label: "People", Path: "/roles", Perm: auth.PermEventManage, Section: "roles"},

@@ -89,10 +89,13 @@ func NewHomeVM(g models.EventGroups, now time.Time) HomeVM {
 
 // SessionVM is one session of an event, times in the event's time zone.
 type SessionVM struct {
-	Slug     string
-	Title    string
-	Speaker  string
+	Slug    string
+	Title   string
+	Speaker string
+	// Room is the room's name; RoomSlug its slug (what pages filter on).
 	Room     string
+	RoomSlug string
+	Track    string
 	StartsAt time.Time
 	EndsAt   time.Time
 	// Live is true when the session is happening at the page's now.
@@ -115,7 +118,9 @@ func newSessionVMs(ev *models.Event, loc *time.Location, now time.Time) []Sessio
 			Slug:     s.Slug,
 			Title:    s.Title,
 			Speaker:  s.Speaker,
-			Room:     s.Room,
+			Room:     s.RoomName(),
+			RoomSlug: s.RoomSlug(),
+			Track:    s.Track,
 			StartsAt: s.StartsAt.In(loc),
 			EndsAt:   s.EndsAt.In(loc),
 			Live:     !now.Before(s.StartsAt) && now.Before(s.EndsAt),

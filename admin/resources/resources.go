@@ -20,7 +20,7 @@ type Deps struct {
 // All declares every model the admin manages, each once.
 func All(d Deps) []*crud.Resource {
 	return []*crud.Resource{
-		Events(), Sessions(), Sources(d.Store), Rules(d.Verbs),
+		Events(), Rooms(), Sessions(), Sources(d.Store), Rules(d.Verbs),
 		Roles(), Users(), AuditLog(), EventHistory(),
 	}
 }

@@ -203,7 +203,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	sess := &models.Session{EventID: ev.ID, Slug: "now-talk", Title: "The Talk Happening Now", Speaker: "Ada",
-		Room: "Main", StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
+		StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
 	if err := db.DB.Create(sess).Error; err != nil {
 		t.Fatal(err)
 	}
