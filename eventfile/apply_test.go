@@ -84,8 +84,8 @@ func TestApplyCreatesEventSessionsAndSourcesWithOneAuditRowEach(t *testing.T) {
 			t.Errorf("audit row = %+v", r)
 		}
 	}
-	if rows[0].ObjectType != "event" || rows[1].ObjectType != "session" || rows[2].ObjectType != "source" {
-		t.Errorf("audit object types = %s, %s, %s", rows[0].ObjectType, rows[1].ObjectType, rows[2].ObjectType)
+	if rows[0].ObjectType != "event" || rows[1].ObjectType != "room" || rows[2].ObjectType != "session" || rows[3].ObjectType != "source" {
+		t.Errorf("audit object types = %s, %s, %s, %s", rows[0].ObjectType, rows[1].ObjectType, rows[2].ObjectType, rows[3].ObjectType)
 	}
 }
 
