@@ -18,6 +18,7 @@ import (
 	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/schedule"
 	"github.com/backchannel/backchannel/sources"
 	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
@@ -36,9 +37,11 @@ type Web struct {
 	// Events is the node's one cached event-by-slug lookup, shared by every
 	// handler (store.Events).
 	Events *store.Events
-	app    *App
-	queue  *asynq.Client
-	insp   *asynq.Inspector
+	// Schedules places attendee posts at ingest (schedule.Cache).
+	Schedules *schedule.Cache
+	app       *App
+	queue     *asynq.Client
+	insp      *asynq.Inspector
 }
 
 // NewWeb builds every route of the web role. Run starts it.
@@ -50,6 +53,7 @@ func (a *App) NewWeb() (*Web, error) {
 	hub := realtime.NewHub(a.Redis, log, a.Store, realtime.HubOptions{Metrics: metrics, Logger: a.Logger})
 	events := store.NewEvents(a.Store, store.EventsOptions{Logger: a.Logger, Now: a.Now})
 	var w *Web
+	schedules := a.newSchedules()
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
@@ -58,8 +62,9 @@ func (a *App) NewWeb() (*Web, error) {
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
 		Moderate:     verbs.ScreenPost,
+		Place:        schedules.Apply,
 	})
-	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
+	w = &Web{Hub: hub, Log: log, Live: live, Events: events, Schedules: schedules, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
@@ -90,10 +95,11 @@ func (a *App) NewWeb() (*Web, error) {
 // re-rendered at once, and items follow edited sessions.
 func (w *Web) eventChanged(ctx context.Context, eventID int64, what string) {
 	w.Events.Invalidate(eventID)
+	w.Schedules.Invalidate(eventID)
 	if err := archive.BumpVersion(ctx, w.app.Redis, w.app.Namespace, eventID); err != nil {
 		w.app.Logger.Warn("archive stamp", "event", eventID, "err", err)
 	}
-	if what == "sessions" || what == "events" {
+	if what == "sessions" || what == "events" || what == "rooms" {
 		if _, err := w.queue.EnqueueContext(ctx, jobs.NewReassignTask(eventID)); err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
 			w.app.Logger.Warn("enqueue session re-assignment", "event", eventID, "err", err)
 		}
@@ -135,7 +141,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 
 	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
 	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
-		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger, Metrics: a.Metrics})
+		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger, Metrics: a.Metrics, Place: a.newSchedules().Apply})
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)

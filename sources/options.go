@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backchannel/backchannel/live"
 )
 
 // Heartbeats are how long each stream may stay silent (not even a
@@ -55,6 +58,11 @@ type ManagerOptions struct {
 	// HTTPClient makes every request (default: no overall timeout, since
 	// streams stay open; polls set their own deadline).
 	HTTPClient *http.Client
+	// Place, when set, places an item in its event's schedule (sets its
+	// session and room) before it is appended (schedule.Cache.Apply), so
+	// live pages can follow one room. Nil: items go unplaced to the
+	// strainer, which places them.
+	Place func(ctx context.Context, eventID int64, it *live.Item)
 	// Getenv reads secrets named by token_env (default os.Getenv).
 	Getenv func(string) string
 	Logger *slog.Logger

@@ -289,6 +289,7 @@ func (r *runner) applyRules(it *live.Item) {
 // its ID and the given aliases (e.g. a local status id a delete names).
 func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error {
 	r.applyRules(&it)
+	r.m.place(ctx, r.src.EventID, &it)
 	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
 	if err != nil {
 		return err
