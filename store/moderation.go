@@ -166,3 +166,62 @@ func (s *Store) sessionSlugsOf(ctx context.Context, rows []models.Item) (map[int
 	}
 	return out, nil
 }
+
+// ItemPlace is where a stored item sits: its session's id and slug (0 and
+// "" for none) and the rule that put it there.
+type ItemPlace struct {
+	Seq         int64
+	SessionID   int64
+	SessionSlug string
+	Placement   string
+}
+
+// LockItemPlaces returns where those of seqs that Postgres holds sit, and
+// locks their rows for the rest of the transaction.
+func (s *Store) LockItemPlaces(ctx context.Context, eventID int64, seqs []int64) (map[int64]ItemPlace, error) {
+	out := make(map[int64]ItemPlace, len(seqs))
+	if len(seqs) == 0 {
+		return out, nil
+	}
+	var rows []ItemPlace
+	err := s.db.WithContext(ctx).Raw(`SELECT i.seq, coalesce(i.session_id, 0) AS session_id, coalesce(s.slug, '') AS session_slug, i.placement
+		FROM items i LEFT JOIN sessions s ON s.id = i.session_id
+		WHERE i.event_id = ? AND i.seq IN ? ORDER BY i.seq FOR UPDATE OF i`, eventID, seqs).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: lock items of event %d: %w", eventID, err)
+	}
+	for _, r := range rows {
+		out[r.Seq] = r
+	}
+	return out, nil
+}
+
+// PlaceItems puts the stored items among seqs in session sessionID as a
+// moderator's placement (placement 'manual').
+func (s *Store) PlaceItems(ctx context.Context, eventID int64, seqs []int64, sessionID int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Exec(`UPDATE items SET session_id = ?, placement = 'manual' WHERE event_id = ? AND seq IN ?`,
+		sessionID, eventID, seqs).Error
+	if err != nil {
+		return fmt.Errorf("store: place items of event %d: %w", eventID, err)
+	}
+	return nil
+}
+
+// SessionBySlug returns an event's session with slug (its Room loaded), or
+// models.NotFound("session", slug).
+func (s *Store) SessionBySlug(ctx context.Context, eventID int64, slug string) (*models.Session, error) {
+	var ss models.Session
+	if err := s.db.WithContext(ctx).Where("event_id = ? AND slug = ?", eventID, slug).Take(&ss).Error; err != nil {
+		return nil, fmt.Errorf("store: session %q: %w", slug, notFound(err, "session", slug))
+	}
+	if ss.RoomID != nil {
+		var r models.Room
+		if err := s.db.WithContext(ctx).Where("id = ?", *ss.RoomID).Take(&r).Error; err == nil {
+			ss.Room = &r
+		}
+	}
+	return &ss, nil
+}
