@@ -17,6 +17,7 @@ import (
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/outbound"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/schedule"
 	"github.com/backchannel/backchannel/sources"
@@ -140,8 +141,9 @@ func (a *App) RunWorker(ctx context.Context) error {
 	defer queue.Close()
 
 	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
-	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
-		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger, Metrics: a.Metrics, Place: a.newSchedules().Apply})
+	srcOpts := a.SourceOptions()
+	srcOpts.Place = a.newSchedules().Apply
+	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger}, srcOpts)
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)
@@ -193,6 +195,29 @@ func (a *App) RunWorker(ctx context.Context) error {
 	polls.Shutdown()
 	srv.Shutdown()
 	return nil
+}
+
+// SourceOptions are the sources' settings from the configuration: the
+// worker's identity, the one outbound client (OUTBOUND_ALLOW_PRIVATE), the
+// variables token_env may name (SOURCE_SECRETS) and the keyring that opens
+// tokens entered in the admin. Everything that reaches a source's upstream
+// (the runners, the polls, the admin's test connection through
+// sources.Manager.TestConnection) uses them, so nothing outbound bypasses
+// the outbound checks.
+func (a *App) SourceOptions() sources.ManagerOptions {
+	ss := a.Config.SourceSecrets
+	o := sources.ManagerOptions{
+		Namespace:     a.Namespace,
+		Holder:        a.Config.WorkerID,
+		HTTPClient:    outbound.NewClient(a.Config.Outbound()),
+		SourceSecrets: &ss,
+		Logger:        a.Logger,
+		Metrics:       a.Metrics,
+	}
+	if len(a.Config.SecretKey) > 0 {
+		o.Keyring = a.Config.Keyring()
+	}
+	return o
 }
 
 // RunAll runs the web and worker roles in one process.

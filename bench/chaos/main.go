@@ -77,6 +77,7 @@ func main() {
 	if o.items <= 0 || o.rate <= 0 || o.clients <= 0 {
 		log.Fatal("chaos: -items, -rate and -clients must be positive")
 	}
+	closeInheritedFiles()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	log.SetPrefix("[chaos] ")
 

@@ -211,6 +211,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	addr := freeAddr(t)
 	bin := buildBinary(t)
 	srv := &server{bin: bin, role: "serve", addr: addr, env: append(os.Environ(),
+		"BACKCHANNEL_ENV=development", // production is the default
 		"DATABASE_URL="+db.URL,
 		fmt.Sprintf("REDIS_URL=redis://%s/%d", testenv.RedisAddrs()[0], testenv.RedisDB),
 		"REDIS_PREFIX="+rdb.Namespace,
