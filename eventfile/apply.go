@@ -85,6 +85,16 @@ type applier struct {
 	actor store.Actor
 	res   *Result
 	now   time.Time
+	// via names the operation in audit messages ("" reads "event apply").
+	via string
+}
+
+// what names the operation in audit messages.
+func (a *applier) what() string {
+	if a.via == "" {
+		return "event apply"
+	}
+	return a.via
 }
 
 // What an event file sets of each object: two objects whose snaps are
@@ -280,7 +290,7 @@ func (a *applier) created(object, table string, id, eventID int64) error {
 		return err
 	}
 	return a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionCreate, ObjectType: object, ObjectID: store.ID(id),
-		EventID: eventID, After: after, Message: "created by event apply"})
+		EventID: eventID, After: after, Message: "created by " + a.what()})
 }
 
 // updated writes cols to a row and audits it with its snapshots.
@@ -297,7 +307,7 @@ func (a *applier) updated(object, table string, id, eventID int64, changed []str
 		return err
 	}
 	return a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionUpdate, ObjectType: object, ObjectID: store.ID(id),
-		EventID: eventID, Before: before, After: after, Message: "event apply changed " + joinFields(changed)})
+		EventID: eventID, Before: before, After: after, Message: a.what() + " changed " + joinFields(changed)})
 }
 
 // deleted audits a row, then deletes it: logged before it goes, as
@@ -308,7 +318,7 @@ func (a *applier) deleted(object, table string, id, eventID int64) error {
 		return err
 	}
 	if err := a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionDelete, ObjectType: object, ObjectID: store.ID(id),
-		EventID: eventID, Before: before, Message: "deleted by event apply: not in the file"}); err != nil {
+		EventID: eventID, Before: before, Message: "deleted by " + a.what() + ": not in the file"}); err != nil {
 		return err
 	}
 	return a.tx.DeleteRow(a.ctx, table, "id", id, store.Cond{})
