@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -335,6 +336,24 @@ func Fetch(ctx context.Context, client *http.Client, url string) ([]byte, error)
 	}
 	if len(data) > MaxSize {
 		return nil, fail("is over %s; a schedule may be at most %s", size(MaxSize), size(MaxSize))
+	}
+	return data, nil
+}
+
+// ReadFile reads a schedule file of at most MaxSize bytes; a larger one
+// is refused by its size, unread. Errors are *Error naming path.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Message: "cannot be opened: " + strings.TrimPrefix(err.Error(), "open "+path+": ")}
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxSize {
+		return nil, &Error{File: path, Message: fmt.Sprintf("the file is %s; a schedule may be at most %s", size(fi.Size()), size(MaxSize))}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, &Error{File: path, Message: "cannot be read: " + err.Error()}
 	}
 	return data, nil
 }
