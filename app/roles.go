@@ -80,7 +80,7 @@ func (a *App) NewWeb() (*Web, error) {
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},
-				OnChange: w.eventChanged})
+				OnChange: w.eventChanged, Fetch: outbound.NewClient(a.Config.Outbound())})
 		}},
 	})
 	if w.Fiber == nil {

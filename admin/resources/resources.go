@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"context"
+	"net/http"
 	"log/slog"
 
 	"github.com/backchannel/backchannel/admin/auth"
@@ -15,6 +17,12 @@ type Deps struct {
 	Auth   *auth.Auth
 	Verbs  *moderation.Verbs
 	Logger *slog.Logger
+	// Fetch fetches schedules by URL: the outbound client (package
+	// outbound). Nil: the schedule page takes uploads only.
+	Fetch *http.Client
+	// Changed, when set, is told after a page (the schedule import)
+	// committed a change to an event's rows, as crud's saves tell it.
+	Changed func(ctx context.Context, eventID int64, what string)
 }
 
 // All declares every model the admin manages, each once.
