@@ -1,9 +1,9 @@
 package admin
 
 import (
-	"net/http"
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"

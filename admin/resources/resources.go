@@ -2,8 +2,8 @@ package resources
 
 import (
 	"context"
-	"net/http"
 	"log/slog"
+	"net/http"
 
 	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/admin/crud"
