@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/backchannel/backchannel/eventfile"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/moderation"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/store"
+	"github.com/backchannel/backchannel/timetable"
 )
 
 // threeRooms adds three rooms with a talk each from 13:00 to 14:00 (so
@@ -138,5 +140,45 @@ func TestParallelTalksEachKeepTheirOwnPostsThroughEditsAndMoves(t *testing.T) {
 	// Re-assigning again changes nothing.
 	if res, err = s.Reassign(ctx, e.ev.ID); err != nil || res.Moved != 0 {
 		t.Errorf("second reassign moved %d (%v)", res.Moved, err)
+	}
+
+	// The organizer then imports the schedule from their calendar: the
+	// sessions are adopted by slug (same ids, tags and handles), css-talk
+	// ends earlier, and re-assignment keeps every manual placement.
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+	for _, v := range []struct {
+		uid, title, room string
+		from, to         time.Duration
+	}{
+		{"css@conf", "css-talk", "room-a", 0, 50 * time.Minute},
+		{"go@conf", "go-talk", "room-b", 2 * time.Hour, 3 * time.Hour},
+		{"db@conf", "db-talk", "room-c", 0, time.Hour},
+		{"closing@conf", "closing", "room-a", 70 * time.Minute, 100 * time.Minute},
+	} {
+		ics += fmt.Sprintf("BEGIN:VEVENT\r\nUID:%s\r\nSUMMARY:%s\r\nLOCATION:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nEND:VEVENT\r\n",
+			v.uid, v.title, v.room, t0.Add(v.from).Format("20060102T150405Z"), t0.Add(v.to).Format("20060102T150405Z"))
+	}
+	ics += "END:VCALENDAR\r\n"
+	sch, err := timetable.Parse(timetable.FormatICS, "conf.ics", []byte(ics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := eventfile.ImportSchedule(ctx, e.db, e.ev.Slug, sch, eventfile.ImportOptions{Actor: by, Source: "conf.ics"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imp.Created()) != 0 || len(imp.Deleted()) != 0 || len(imp.Updated()) != 4 {
+		t.Fatalf("import:\n%s", imp.Summary())
+	}
+	if _, err := s.Reassign(ctx, e.ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("after a re-import")
+	// The same calendar again: nothing changes, nothing moves.
+	if imp, err = eventfile.ImportSchedule(ctx, e.db, e.ev.Slug, sch, eventfile.ImportOptions{Actor: by, Source: "conf.ics"}); err != nil || imp.Changed() {
+		t.Fatalf("second import changed (%v):\n%s", err, imp.Summary())
+	}
+	if res, err = s.Reassign(ctx, e.ev.ID); err != nil || res.Moved != 0 {
+		t.Errorf("reassign after the second import moved %d (%v)", res.Moved, err)
 	}
 }
