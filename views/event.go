@@ -270,8 +270,11 @@ type WallVM struct {
 	// QR is LiveURL as a QR code (Size 0 when it could not be encoded).
 	QR  QRCode
 	Now time.Time
-	// Room is the room the wall follows (zero for all).
-	Room RoomVM
+	// Room is the room this wall stands in (?room=, a slug; "" for the
+	// whole event): only its posts and its current session are shown.
+	// RoomName is its name.
+	Room     string
+	RoomName string
 }
 
 // FollowRoom makes the wall show one room (/events/{event}/wall?room=…):
@@ -284,7 +287,7 @@ func (vm *WallVM) FollowRoom(ev *models.Event, room string) error {
 	if err != nil {
 		return err
 	}
-	vm.Room = r
+	vm.Room, vm.RoomName = r.Slug, r.Name
 	vm.Items, vm.Sessions = inRoom(vm.Items, vm.Sessions, room, WallMaxItems)
 	return nil
 }
