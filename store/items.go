@@ -29,6 +29,9 @@ type ItemQuery struct {
 	EventID int64
 	// SessionID limits the page to one session when > 0.
 	SessionID int64
+	// SessionIDs, when not nil, limits the page to these sessions (a room's
+	// or a track's); an empty list selects nothing.
+	SessionIDs []int64
 	// After is the keyset: only items with seq > After.
 	After int64
 	// Limit is the page size.
@@ -48,6 +51,10 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]models.Item, error) {
 	if q.SessionID > 0 {
 		args = append(args, q.SessionID)
 		fmt.Fprintf(&b, ` AND session_id = $%d`, len(args))
+	}
+	if q.SessionIDs != nil {
+		args = append(args, q.SessionIDs)
+		fmt.Fprintf(&b, ` AND session_id = ANY($%d)`, len(args))
 	}
 	if q.Q != "" {
 		args = append(args, q.Q)
