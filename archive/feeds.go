@@ -1,8 +1,8 @@
 package archive
 
 import (
-	"net/url"
 	"html"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"

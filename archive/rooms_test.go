@@ -2,8 +2,8 @@ package archive
 
 import (
 	"encoding/csv"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
