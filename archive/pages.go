@@ -64,6 +64,10 @@ func (h *Handler) eventArchive(c *fiber.Ctx) error {
 			vm.Sessions = append(vm.Sessions, av.SessionRowVM{Session: s, Count: n, Spark: spark})
 		}
 		vm.Unassigned = max(total-assigned, 0)
+		if err := h.unplacedUnder(ctx, ec, vm.Sessions, now); err != nil {
+			return nil, err
+		}
+		vm.Scopes = scopeLinks(ev)
 		return av.EventArchive(vm), nil
 	})
 }

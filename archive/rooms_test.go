@@ -138,3 +138,28 @@ func TestEachParallelTalksPageFeedAndExportHoldExactlyItsOwnPosts(t *testing.T) 
 		}
 	}
 }
+
+func TestTheArchiveShowsUnplacedPostsUnderTheirSlotAndLinksEachRoomAndTrack(t *testing.T) {
+	e := newEnv(t)
+	own := e.threeRooms()
+	page := e.ok("/events/conf/archive")
+	unplaced := fmt.Sprintf("item %d says hello", own[""][0])
+	at := strings.Index(page, `data-testid="unplaced"`)
+	if at < 0 || !strings.Contains(page[at:], unplaced) || !strings.Contains(page[at:], "1 post during") {
+		t.Fatalf("the slot's unplaced post is not shown under it:\n%s", page)
+	}
+	// Under the slot: after its three talks, before the panel that follows.
+	for _, talk := range []string{"keynote", "go-talk", "db-talk"} {
+		if i := strings.Index(page, `data-session="`+talk+`"`); i < 0 || i > at {
+			t.Errorf("%s is not listed above the slot's unplaced posts", talk)
+		}
+	}
+	if i := strings.Index(page, `data-session="panel"`); i < at {
+		t.Errorf("the panel (after the slot) is listed before the slot's unplaced posts")
+	}
+	for _, link := range []string{`/events/conf/feed.atom?room=room-b`, `/events/conf/export.csv?track=Backend`, `/events/conf/export.json?room=main-hall`} {
+		if !strings.Contains(page, link) {
+			t.Errorf("the archive does not link %s", link)
+		}
+	}
+}
