@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -40,9 +41,11 @@ type Web struct {
 	Events *store.Events
 	// Schedules places attendee posts at ingest (schedule.Cache).
 	Schedules *schedule.Cache
-	app       *App
-	queue     *asynq.Client
-	insp      *asynq.Inspector
+	// Loops answers long polls and streams on event loops (nil: fiber does).
+	Loops *realtime.LoopServer
+	app   *App
+	queue *asynq.Client
+	insp  *asynq.Inspector
 }
 
 // NewWeb builds every route of the web role. Run starts it.
@@ -59,16 +62,22 @@ func (a *App) NewWeb() (*Web, error) {
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
-		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
-		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
-		SecureCookie: !a.Config.Development(),
+		PostRate:           realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
+		HistoryRate:        realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
+		SecureCookie:       !a.Config.Development(),
+		ClientAddr:         a.ClientIP.String,
+		ClientAddrOf:       func(peer netip.Addr, xff [][]byte) string { return a.ClientIP.Resolve(peer, xff).String() },
+		MaxWaitsPerAddress: a.Config.Security.waitsPerAddress(),
+		// POSTING_GRACE=0 closes posting at the end itself (0 here is the default).
+		PostingGrace: max(a.Config.Security.PostingGrace, time.Nanosecond),
 		Moderate:     verbs.ScreenPost,
 		Place:        schedules.Apply,
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, Schedules: schedules, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
-		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
+		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now,
+		Limit: a.readLimit(realtime.NewLimiter(a.Redis, a.Namespace))})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
 		Live:      []web.Routes{live.LiveRoutes()},
@@ -76,11 +85,14 @@ func (a *App) NewWeb() (*Web, error) {
 			live.PostRoutes(), &pages{app: a, hub: hub, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
-				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
+				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger, Keys: adminKeys{a.Config.SecretKey},
+				SessionIdle: a.Config.Security.AdminSessionIdle, SessionMax: a.Config.Security.AdminSessionMax,
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},
-				OnChange: w.eventChanged, Fetch: outbound.NewClient(a.Config.Outbound())})
+				SourceKeys: a.Config.Keyring(),
+				TestSource: sources.NewManager(a.DB, a.Redis, nil, a.SourceOptions()).TestConnection,
+				OnChange:   w.eventChanged, Fetch: outbound.NewClient(a.Config.Outbound())})
 		}},
 	})
 	if w.Fiber == nil {
@@ -88,6 +100,12 @@ func (a *App) NewWeb() (*Web, error) {
 	}
 	// Long polls at the head skip fiber's router and context (realtime.FastLive).
 	w.Fiber.Server().Handler = live.FastLive(w.Fiber.Server().Handler)
+	if a.Config.LiveLoops {
+		// Long polls and streams on event loops, without a goroutine per
+		// waiting client; a live request on a fiber connection moves to them.
+		w.Loops = realtime.NewLoopServer(live, realtime.LoopOptions{Logger: a.Logger})
+		w.Fiber.Server().Handler = w.Loops.Hijack(w.Fiber.Server().Handler)
+	}
 	return w, nil
 }
 
@@ -117,7 +135,7 @@ func (w *Web) Run(ctx context.Context) error {
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
 	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
 		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
-	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
+	err := w.app.ListenAndServe(ctx, w.Fiber, w.Loops, w.Live.Drain)
 	stopHub()
 	<-hubDone
 	return err

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/backchannel/backchannel/internal/clientip"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -33,20 +34,24 @@ type ServerOptions struct {
 
 // NewFiber builds the fiber app with middleware and the given routes.
 func (a *App) NewFiber(opts ServerOptions) *fiber.App {
-	f := fiber.New(fiber.Config{
-		AppName:                 "backchannel",
-		ErrorHandler:            web.Handler(opts.ErrorPage),
-		ReadTimeout:             10 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             75 * time.Second,
-		BodyLimit:               4 << 20,
-		DisableStartupMessage:   true,
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          a.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(a.Config),
+	fc := fiber.Config{
+		AppName:               "backchannel",
+		ErrorHandler:          web.Handler(opts.ErrorPage),
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           75 * time.Second,
+		BodyLimit:             4 << 20,
+		DisableStartupMessage: true,
 		// Long polls park one goroutine each; allow as many as the fd limit.
 		Concurrency: 256 * 1024,
-	})
+	}
+	// c.IP() is clientip's answer: the right-most untrusted hop of
+	// X-Forwarded-For behind TRUSTED_PROXIES, the peer otherwise.
+	clientip.FiberConfig(&fc, a.Config.TrustedProxies)
+	f := fiber.New(fc)
+	if len(a.Config.TrustedProxies) > 0 {
+		f.Use(a.ClientIP.Middleware())
+	}
 	if len(opts.Live) > 0 {
 		// Other /api/events routes pass through this too, then on to the
 		// general middleware: recovering twice costs nothing.
@@ -71,28 +76,27 @@ func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 	return f
 }
 
-func proxyHeader(cfg *Config) string {
-	if len(cfg.TrustedProxies) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
-}
-
 // ListenAndServe serves f on the configured address until ctx ends, then
 // calls beforeShutdown (to drain long polls) and shuts down gracefully.
-func (a *App) ListenAndServe(ctx context.Context, f *fiber.App, beforeShutdown func()) error {
+// With loops, long polls and streams are answered on its event loops and
+// the rest by f (realtime.LoopServer).
+func (a *App) ListenAndServe(ctx context.Context, f *fiber.App, loops *realtime.LoopServer, beforeShutdown func()) error {
 	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("app: listen on %s (HTTP_ADDR): %w", a.Config.HTTPAddr, err)
 	}
-	return a.Serve(ctx, f, ln, beforeShutdown)
+	return a.Serve(ctx, f, loops, ln, beforeShutdown)
 }
 
 // Serve is ListenAndServe on an existing listener.
-func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeShutdown func()) error {
+func (a *App) Serve(ctx context.Context, f *fiber.App, loops *realtime.LoopServer, ln net.Listener, beforeShutdown func()) error {
 	errc := make(chan error, 1)
-	go func() { errc <- f.Listener(newPatientListener(ln, a.Logger)) }()
-	a.Logger.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String())
+	if loops != nil {
+		go func() { errc <- loops.Serve(newPatientListener(ln, a.Logger), f) }()
+	} else {
+		go func() { errc <- f.Listener(newPatientListener(ln, a.Logger)) }()
+	}
+	a.Logger.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String(), "live_loops", loops != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("app: serve: %w", err)
@@ -101,6 +105,14 @@ func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeSh
 	a.Logger.Info("shutting down web server")
 	if beforeShutdown != nil {
 		beforeShutdown()
+	}
+	if loops != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		err := loops.Shutdown(sctx)
+		cancel()
+		if err != nil {
+			a.Logger.Warn("stop the live loops", "err", err)
+		}
 	}
 	if err := f.ShutdownWithTimeout(a.Config.ShutdownTimeout); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("app: shutdown: %w", err)

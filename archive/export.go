@@ -69,6 +69,9 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := h.limit(c, "export"); err != nil {
+		return err
+	}
 	sc, err := h.scopeOf(c, ec)
 	if err != nil {
 		return err
@@ -118,6 +121,9 @@ var csvHeader = []string{"seq", "id", "source", "kind", "session", "author_name"
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
+		return err
+	}
+	if err := h.limit(c, "export"); err != nil {
 		return err
 	}
 	sc, err := h.scopeOf(c, ec)

@@ -19,7 +19,7 @@ import (
 // a sixth of a delivery's CPU. Every other request goes to next untouched,
 // and so does a long poll the fast path cannot take whole (an event not in
 // the lookup cache, a client without a cookie, a since behind memory, a
-// full waiting slot, draining, a per-address bound): next answers those the
+// full waiting slot, draining): next answers those the
 // ordinary way, errors included. The answers are the same either way; a
 // test holds them byte for byte.
 func (h *Handler) FastLive(next fasthttp.RequestHandler) fasthttp.RequestHandler {
@@ -38,7 +38,7 @@ var (
 // serveFast answers ctx if it is a long poll the fast path can take whole,
 // and reports whether it did.
 func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
-	if !ctx.IsGet() || h.draining.Load() || h.deps.MaxWaitsPerAddress > 0 {
+	if !ctx.IsGet() || h.draining.Load() {
 		return false
 	}
 	path := ctx.URI().PathOriginal()
@@ -59,10 +59,14 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	client := string(cookie)
-	if !validClientID(client) || !h.waits.acquire(client) {
+	if !validClientID(client) {
 		return false
 	}
-	defer h.waits.release(client)
+	ip := h.deps.ClientAddr(ctx)
+	if h.admitWait(client, ip) != waitAdmitted {
+		return false // fiber's path answers the 429
+	}
+	defer h.releaseWait(client, ip)
 	defer func() {
 		if r := recover(); r != nil {
 			h.writeFastError(ctx, fmt.Errorf("realtime: panic in a long poll: %v", r))
@@ -86,15 +90,21 @@ func (h *Handler) cachedEvent(slug []byte) (LiveEvent, bool) { return h.deps.Eve
 // writeFastError answers err as httperr does under /api/: {"error": msg}
 // with the status it maps err to, logging what was not chosen.
 func (h *Handler) writeFastError(ctx *fasthttp.RequestCtx, err error) {
+	h.errorAnswer(&ctx.Response, string(ctx.Path()), err)
+}
+
+// errorAnswer sets resp to err's answer as httperr gives it under /api/,
+// logging what was not chosen.
+func (h *Handler) errorAnswer(resp *fasthttp.Response, path string, err error) {
 	status, msg := web.Classify(err)
 	var fe *fiber.Error
 	if status >= 500 && !errors.As(err, &fe) {
-		h.logger.Error("request failed", "method", "GET", "path", string(ctx.Path()), "status", status, "err", err)
+		h.logger.Error("request failed", "method", "GET", "path", path, "status", status, "err", err)
 	}
 	b, _ := json.Marshal(fiber.Map{"error": msg}) // a map of one string cannot fail
-	ctx.Response.Header.SetContentTypeBytes(jsonContentType)
-	ctx.SetStatusCode(status)
-	ctx.Response.SetBodyRaw(b)
+	resp.Header.SetContentTypeBytes(jsonContentType)
+	resp.SetStatusCode(status)
+	resp.SetBodyRaw(b)
 }
 
 // Header names and values of SetAPIHeaders.

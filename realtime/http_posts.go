@@ -41,6 +41,9 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	if ev.Posting == PostingClosed {
 		return fiber.NewError(fiber.StatusForbidden, "Posting is closed for this event.")
 	}
+	if err := h.postingOpen(ev); err != nil {
+		return err
+	}
 	in, err := readPost(c)
 	if err != nil {
 		return err
@@ -162,4 +165,18 @@ func validSessionSlug(s string) bool {
 		}
 	}
 	return true
+}
+
+// postingOpen refuses a post once the event has ended, PostingGrace
+// (POSTING_GRACE) after its end: the room has left, and an open form on a
+// finished event only invites spam into the archive.
+func (h *Handler) postingOpen(ev LiveEvent) error {
+	if ev.EndsAt.IsZero() || h.deps.PostingGrace < 0 {
+		return nil
+	}
+	closes := ev.EndsAt.Add(h.deps.PostingGrace)
+	if h.now().Before(closes) {
+		return nil
+	}
+	return fiber.NewError(fiber.StatusForbidden, "Posting closed when this event ended (at "+closes.UTC().Format("2006-01-02 15:04")+" UTC).")
 }

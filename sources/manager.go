@@ -15,6 +15,7 @@ import (
 
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // Manager runs the enabled streamed sources of every event: one runner per
@@ -275,10 +276,10 @@ func (t *takeover) acquire(ctx context.Context, free []models.Source) []acquired
 }
 
 func (m *Manager) enabledSources(ctx context.Context) ([]models.Source, error) {
-	var list []models.Source
 	// Polled kinds run as asynq periodic tasks (HandlePoll), never here.
-	if err := m.db.WithContext(ctx).Where("enabled AND kind NOT IN ?", polledKinds).Order("id").Find(&list).Error; err != nil {
-		return nil, fmt.Errorf("sources: list enabled sources: %w", err)
+	list, err := store.New(m.db).EnabledSources(ctx, store.SourceKinds{Kinds: polledKinds, Not: true})
+	if err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
 	}
 	return list, nil
 }
@@ -310,8 +311,9 @@ func (m *Manager) runSource(ctx context.Context, src models.Source, token string
 			log.Warn("sources: release lease", "err", err)
 		}
 	}()
-	cfg, err := ParseConfig(src.Config)
+	cfg, cfgErr := ParseConfig(src.Config)
 	r.cfg = cfg
+	err := cfgErr
 	if err == nil {
 		err = r.init(ctx)
 	}
@@ -324,6 +326,16 @@ func (m *Manager) runSource(ctx context.Context, src models.Source, token string
 		m.housekeeping(rctx, r, leaseKey, token, cancel)
 	}()
 	log.Info("sources: runner started", "holder", r.st.Holder, "fence", fence)
+	// An init that failed for a moment (Redis or Postgres restarting: the
+	// rules come from Postgres) is tried again; only a bad config waits for
+	// an admin's edit. Giving up here would hold the lease and fetch nothing.
+	for attempt := 1; err != nil && cfgErr == nil && rctx.Err() == nil; attempt++ {
+		r.fail(err)
+		r.sleep(rctx, m.opts.Backoff.delay(err, attempt))
+		if err = r.init(rctx); err == nil {
+			log.Info("sources: runner initialised after retrying", "attempts", attempt+1)
+		}
+	}
 	if err != nil {
 		r.fail(err)
 		<-rctx.Done()

@@ -27,4 +27,9 @@ func (p *Pages) Register(g fiber.Router) {
 	g.Get("/events/:event/export", a.Guard(auth.PermEventManage, p.exportFile))
 	g.Get("/events/:event/schedule", a.Guard(auth.PermEventManage, p.scheduleForm))
 	g.Post("/events/:event/schedule", a.Guard(auth.PermEventManage, p.scheduleImport))
+	if p.d.Tokens.Keys != nil && p.d.Tokens.Test != nil {
+		g.Get("/events/:event/sources/:id/token", a.Guard(auth.PermEventManage, p.tokenPage))
+		g.Post("/events/:event/sources/:id/token", a.Guard(auth.PermEventManage, p.setToken))
+		g.Post("/events/:event/sources/:id/token/test", a.Guard(auth.PermEventManage, p.testToken))
+	}
 }

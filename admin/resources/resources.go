@@ -23,12 +23,15 @@ type Deps struct {
 	// Changed, when set, is told after a page (the schedule import)
 	// committed a change to an event's rows, as crud's saves tell it.
 	Changed func(ctx context.Context, eventID int64, what string)
+	// Tokens, when set, gives each source a token page (sealed, write-only
+	// tokens and "test connection").
+	Tokens SourceTokens
 }
 
 // All declares every model the admin manages, each once.
 func All(d Deps) []*crud.Resource {
 	return []*crud.Resource{
-		Events(), Rooms(), Sessions(), Sources(d.Store), Rules(d.Verbs),
+		Events(), Rooms(), Sessions(), Sources(d.Store, d.Tokens.Keys != nil && d.Tokens.Test != nil), Rules(d.Verbs),
 		Roles(), Users(), AuditLog(), EventHistory(),
 	}
 }
