@@ -163,3 +163,38 @@ func TestTheArchiveShowsUnplacedPostsUnderTheirSlotAndLinksEachRoomAndTrack(t *t
 		}
 	}
 }
+
+func TestTheArchiveOfOneRoomOrTrackListsItsSessionsOnly(t *testing.T) {
+	e := newEnv(t)
+	e.threeRooms()
+	for _, c := range []struct {
+		query, label string
+		in, out      []string
+	}{
+		{"room=room-b", "Room B", []string{"go-talk"}, []string{"keynote", "db-talk", "panel"}},
+		{"track=Backend", "Backend", []string{"go-talk", "db-talk"}, []string{"keynote", "panel"}},
+	} {
+		page := e.ok("/events/conf/archive?" + c.query)
+		if !strings.Contains(page, `<span data-testid="scope">· `+c.label+`</span>`) {
+			t.Errorf("?%s does not say it shows %s", c.query, c.label)
+		}
+		for _, s := range c.in {
+			if !strings.Contains(page, `data-session="`+s+`"`) {
+				t.Errorf("?%s does not list %s", c.query, s)
+			}
+		}
+		for _, s := range c.out {
+			if strings.Contains(page, `data-session="`+s+`"`) {
+				t.Errorf("?%s lists %s", c.query, s)
+			}
+		}
+	}
+	if !strings.Contains(e.ok("/events/conf/archive"), `href="/events/conf/archive?room=room-b"`) {
+		t.Error("the archive does not link Room B's archive")
+	}
+	for _, q := range []string{"room=attic", "session=keynote"} {
+		if st, _ := e.get("/events/conf/archive?" + q); st != 400 {
+			t.Errorf("?%s: %d, want 400", q, st)
+		}
+	}
+}

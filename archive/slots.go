@@ -102,13 +102,23 @@ func scopeLinks(ev *models.Event) []av.ScopeLinkVM {
 	}
 	for _, r := range ev.Rooms {
 		add("room", r.Name, r.Slug)
+		out[len(out)-1].Archive = base + "/archive?room=" + url.QueryEscape(r.Slug)
 	}
 	seen := map[string]bool{}
 	for _, s := range ev.Sessions {
 		if s.Track != "" && !seen[s.Track] {
 			seen[s.Track] = true
 			add("track", s.Track, s.Track)
+			out[len(out)-1].Archive = base + "/archive?track=" + url.QueryEscape(s.Track)
 		}
 	}
 	return out
+}
+
+// scopeLabel names a room or track for the archive's title ("Room B").
+func scopeLabel(ec *eventCtx, sc scope) string {
+	if r, ok := ec.rooms[sc.name]; ok && sc.kind == "room" {
+		return r.Name
+	}
+	return sc.name
 }

@@ -18,13 +18,15 @@ type EventArchiveVM struct {
 	Canonical  string
 	// Scopes are the event's rooms and tracks with their feeds and exports.
 	Scopes []ScopeLinkVM
+	// Scope names the room or track this archive shows ("" for all).
+	Scope string
 }
 
 // ScopeLinkVM is a room or a track of the archive page: its feed and exports.
 type ScopeLinkVM struct {
 	Kind                        string // "room" or "track"
 	Label                       string
-	Feed, ExportJSON, ExportCSV string
+	Archive, Feed, ExportJSON, ExportCSV string
 }
 
 // UnplacedVM is a slot of parallel sessions' posts nobody could place
