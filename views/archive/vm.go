@@ -24,8 +24,8 @@ type EventArchiveVM struct {
 
 // ScopeLinkVM is a room or a track of the archive page: its feed and exports.
 type ScopeLinkVM struct {
-	Kind                        string // "room" or "track"
-	Label                       string
+	Kind                                 string // "room" or "track"
+	Label                                string
 	Archive, Feed, ExportJSON, ExportCSV string
 }
 
