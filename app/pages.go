@@ -9,14 +9,20 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/internal/web"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
-// snapshotSize is how many items the live page and the wall render on the server.
-const snapshotSize = 50
+// snapshotSize is how many items the live page and the wall render on the
+// server; roomSnapshotSize how many newest items of the whole event a page
+// following one room picks its items from.
+const (
+	snapshotSize     = 50
+	roomSnapshotSize = 500
+)
 
 // pages serves the public HTML pages that are not archives: home, the live
 // page, the wall, and a session's Q&A page and speaker view.
@@ -49,19 +55,37 @@ func (p *pages) home(c *fiber.Ctx) error {
 // the event from the one cached lookup (its last good copy while Postgres
 // is down), the items from the hub (Redis), so the live page and the wall
 // need no Postgres.
+//
+// With ?room=, the page follows one room: its items are picked from the
+// event's newest roomSnapshotSize (items carry their room from ingest), and
+// the client keeps only that room's entries (live.js, wall.js).
 func (p *pages) snapshot(c *fiber.Ctx) (*models.Event, views.LiveSnapshot, error) {
 	ctx := c.UserContext()
 	ev, err := p.events.BySlug(ctx, c.Params("event"))
 	if err != nil {
 		return nil, views.LiveSnapshot{}, err
 	}
-	snap, err := p.hub.Snapshot(ctx, ev.ID, snapshotSize)
+	room := c.Query("room")
+	size := snapshotSize
+	if room != "" {
+		size = roomSnapshotSize
+	}
+	snap, err := p.hub.Snapshot(ctx, ev.ID, size)
 	if err != nil {
 		return nil, views.LiveSnapshot{}, err
 	}
+	items := snap.Items
+	if room != "" {
+		items = make([]live.Item, 0, len(snap.Items))
+		for _, it := range snap.Items {
+			if it.Room == room {
+				items = append(items, it)
+			}
+		}
+	}
 	// The page embeds the log position it shows, so it must never be cached.
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return ev, views.LiveSnapshot{Items: snap.Items, Epoch: snap.Epoch, Head: snap.Head}, nil
+	return ev, views.LiveSnapshot{Items: items, Epoch: snap.Epoch, Head: snap.Head}, nil
 }
 
 func (p *pages) live(c *fiber.Ctx) error {
@@ -71,6 +95,9 @@ func (p *pages) live(c *fiber.Ctx) error {
 	}
 	vm := views.NewEventVM(ev, snap, p.app.Now())
 	vm.Canonical = p.app.Config.BaseURL.String() + views.EventPath(ev.Slug)
+	if err := vm.FollowRoom(ev, c.Query("room"), snapshotSize); err != nil {
+		return err
+	}
 	// The reaction bars of the sessions happening now start from their
 	// recent totals.
 	for _, s := range vm.LiveSessions() {
@@ -93,6 +120,9 @@ func (p *pages) wall(c *fiber.Ctx) error {
 		return err
 	}
 	vm := views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())
+	if err := vm.FollowRoom(ev, c.Query("room")); err != nil {
+		return err
+	}
 	// The current session's top questions beside the stream (?questions=off
 	// leaves them out; a closed Q&A shows none).
 	if c.Query("questions") != "off" && ev.QA != models.QAClosed {

@@ -102,6 +102,15 @@ func TestExportsCarryTheVisibleQuestions(t *testing.T) {
 	if q := doc.Questions[0]; q.ID != 100 || q.Session != "keynote" || *q.Name != "Ada" || q.Votes != 7 || q.State != "answered" {
 		t.Errorf("first question %+v", q)
 	}
+	var panel struct {
+		Questions []struct {
+			ID int64 `json:"id"`
+		} `json:"questions"`
+	}
+	must(t, json.Unmarshal([]byte(e.ok("/events/conf/export.json?session=panel")), &panel))
+	if len(panel.Questions) != 1 || panel.Questions[0].ID != 104 {
+		t.Errorf("a session's export carries questions %v, want only its own (104)", panel.Questions)
+	}
 	rows, err := csv.NewReader(strings.NewReader(e.ok("/events/conf/export.csv?table=questions"))).ReadAll()
 	must(t, err)
 	if len(rows) != 4 || strings.Join(rows[0], ",") != "id,session,text,name,votes,state,created_at" {

@@ -121,6 +121,10 @@ type HandlerDeps struct {
 	// attendee's post before it is appended (set it.Hidden for a blocked
 	// author or word; Held is already set for moderated posting).
 	Moderate func(ctx context.Context, eventID int64, it *live.Item) error
+	// Place, when set, places an attendee's post in the event's schedule
+	// (its session and room; it.FromSession is the session page it was
+	// posted from) before it is appended (schedule.Cache.Apply).
+	Place func(ctx context.Context, eventID int64, it *live.Item)
 }
 
 // DefaultPostingGrace is how long after its end an event takes posts.

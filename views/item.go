@@ -32,7 +32,10 @@ type ItemVM struct {
 	Photos    []PhotoVM
 	CreatedAt time.Time // in the event's time zone
 	Session   string
-	Pinned    bool
+	// Room is the slug of the room the item's session is in ("" when none),
+	// what a page following one room filters on.
+	Room   string
+	Pinned bool
 }
 
 // PhotoVM is one picture of an item: a thumbnail linking to the full size.
@@ -71,6 +74,7 @@ func NewItemVM(it live.Item, loc *time.Location) ItemVM {
 		URL:          SafeHTTPURL(it.URL),
 		CreatedAt:    it.CreatedAt.In(loc),
 		Session:      it.Session,
+		Room:         it.Room,
 		Pinned:       it.Pinned,
 	}
 	for _, m := range it.Media {

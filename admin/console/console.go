@@ -62,6 +62,7 @@ func (k *Console) Register(g fiber.Router) {
 		g.Post(ev+"/items/:seq/"+op, mod(k.itemOp(op)))
 	}
 	g.Post(ev+"/items/:seq/block-author", mod(k.blockAuthor))
+	g.Post(ev+"/items/:seq/place", mod(k.place)) // place.go
 	g.Post(ev+"/block-word", mod(k.blockWord))
 	g.Get(ev+"/queue", mod(k.queue))
 	g.Post(ev+"/queue", mod(k.review))
@@ -83,12 +84,15 @@ type ModItem struct {
 	Review  string
 	Live    bool // only in the live log so far (not strained into Postgres)
 	Session string
+	Room    string
+	// Placement is the rule that placed a stored item (models.Placed…).
+	Placement string
 }
 
 func toModItem(it live.Item, review string, live bool) ModItem {
 	return ModItem{Seq: it.Seq, Author: it.Author.Name, Handle: it.Author.Handle, Text: it.Text, Source: it.Source,
 		When: ui.When(it.CreatedAt), URL: it.URL, Media: len(it.Media), Hidden: it.Hidden, Pinned: it.Pinned,
-		Review: review, Live: live, Session: it.Session}
+		Review: review, Live: live, Session: it.Session, Room: it.Room}
 }
 
 // ModerateView is the console's view model.
@@ -99,6 +103,9 @@ type ModerateView struct {
 	LiveNote  string
 	Pending   int64
 	ReturnURL string
+	// Sessions are where an item can be placed (place.go).
+	Sessions []PlaceChoice
+	ToPlace  int64
 }
 
 // consoleSize is how many items the console shows.
@@ -113,7 +120,7 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	show := c.Query("show")
-	if show != "visible" && show != "hidden" {
+	if show != "visible" && show != "hidden" && show != "toplace" {
 		show = "all"
 	}
 	rows, err := k.cfg.Store.AdminConsoleItems(ctx, ev.ID, show, consoleSize)
@@ -122,10 +129,15 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 	}
 	bySeq := map[int64]ModItem{}
 	for _, r := range rows {
-		bySeq[r.Seq] = toModItem(r.Item, r.Review, false)
+		it := toModItem(r.Item, r.Review, false)
+		it.Placement = r.Placement
+		bySeq[r.Seq] = it
 	}
 	v := ModerateView{Base: fmt.Sprintf("/admin/events/%d", ev.ID), Show: show}
-	if show != "hidden" {
+	if err := k.placing(ctx, ev.ID, &v); err != nil { // place.go
+		return err
+	}
+	if show != "hidden" && show != "toplace" {
 		stored, err := k.cfg.Store.AdminStoredHead(ctx, ev.ID)
 		if err != nil {
 			return err

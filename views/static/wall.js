@@ -9,9 +9,11 @@
   const tf = B.timeFormats(root.dataset.tz);
   const list = root.querySelector('[data-stream]');
   const empty = root.querySelector('[data-empty]');
+  const room = root.dataset.room || '';
   const stream = new B.Stream(list, {
     tf,
     max: +root.dataset.max || 50,
+    accept: room ? (it) => (it.room || '') === room : null,
     onChange: () => { empty.hidden = list.children.length > 0; }
   });
   B.updateTimes(list, tf);

@@ -34,6 +34,7 @@
       case "k": move(-1); break;
       case "h": submit("h"); break;
       case "p": submit("p"); break;
+      case "m": var sel = current() && current().querySelector("select[data-key=m]"); if (sel) sel.focus(); break;
       default: return;
     }
     ev.preventDefault();
