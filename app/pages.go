@@ -126,6 +126,7 @@ func (p *pages) wall(c *fiber.Ctx) error {
 	// The current session's top questions beside the stream (?questions=off
 	// leaves them out; a closed Q&A shows none).
 	if c.Query("questions") != "off" && ev.QA != models.QAClosed {
+		vm.QuestionsOn = true
 		for _, s := range vm.Sessions {
 			if !s.Live {
 				continue

@@ -297,6 +297,9 @@ type WallVM struct {
 	// Questions, when its Session is set, shows that session's top
 	// questions beside the stream (WithQuestions).
 	Questions WallQuestions
+	// QuestionsOn says the wall shows the current session's questions
+	// whenever one is live (wall.js reloads when the live session changes).
+	QuestionsOn bool
 }
 
 // WallQuestions is the wall's panel of the current session's questions.

@@ -23,7 +23,7 @@
   const shownSession = panel ? panel.dataset.wallQa : '';
   let first = true;
   B.trackSessions(root, (live) => {
-    if (!first && !live.has(shownSession) && (live.size > 0 || shownSession)) location.reload();
+    if (!first && root.dataset.questions === 'on' && !live.has(shownSession) && (live.size > 0 || shownSession)) location.reload();
     first = false;
   });
 
