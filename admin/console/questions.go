@@ -83,6 +83,7 @@ type QuestionsView struct {
 	ReturnURL string
 	QAURL     string // the session's public Q&A page
 	Speaker   string // the session's speaker view
+	Reception string // the event's reception page
 	Note      string
 	// Reports are the session's shareable report links, newest first.
 	Reports []ReportLink
@@ -176,6 +177,7 @@ func (k *Console) questions(c *fiber.Ctx) error {
 	v.ReturnURL = v.Base + "/questions?session=" + url.QueryEscape(v.Session)
 	v.QAURL = "/events/" + ev.Slug + "/sessions/" + v.Session + "/qa"
 	v.Speaker = "/events/" + ev.Slug + "/sessions/" + v.Session + "/speaker"
+	v.Reception = "/events/" + ev.Slug + "/reception"
 	qs, note := k.sessionQuestions(ctx, ev.ID, v.Session, sessions)
 	v.Note = note
 	v.Groups, v.Targets = groupQuestions(qs)
