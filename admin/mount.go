@@ -43,6 +43,7 @@ var (
 		{Label: "People", Path: "/roles", Perm: auth.PermEventManage, Section: "roles"},
 		{Label: "Moderate", Path: "/moderate", Perm: auth.PermEventModerate, Section: "moderate"},
 		{Label: "Held queue", Path: "/queue", Perm: auth.PermEventModerate, Section: "queue"},
+		{Label: "Questions", Path: "/questions", Perm: auth.PermEventModerate, Section: "questions"},
 		{Label: "Bans", Path: "/rules", Perm: auth.PermEventModerate, Section: "rules"},
 		{Label: "History", Path: "/audit", Perm: auth.PermEventManage, Section: "audit"},
 		{Label: "Export", Path: "/export", Perm: auth.PermEventManage, Section: "export"},
@@ -97,6 +98,7 @@ func Mount(app *fiber.App, d Deps) error {
 	if d.Log != nil {
 		cc.Log, dc.Log = d.Log, d.Log
 	}
+	cc.Questions, cc.QuestionList = questionsOf(d, st, log, changed)
 	// Fixed paths (pages) before the resources' /events/:event.
 	parts := []web.Routes{a, resources.NewPages(rd), console.New(cc), dashboard.New(dc), site}
 	app.Get("/admin/static/:file", ui.Static)

@@ -37,6 +37,8 @@ type Config struct {
 	BaseURL         *url.URL
 	RatePosts       Rate
 	RateHistory     Rate
+	RateQuestions   Rate
+	RateVotes       Rate
 	TrustedProxies  []string
 	DataDir         string
 	ShutdownTimeout time.Duration
@@ -123,6 +125,12 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.RateHistory, err = ParseRate(get("RATE_LIMIT_HISTORY", "60/min")); err != nil {
 		return nil, &ConfigError{"RATE_LIMIT_HISTORY", err.Error()}
+	}
+	if c.RateQuestions, err = ParseRate(get("RATE_LIMIT_QUESTIONS", "5/min")); err != nil {
+		return nil, &ConfigError{"RATE_LIMIT_QUESTIONS", err.Error()}
+	}
+	if c.RateVotes, err = ParseRate(get("RATE_LIMIT_VOTES", "60/min")); err != nil {
+		return nil, &ConfigError{"RATE_LIMIT_VOTES", err.Error()}
 	}
 
 	for _, p := range strings.Split(get("TRUSTED_PROXIES", ""), ",") {

@@ -36,6 +36,8 @@ type Web struct {
 	Hub   *realtime.Hub
 	Log   *realtime.Log
 	Live  *realtime.Handler
+	// Reactions batches the node's reaction totals into the live log.
+	Reactions *realtime.Reactions
 	// Events is the node's one cached event-by-slug lookup, shared by every
 	// handler (store.Events).
 	Events *store.Events
@@ -59,6 +61,7 @@ func (a *App) NewWeb() (*Web, error) {
 	var w *Web
 	schedules := a.newSchedules()
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
+	reactions := realtime.NewReactions(log, 0, a.Logger)
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
@@ -70,10 +73,13 @@ func (a *App) NewWeb() (*Web, error) {
 		MaxWaitsPerAddress: a.Config.Security.waitsPerAddress(),
 		// POSTING_GRACE=0 closes posting at the end itself (0 here is the default).
 		PostingGrace: max(a.Config.Security.PostingGrace, time.Nanosecond),
+		QuestionRate: realtime.RateLimit{Count: a.Config.RateQuestions.Count, Period: a.Config.RateQuestions.Period},
+		VoteRate:     realtime.RateLimit{Count: a.Config.RateVotes.Count, Period: a.Config.RateVotes.Period},
+		Reactions:    reactions,
 		Moderate:     verbs.ScreenPost,
 		Place:        schedules.Apply,
 	})
-	w = &Web{Hub: hub, Log: log, Live: live, Events: events, Schedules: schedules, app: a,
+	w = &Web{Hub: hub, Log: log, Live: live, Reactions: reactions, Events: events, Schedules: schedules, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now,
@@ -82,7 +88,7 @@ func (a *App) NewWeb() (*Web, error) {
 		ErrorPage: views.RenderError,
 		Live:      []web.Routes{live.LiveRoutes()},
 		Routes: []web.Routes{health{a}, eventsAPI{app: a, events: events}, views.Assets(),
-			live.PostRoutes(), &pages{app: a, hub: hub, events: events}, arch},
+			live.PostRoutes(), live.AudienceRoutes(), &pages{app: a, hub: hub, log: log, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
 				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger, Keys: adminKeys{a.Config.SecretKey},
@@ -133,11 +139,15 @@ func (w *Web) Run(ctx context.Context) error {
 	defer stopHub()
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
+	reactionsDone := make(chan struct{})
+	go func() { defer close(reactionsDone); w.Reactions.Run(hubCtx) }()
+	go w.sampleReaders(hubCtx)
 	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
 		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
 	err := w.app.ListenAndServe(ctx, w.Fiber, w.Loops, w.Live.Drain)
 	stopHub()
 	<-hubDone
+	<-reactionsDone
 	return err
 }
 

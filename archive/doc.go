@@ -2,6 +2,11 @@
 // strained into Postgres: the archive pages (event, session, item permalink,
 // search), the Atom feeds, the JSON and CSV exports and the JSON archive API
 // (docs/API.md, "Archive API and pages"), and the in-memory caches in front of them.
+// It shows the audience's questions (visible ones, with votes and state) on
+// session pages, in session feeds and in the exports, and serves which talks
+// landed: the reception page of an event and the speakers' shareable reports
+// (/r/{token}; a revoked or unknown token is one 404, so links cannot be
+// probed) (docs/API.md, "Audience questions and reactions").
 //
 // Choices made here, and why:
 //   - Only visible rows are ever read: every query it asks package store for

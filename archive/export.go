@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,8 +63,10 @@ type exportedItem struct {
 }
 
 // exportJSON streams /events/{event}/export.json:
-// {"event": {...}, "items": [item, ...]} with every visible item in order
-// (of one session, room or track with ?session=, ?room= or ?track=).
+// {"event": {...}, "items": [item, ...], "questions": [question, ...]} with
+// every visible item in order (of one session, room or track with
+// ?session=, ?room= or ?track=), then the visible questions of the same
+// sessions (with their session, votes and state) in session then id order.
 func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
@@ -80,6 +83,11 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	qs, err := h.store.EventQuestions(c.UserContext(), ec.ev.ID)
+	if err != nil {
+		return err
+	}
+	qs = questionsIn(qs, sc)
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+exportName(ec, sc)+`.json"`)
 	head, _ := json.Marshal(map[string]any{"slug": ec.ev.Slug, "title": ec.ev.Title,
@@ -104,6 +112,13 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 			h.opts.Logger.Error("archive: export json", "event", ec.ev.ID, "err", err)
 			return
 		}
+		_, _ = w.WriteString(`],"questions":[`)
+		for i, q := range qs {
+			if i > 0 {
+				_ = w.WriteByte(',')
+			}
+			_ = enc.Encode(q.Live())
+		}
 		_, _ = w.WriteString("]}\n")
 		_ = w.Flush()
 	})
@@ -114,10 +129,15 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 var csvHeader = []string{"seq", "id", "source", "kind", "session", "author_name", "author_handle", "author_url",
 	"text", "url", "media_urls", "created_at", "received_at", "pinned", "room", "track"}
 
+// questionsCSVHeader names the columns of the questions' CSV export.
+var questionsCSVHeader = []string{"id", "session", "text", "name", "votes", "state", "created_at"}
+
 // exportCSV streams /events/{event}/export.csv: UTF-8, a header row, one
 // row per visible item (of one session, room or track as for exportJSON),
 // cells made safe from spreadsheet formula injection. Room and track come
 // last, so readers of the older columns by position still read them.
+// ?table=questions exports the event's visible questions instead (one table
+// per file keeps each file one schema).
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
@@ -129,6 +149,13 @@ func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	sc, err := h.scopeOf(c, ec)
 	if err != nil {
 		return err
+	}
+	switch c.Query("table", "items") {
+	case "items":
+	case "questions":
+		return h.exportQuestionsCSV(c, ec, sc)
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, `The table must be "items" or "questions".`)
 	}
 	first, err := h.firstBatch(c, ec, sc)
 	if err != nil {
@@ -176,6 +203,31 @@ func safeCell(s string) string {
 	return s
 }
 
+// exportQuestionsCSV writes the visible questions of an event (or of the
+// scope's sessions) as CSV, in session then id order.
+func (h *Handler) exportQuestionsCSV(c *fiber.Ctx, ec *eventCtx, sc scope) error {
+	qs, err := h.store.EventQuestions(c.UserContext(), ec.ev.ID)
+	if err != nil {
+		return err
+	}
+	qs = questionsIn(qs, sc)
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+ec.ev.Slug+`-questions.csv"`)
+	cw := csv.NewWriter(c.Response().BodyWriter())
+	_ = cw.Write(questionsCSVHeader)
+	for _, sq := range qs {
+		q := sq.Live()
+		name := ""
+		if q.Name != nil {
+			name = *q.Name
+		}
+		_ = cw.Write([]string{strconv.FormatInt(q.ID, 10), safeCell(q.Session), safeCell(q.Text), safeCell(name),
+			strconv.FormatInt(q.Votes, 10), q.State, q.CreatedAt.UTC().Format(time.RFC3339)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // exportName is an export's file name: the event's slug, and the scope's.
 func exportName(ec *eventCtx, sc scope) string {
 	if k := sc.key(); k != "" {
@@ -194,4 +246,22 @@ func fileSafe(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// questionsIn keeps the questions of the scope's sessions (all of them for
+// the whole event).
+func questionsIn(qs []store.StoredQuestion, sc scope) []store.StoredQuestion {
+	if sc.kind == "" {
+		return qs
+	}
+	out := qs[:0:0]
+	for _, q := range qs {
+		if q.SessionID == nil {
+			continue
+		}
+		if *q.SessionID == sc.sessionID || slices.Contains(sc.sessionIDs, *q.SessionID) {
+			out = append(out, q)
+		}
+	}
+	return out
 }

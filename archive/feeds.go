@@ -105,6 +105,27 @@ func (h *Handler) feed(c *fiber.Ctx, ec *eventCtx, sc scope, sessionSlug string)
 				f.Updated = it.CreatedAt
 			}
 		}
+		if sessionSlug != "" {
+			// A session's feed carries its audience questions too, with
+			// their votes and state.
+			qs, err := h.store.SessionQuestions(c.UserContext(), ec.ev.ID, sc.sessionID, false)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, q := range topArchivedQuestions(qs, feedQuestions) {
+				link := base + views.QAPath(ev.Slug, sessionSlug) + "#q-" + strconv.FormatInt(q.ID, 10)
+				created := q.CreatedAt
+				f.Items = append(f.Items, &feeds.Item{
+					Id:      link,
+					Title:   "Question from " + entryTitle(q.Asker(), "", q.Text),
+					Link:    &feeds.Link{Href: link},
+					Author:  &feeds.Author{Name: q.Asker()},
+					Created: created,
+					Updated: created,
+					Content: "<p>" + html.EscapeString(q.Text) + "</p><p>" + questionSummary(q.Votes, q.State) + "</p>",
+				})
+			}
+		}
 		if f.Updated.IsZero() {
 			f.Updated = time.Unix(0, 0).UTC()
 		}
@@ -149,4 +170,17 @@ func entryTitle(name, handle, text string) string {
 		t = "(photo)"
 	}
 	return authorName(name, handle) + ": " + t
+}
+
+// feedQuestions is how many of a session's questions (most votes first) its
+// feed carries.
+const feedQuestions = 20
+
+// questionSummary is "12 votes · answered".
+func questionSummary(votes int64, state string) string {
+	w := " votes"
+	if votes == 1 {
+		w = " vote"
+	}
+	return strconv.FormatInt(votes, 10) + w + " · " + state
 }

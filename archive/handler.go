@@ -90,6 +90,8 @@ func (h *Handler) Register(r fiber.Router) {
 	r.Get("/events/:event/export.json", h.exportJSON)
 	r.Get("/events/:event/export.csv", h.exportCSV)
 	r.Get("/api/events/:event/items", h.apiItems)
+	r.Get("/events/:event/reception", h.reception)
+	r.Get("/r/:token", h.report)
 }
 
 // BumpVersion marks that an event's archived items, ops, sessions or details
@@ -196,7 +198,7 @@ func (h *Handler) session(ec *eventCtx, slug string) (*models.Session, error) {
 func links(slug string) av.Links {
 	base := views.EventPath(slug)
 	return av.Links{Archive: base + "/archive", Search: base + "/search", Feed: base + "/feed.atom",
-		ExportJSON: base + "/export.json", ExportCSV: base + "/export.csv"}
+		ExportJSON: base + "/export.json", ExportCSV: base + "/export.csv", Reception: base + "/reception"}
 }
 
 func (h *Handler) absolute(path string) string {

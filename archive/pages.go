@@ -158,6 +158,14 @@ func (h *Handler) sessionPage(c *fiber.Ctx) error {
 				vm.Session = s
 			}
 		}
+		vm.QAURL = views.QAPath(ec.ev.Slug, sess.Slug)
+		if after == 0 { // the first page shows the audience's questions
+			qs, err := h.store.SessionQuestions(ctx, ec.ev.ID, sess.ID, false)
+			if err != nil {
+				return nil, err
+			}
+			vm.Questions = topArchivedQuestions(qs, 0)
+		}
 		if len(rows) > h.opts.PageSize {
 			rows = rows[:h.opts.PageSize]
 			vm.NextURL = withAfter(path, rows[len(rows)-1].Seq, nil)

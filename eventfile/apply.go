@@ -109,6 +109,7 @@ type eventSnap struct {
 	EndsAt      time.Time `json:"ends_at"`
 	Posting     string    `json:"posting"`
 	Moderation  string    `json:"moderation"`
+	QA          string    `json:"qa"`
 }
 
 type sessionSnap struct {
@@ -139,7 +140,7 @@ type sourceSnap struct {
 
 func snapEvent(e *models.Event) eventSnap {
 	return eventSnap{e.Slug, e.Title, e.Description, e.Hashtag, e.Timezone,
-		e.StartsAt.UTC(), e.EndsAt.UTC(), e.Posting, e.Moderation}
+		e.StartsAt.UTC(), e.EndsAt.UTC(), e.Posting, e.Moderation, e.QA}
 }
 
 func snapSession(s *models.Session) sessionSnap {
@@ -172,7 +173,7 @@ func (a *applier) apply(f *File) error {
 			err := a.updated(ObjectEvent, "events", ev.ID, ev.ID, changed, map[string]any{
 				"title": want.Title, "description": want.Description, "hashtag": want.Hashtag,
 				"timezone": want.Timezone, "starts_at": want.StartsAt, "ends_at": want.EndsAt,
-				"posting": want.Posting, "moderation": want.Moderation, "updated_at": a.now,
+				"posting": want.Posting, "moderation": want.Moderation, "qa": want.QA, "updated_at": a.now,
 			})
 			if err != nil {
 				return err
@@ -275,7 +276,7 @@ func (a *applier) lockOrCreateEvent(want *models.Event) (ev *models.Event, creat
 	}
 	ev = &models.Event{Slug: want.Slug, Title: want.Title, Description: want.Description, Hashtag: want.Hashtag,
 		Timezone: want.Timezone, StartsAt: want.StartsAt, EndsAt: want.EndsAt, Posting: want.Posting,
-		Moderation: want.Moderation, CreatedAt: a.now, UpdatedAt: a.now}
+		Moderation: want.Moderation, QA: want.QA, CreatedAt: a.now, UpdatedAt: a.now}
 	if created, err = a.tx.CreateEventIfAbsent(a.ctx, ev); err != nil || created {
 		return ev, created, err
 	}
@@ -487,7 +488,7 @@ func diffFields(before, after any) []string {
 func fieldOrder(snap any) []string {
 	switch snap.(type) {
 	case eventSnap:
-		return []string{"slug", "title", "description", "hashtag", "timezone", "starts_at", "ends_at", "posting", "moderation"}
+		return []string{"slug", "title", "description", "hashtag", "timezone", "starts_at", "ends_at", "posting", "moderation", "qa"}
 	case sessionSnap:
 		return []string{"slug", "title", "speaker", "speaker_handles", "room", "track", "tags", "schedule_id", "starts_at", "ends_at"}
 	case roomSnap:

@@ -69,6 +69,7 @@ func (f *File) Marshal() ([]byte, error) {
 	put(root, "ends_at", stamp(ev.EndsAt, loc))
 	put(root, "posting", str(ev.Posting))
 	put(root, "moderation", str(ev.Moderation))
+	put(root, "qa", str(ev.QA))
 	if len(f.Rooms) > 0 {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
 		for _, r := range f.Rooms {

@@ -186,15 +186,15 @@ func (p *parser) unknown(k *yaml.Node, path, known string) {
 	p.errorf(k.Line, path, "unknown field (known: %s)", known)
 }
 
-const eventFields = "slug, title, description, hashtag, timezone, starts_at, ends_at, posting, moderation, rooms, sessions, sources"
+const eventFields = "slug, title, description, hashtag, timezone, starts_at, ends_at, posting, moderation, qa, rooms, sessions, sources"
 
 func (p *parser) event(root *yaml.Node) {
 	ev := &p.f.Event
-	ev.Posting, ev.Moderation = models.PostingOpen, models.ModerationAfter
+	ev.Posting, ev.Moderation, ev.QA = models.PostingOpen, models.ModerationAfter, models.QAOpen
 	p.fields(root, "", func(key string, k, v *yaml.Node) {
 		var s string
 		switch key {
-		case "slug", "title", "description", "hashtag", "timezone", "posting", "moderation":
+		case "slug", "title", "description", "hashtag", "timezone", "posting", "moderation", "qa":
 			s, _ = p.str(v, key)
 		}
 		switch key {
@@ -215,6 +215,10 @@ func (p *parser) event(root *yaml.Node) {
 		case "moderation":
 			if s != "" {
 				ev.Moderation = s
+			}
+		case "qa":
+			if s != "" {
+				ev.QA = s
 			}
 		case "starts_at":
 			ev.StartsAt = p.time(v, key)

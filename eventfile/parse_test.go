@@ -63,7 +63,8 @@ func TestParseFillsDefaultsAndNormalizes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	if f.Event.Description != "Two days of talks.\nBring a laptop." || f.Event.Posting != "moderated" || f.Event.Moderation != "before" {
+	if f.Event.Description != "Two days of talks.\nBring a laptop." || f.Event.Posting != "moderated" || f.Event.Moderation != "before" ||
+		f.Event.QA != "moderated" {
 		t.Errorf("event = %+v", f.Event)
 	}
 	want := map[string]string{
@@ -111,6 +112,7 @@ var badCases = []badCase{
 	{"session without title", 10, "    title:", []wantErr{{10, "sessions[0].title", "is required"}}},
 	{"bad posting", 6, "posting: sometimes", []wantErr{{6, "posting", "open, moderated or closed"}}},
 	{"bad moderation", 7, "moderation: never", []wantErr{{7, "moderation", "after or before"}}},
+	{"bad qa", 7, "qa: sometimes", []wantErr{{7, "qa", "open, moderated or closed"}}},
 	{"unknown source kind", 24, "  - kind: myspace", []wantErr{{24, "sources[1].kind", `"myspace" is not a known source kind`}}},
 	{"missing required source field", 23, "    # token_env forgotten", []wantErr{{20, "sources[0].token_env", "is required for a mastodon source"}}},
 	{"token written inline", 23, "    token: abc123secret", []wantErr{

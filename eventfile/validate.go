@@ -77,6 +77,12 @@ func ValidateEvent(ev *models.Event) *models.ValidationError {
 	if !oneOf(ev.Moderation, models.ModerationAfter, models.ModerationBefore) {
 		v.Add("moderation", "%q must be after or before", ev.Moderation)
 	}
+	if ev.QA == "" {
+		ev.QA = models.QAOpen // an event made before questions existed
+	}
+	if !oneOf(ev.QA, models.QAOpen, models.QAModerated, models.QAClosed) {
+		v.Add("qa", "%q must be open, moderated or closed", ev.QA)
+	}
 	return orNil(v)
 }
 

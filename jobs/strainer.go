@@ -64,6 +64,7 @@ func NewStrainer(st *store.Store, log LiveLog, opts StrainerOptions) *Strainer {
 // Postgres, batch by batch, then trims Redis below what Postgres holds
 // (keeping a margin). n is the number of entries strained.
 func (s *Strainer) StrainEvent(ctx context.Context, eventID int64) (n int, err error) {
+	s.flushAudience(ctx, eventID)
 	epoch, head, err := s.log.Head(ctx, eventID)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: strain event %d: head: %w", eventID, err)
@@ -203,6 +204,9 @@ func (s *Strainer) strainBatch(ctx context.Context, eventID int64, epoch string,
 		}
 	}
 	if err = tx.ApplyOps(ctx, b); err != nil {
+		return res, fmt.Errorf("jobs: %w", err)
+	}
+	if err = tx.ApplyAudience(ctx, b); err != nil {
 		return res, fmt.Errorf("jobs: %w", err)
 	}
 	last := entries[len(entries)-1].Seq

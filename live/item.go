@@ -70,9 +70,26 @@ type Item struct {
 
 // Entry is one record of the live log. Item is set for add, update, unhide,
 // pin and unpin; Target (the item's seq) for hide and every op but add.
+// Audience entries (live/audience.go) carry their Session and Target (the
+// question) with Question (question, qa_state), Votes (votes) or Minute and
+// Counts (reactions).
 type Entry struct {
 	Seq    int64  `json:"seq"`
 	Op     string `json:"op"`
 	Item   *Item  `json:"item,omitempty"`
 	Target int64  `json:"target,omitempty"`
+
+	Session  string           `json:"session,omitempty"`
+	Question *Question        `json:"question,omitempty"`
+	Votes    *int64           `json:"votes,omitempty"`
+	Minute   string           `json:"minute,omitempty"`
+	Counts   map[string]int64 `json:"counts,omitempty"`
+
+	// Voter and Delta are a votes entry's private part: who voted (a digest
+	// of the client cookie) and +1 or -1. The log keeps them beside the
+	// entry, never in it, so no client ever receives them; the strainer
+	// reads them to keep one row per voter. A votes entry without a Voter
+	// is a merge's new count.
+	Voter string `json:"-"`
+	Delta int    `json:"-"`
 }

@@ -18,7 +18,17 @@ func (it Item) Review() string {
 // Public reports whether clients may see an entry: every op but one that
 // carries a private item (a hide needs no item and is always public: a
 // client drops what it does not hold).
-func (e Entry) Public() bool { return e.Item == nil || e.Item.Public() }
+// A question entry is public once its question is (a held question's entry
+// is delivered again, approved, as a qa_state).
+func (e Entry) Public() bool {
+	if e.Item != nil {
+		return e.Item.Public()
+	}
+	if e.Question != nil && e.Op == OpQuestion {
+		return e.Question.Public()
+	}
+	return true
+}
 
 // VisibleSQL is the visibility rule over the items table, unqualified:
 // `WHERE event_id = $1 AND ` + VisibleSQL.

@@ -18,6 +18,13 @@ const (
 	ModerationBefore = "before" // held until a moderator approves
 )
 
+// Audience question modes of an event (events.qa).
+const (
+	QAOpen      = "open"      // questions are shown at once
+	QAModerated = "moderated" // held until a moderator approves
+	QAClosed    = "closed"    // no new questions
+)
+
 // Review states of an item.
 const (
 	ReviewApproved = "approved"
@@ -102,6 +109,8 @@ type Event struct {
 	Rooms          []Room    `gorm:"foreignKey:EventID"`
 	Sessions       []Session `gorm:"foreignKey:EventID"`
 	Sources        []Source  `gorm:"foreignKey:EventID"`
+	// QA is the audience questions setting: open, moderated or closed.
+	QA string `gorm:"default:open"`
 }
 
 // RoomByID returns the event's room with id, or nil (rooms must be loaded).

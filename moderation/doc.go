@@ -12,6 +12,15 @@
 // verbs report it (Result.LiveErr, Result.NotTold). An unhide approves a
 // held item, as the live log's unhide does.
 //
+// The question verbs (questions.go: approve, hide, unhide, answering,
+// answered, reopen, merge) follow the same shape for audience questions:
+// the questions row (when the strainer has copied it) and the audit row in
+// one transaction, then the live log's script, which changes the question
+// in Redis and appends its qa_state (and, for a merge, votes) entries;
+// marking one question answering marks the session's previous one answered
+// in both. A merge gives the target every voter of the duplicate, each
+// once. The current state is the live log's (it is ahead of Postgres).
+//
 // Rules (rules.go) decides whether an author or a word rule blocks an item,
 // the same way at ingest (sources through Load, attendee posts through
 // ScreenPost) and when a rule is applied to past items (MatchPast over

@@ -35,6 +35,20 @@ type LiveEvent struct {
 	// EndsAt is when the event ends: attendees may post until
 	// HandlerDeps.PostingGrace after it (zero: never closes by time).
 	EndsAt time.Time
+	QA     string // audience questions: open | moderated | closed
+	// Sessions are the event's sessions (shared with the lookup's copy:
+	// never modify them).
+	Sessions []models.Session
+}
+
+// Session returns the event's session called slug.
+func (e LiveEvent) Session(slug string) (models.Session, bool) {
+	for _, s := range e.Sessions {
+		if s.Slug == slug {
+			return s, true
+		}
+	}
+	return models.Session{}, false
 }
 
 // EventLookup finds an event by slug: the seam between the live API and
@@ -67,6 +81,16 @@ type HandlerDeps struct {
 	// HistoryRate is RATE_LIMIT_HISTORY per client, for requests that read
 	// Redis or Postgres (default 60/min).
 	HistoryRate RateLimit
+	// QuestionRate is RATE_LIMIT_QUESTIONS per client (default 5/min).
+	QuestionRate RateLimit
+	// VoteRate is RATE_LIMIT_VOTES per client, votes and withdrawals
+	// together (default 60/min).
+	VoteRate RateLimit
+	// ReactionRate is per client (default a burst of 5, then one a second).
+	ReactionRate RateLimit
+	// Reactions batches reaction totals into the live log; nil flushes
+	// after each reaction.
+	Reactions *Reactions
 	// IPCeiling multiplies the per-client rates into a per-address ceiling
 	// (default 50): a whole venue behind one NAT must fit under it.
 	IPCeiling int
@@ -133,6 +157,15 @@ func NewHandler(deps HandlerDeps) *Handler {
 	if deps.HistoryRate == (RateLimit{}) {
 		deps.HistoryRate = RateLimit{Count: 60, Period: time.Minute}
 	}
+	if deps.QuestionRate == (RateLimit{}) {
+		deps.QuestionRate = RateLimit{Count: 5, Period: time.Minute}
+	}
+	if deps.VoteRate == (RateLimit{}) {
+		deps.VoteRate = RateLimit{Count: 60, Period: time.Minute}
+	}
+	if deps.ReactionRate == (RateLimit{}) {
+		deps.ReactionRate = RateLimit{Count: 5, Period: 5 * time.Second}
+	}
 	if deps.IPCeiling <= 0 {
 		deps.IPCeiling = 50
 	}
@@ -167,6 +200,7 @@ func NewHandler(deps HandlerDeps) *Handler {
 func (h *Handler) Register(r fiber.Router) {
 	h.RegisterLive(r)
 	h.RegisterPosts(r)
+	h.RegisterAudience(r)
 }
 
 // RegisterLive registers only the long poll and the stream: the app mounts

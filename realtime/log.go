@@ -329,6 +329,9 @@ func (l *Log) rangeRaw(ctx context.Context, eventID int64, after int64, limit in
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return nil, fmt.Errorf("realtime: range of event %d: entry %s: %w", eventID, x.ID, err)
 		}
+		if v, ok := x.FieldValues["v"]; ok {
+			parsePrivate(&e, v) // a vote's voter: never in raw, which clients get
+		}
 		out = append(out, rawEntry{Entry: e, raw: raw})
 	}
 	return out, nil

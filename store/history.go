@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
@@ -69,23 +71,73 @@ func (s *Store) EntriesAfter(ctx context.Context, eventID int64, after, upTo int
 	if err := s.db.WithContext(ctx).Raw(historyOpsSQL, eventID, after, upTo, limit).Scan(&ops).Error; err != nil {
 		return nil, fmt.Errorf("store: history ops of event %d after %d: %w", eventID, after, wrap(err))
 	}
-	out := make([]live.Entry, 0, min(limit, len(items)+len(ops)))
-	i, j := 0, 0
-	for len(out) < limit && (i < len(items) || j < len(ops)) {
-		if j >= len(ops) || (i < len(items) && items[i].Seq < ops[j].OpSeq) {
+	audience, err := s.audienceAfter(ctx, eventID, after, upTo, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]live.Entry, 0, min(limit, len(items)+len(ops)+len(audience)))
+	i, j, k := 0, 0, 0
+	for len(out) < limit && (i < len(items) || j < len(ops) || k < len(audience)) {
+		next := int64(math.MaxInt64) // the lowest seq among the three heads
+		if i < len(items) {
+			next = min(next, items[i].Seq)
+		}
+		if j < len(ops) {
+			next = min(next, ops[j].OpSeq)
+		}
+		if k < len(audience) {
+			next = min(next, audience[k].Seq)
+		}
+		switch {
+		case i < len(items) && items[i].Seq == next:
 			it := live.FromRow(items[i].Item, items[i].SessionSlug, items[i].RoomSlug)
 			out = append(out, live.Entry{Seq: it.Seq, Op: live.OpAdd, Item: &it})
 			i++
-			continue
+		case j < len(ops) && ops[j].OpSeq == next:
+			o := ops[j]
+			e := live.Entry{Seq: o.OpSeq, Op: o.Op, Target: o.OpTarget}
+			if o.Op != live.OpHide {
+				it := live.FromRow(o.Item, o.SessionSlug, o.RoomSlug)
+				e.Item = &it
+			}
+			out = append(out, e)
+			j++
+		default:
+			out = append(out, audience[k])
+			k++
 		}
-		o := ops[j]
-		e := live.Entry{Seq: o.OpSeq, Op: o.Op, Target: o.OpTarget}
-		if o.Op != live.OpHide {
-			it := live.FromRow(o.Item, o.SessionSlug, o.RoomSlug)
-			e.Item = &it
+	}
+	return out, nil
+}
+
+// historyAudienceSQL reads the public audience entries in order. A question
+// taken down since it was asked is left out, so its text never comes back
+// through history (its qa_state entry still says it is hidden).
+const historyAudienceSQL = `
+SELECT a.seq, a.entry FROM audience_log a
+LEFT JOIN questions q ON a.op = 'question' AND q.event_id = a.event_id AND q.id = a.seq
+WHERE a.event_id = ? AND a.seq > ? AND a.seq <= ? AND a.public
+  AND NOT (a.op = 'question' AND COALESCE(q.state, '') = 'hidden')
+ORDER BY a.seq
+LIMIT ?`
+
+// audienceAfter returns the public audience entries after after, up to upTo.
+func (s *Store) audienceAfter(ctx context.Context, eventID int64, after, upTo int64, limit int) ([]live.Entry, error) {
+	var rows []struct {
+		Seq   int64
+		Entry string
+	}
+	if err := s.db.WithContext(ctx).Raw(historyAudienceSQL, eventID, after, upTo, limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: history audience entries of event %d after %d: %w", eventID, after, wrap(err))
+	}
+	out := make([]live.Entry, 0, len(rows))
+	for _, r := range rows {
+		var e live.Entry
+		if err := json.Unmarshal([]byte(r.Entry), &e); err != nil {
+			continue // written by the strainer from a decoded entry: cannot happen
 		}
+		e.Seq = r.Seq
 		out = append(out, e)
-		j++
 	}
 	return out, nil
 }

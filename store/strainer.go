@@ -65,13 +65,16 @@ func (s *Store) BeginStrain(ctx context.Context, eventID int64, epoch string) (_
 // StrainBatch is a run of live-log entries ready to be written: the adds
 // as items rows, the other ops as log_ops rows and folded into one change
 // per target item.
-type StrainBatch struct{ b batch }
+type StrainBatch struct {
+	b   batch
+	aud audienceBatch
+}
 
 // NewStrainBatch splits entries (in seq order) into a batch, each new item
 // placed in the schedule by place (nil: none is placed). Unknown ops are
 // skipped.
 func NewStrainBatch(entries []live.Entry, place Placer) *StrainBatch {
-	return &StrainBatch{b: splitBatch(entries, place)}
+	return &StrainBatch{b: splitBatch(entries, place), aud: splitAudience(entries)}
 }
 
 // Adds is the number of items the batch adds.

@@ -1,5 +1,6 @@
 // Package views owns the HTML the public sees: the base layout every page
 // (archive and admin included) reuses, the home, live, wall and error pages,
+// a session's Q&A page and speaker view (audience.js, reactions.js),
 // their typed view models, and the embedded static assets (CSS and the
 // dependency-free live scripts) served with cache-busting URLs.
 //

@@ -101,6 +101,8 @@ type SessionVM struct {
 	// Live is true when the session is happening at the page's now.
 	Live bool
 	URL  string
+	// QAURL is the session's Q&A page (ask and vote).
+	QAURL string
 }
 
 // Span is "09:00–10:00".
@@ -125,6 +127,7 @@ func newSessionVMs(ev *models.Event, loc *time.Location, now time.Time) []Sessio
 			EndsAt:   s.EndsAt.In(loc),
 			Live:     !now.Before(s.StartsAt) && now.Before(s.EndsAt),
 			URL:      SessionPath(ev.Slug, s.Slug),
+			QAURL:    QAPath(ev.Slug, s.Slug),
 		})
 	}
 	return out
@@ -209,6 +212,9 @@ type EventVM struct {
 	CSRFToken string
 	// Canonical is the page's absolute URL (optional).
 	Canonical string
+	// Reactions are the live sessions' reaction totals of the last minutes
+	// by session slug, as AudienceVM.Reactions's JSON (optional).
+	Reactions map[string]string
 	Now       time.Time
 	// Rooms is the room picker ("All rooms" first; empty for an event
 	// without rooms); Room the room the page follows (zero for all).
@@ -231,6 +237,19 @@ func (vm *EventVM) FollowRoom(ev *models.Event, room string, max int) error {
 	vm.Rooms = roomVMs(ev, EventPath(ev.Slug), room)
 	vm.Items, vm.Sessions = inRoom(vm.Items, vm.Sessions, room, max)
 	return nil
+}
+
+// ReactionsOf is a live session's reactions JSON ("{}" when unknown).
+func (vm EventVM) ReactionsOf(slug string) string {
+	if r, ok := vm.Reactions[slug]; ok {
+		return r
+	}
+	return "{}"
+}
+
+// ReactionsAPI is a session's reactions endpoint.
+func ReactionsAPI(event, session string) string {
+	return "/api" + SessionPath(event, session) + "/reactions"
 }
 
 // NewEventVM prepares the live page from an event (with its sessions) and a
@@ -275,6 +294,45 @@ type WallVM struct {
 	// RoomName is its name.
 	Room     string
 	RoomName string
+	// Questions, when its Session is set, shows that session's top
+	// questions beside the stream (WithQuestions).
+	Questions WallQuestions
+	// QuestionsOn says the wall shows the current session's questions
+	// whenever one is live (wall.js reloads when the live session changes).
+	QuestionsOn bool
+}
+
+// WallQuestions is the wall's panel of the current session's questions.
+type WallQuestions struct {
+	Session SessionVM
+	// Questions are visible, most votes first (the panel shows the one
+	// being answered and the top open ones).
+	Questions []QuestionVM
+	// QAURL is the absolute URL of the session's Q&A page, QR its code.
+	QAURL string
+	QR    QRCode
+	API   string
+}
+
+// Top is what the panel shows: the one being answered, then the top open.
+func (w WallQuestions) Top() []QuestionVM { return topQuestions(w.Questions, WallTopQuestions) }
+
+// WallTopQuestions is how many open questions the wall's panel shows.
+const WallTopQuestions = 3
+
+// WithQuestions adds the panel of a session's questions to the wall; qs
+// are visible and in order (realtime.VisibleQuestions).
+func (vm WallVM) WithQuestions(session string, qs []live.Question, baseURL string) WallVM {
+	for _, s := range vm.Sessions {
+		if s.Slug != session {
+			continue
+		}
+		u := strings.TrimRight(baseURL, "/") + s.QAURL
+		qr, _ := NewQRCode(u) // fails only past QR capacity: the panel shows the URL alone
+		vm.Questions = WallQuestions{Session: s, Questions: NewQuestionVMs(qs), QAURL: u, QR: qr,
+			API: "/api" + SessionPath(vm.Event.Slug, s.Slug) + "/questions"}
+	}
+	return vm
 }
 
 // FollowRoom makes the wall show one room (/events/{event}/wall?room=…):

@@ -171,7 +171,7 @@ func TestLivePageConfiguresItsScriptThroughDataAttributes(t *testing.T) {
 	}
 	var srcs []string
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) { srcs = append(srcs, s.AttrOr("src", "")) })
-	if strings.Join(srcs, " ") != Assets().URL("live-core.js")+" "+Assets().URL("live.js") {
+	if strings.Join(srcs, " ") != Assets().URL("live-core.js")+" "+Assets().URL("reactions.js")+" "+Assets().URL("live.js") {
 		t.Errorf("scripts %v", srcs)
 	}
 	if doc.Find(`dialog[data-lightbox]`).Length() != 1 {

@@ -31,6 +31,10 @@ type Config struct {
 	Verbs  *moderation.Verbs
 	Log    LiveLog // nil: the console shows what Postgres holds
 	Logger *slog.Logger
+	// Questions and QuestionList serve the questions console
+	// (questions.go); nil Questions leaves it out.
+	Questions    *moderation.Questions
+	QuestionList QuestionLister
 }
 
 // Console serves the moderation console and the held queue.
@@ -62,6 +66,7 @@ func (k *Console) Register(g fiber.Router) {
 	g.Post(ev+"/block-word", mod(k.blockWord))
 	g.Get(ev+"/queue", mod(k.queue))
 	g.Post(ev+"/queue", mod(k.review))
+	k.registerQuestions(g, mod)
 }
 
 // ModItem is one item in the console or the held queue.

@@ -24,6 +24,7 @@ func Events() *crud.Resource {
 			{Key: "timezone", Label: "Time zone", SQL: "t.timezone"},
 			{Key: "posting", Label: "Posting", SQL: "t.posting", Sortable: true},
 			{Key: "moderation", Label: "Moderation", SQL: "t.moderation"},
+			{Key: "qa", Label: "Questions", SQL: "t.qa"},
 			{Key: "sources", Label: "Sources", SQL: "(SELECT count(*) FROM sources x WHERE x.event_id = t.id)"},
 			{Key: "pending", Label: "Held", SQL: "(SELECT count(*) FROM items i WHERE i.event_id = t.id AND i.review = 'pending')"},
 		},
@@ -48,6 +49,8 @@ func Events() *crud.Resource {
 				{Value: "open", Label: "open: shown at once"}, {Value: "moderated", Label: "moderated: held for approval"}, {Value: "closed", Label: "closed"}}},
 			{Name: "moderation", Label: "Source items", Type: "select", Choices: []crud.Choice{
 				{Value: "after", Label: "after: shown at once, hidden later if need be"}, {Value: "before", Label: "before: held until approved"}}},
+			{Name: "qa", Label: "Audience questions", Type: "select", Choices: []crud.Choice{
+				{Value: "open", Label: "open: shown at once"}, {Value: "moderated", Label: "moderated: held until approved"}, {Value: "closed", Label: "closed"}}},
 		},
 		Where: func(sc crud.Scope) (string, []any) {
 			if sc.P.User.IsSuperuser {
@@ -78,7 +81,7 @@ func Events() *crud.Resource {
 // (eventfile.ValidateEvent), its times read in its own time zone.
 func cleanEvent(ctx context.Context, st *store.Store, _ crud.Scope, id int64, v crud.Values) (crud.Columns, *models.ValidationError, error) {
 	ev := models.Event{Slug: v["slug"], Title: v["title"], Description: v["description"], Hashtag: v["hashtag"],
-		Timezone: v["timezone"], Posting: v["posting"], Moderation: v["moderation"]}
+		Timezone: v["timezone"], Posting: v["posting"], Moderation: v["moderation"], QA: v["qa"]}
 	loc := time.UTC
 	if l, err := time.LoadLocation(ev.Timezone); err == nil && ev.Timezone != "" && ev.Timezone != "Local" {
 		loc = l
@@ -99,5 +102,5 @@ func cleanEvent(ctx context.Context, st *store.Store, _ crud.Scope, id int64, v 
 	}
 	return crud.Columns{"slug": ev.Slug, "title": ev.Title, "description": ev.Description, "hashtag": ev.Hashtag,
 		"timezone": ev.Timezone, "starts_at": ev.StartsAt, "ends_at": ev.EndsAt, "posting": ev.Posting,
-		"moderation": ev.Moderation}, nil, nil
+		"moderation": ev.Moderation, "qa": ev.QA}, nil, nil
 }

@@ -155,6 +155,13 @@ func (h *harness) check(ctx context.Context) (int, error) {
 		c.mu.Unlock()
 	}
 	pgDups := rows - pgDistinct
+	var vc voteCheck
+	if h.votes != nil {
+		if vc, err = h.checkVotes(ctx, h.votes); err != nil {
+			h.failed = true
+			return 1, fmt.Errorf("FAIL: could not check the votes: %w", err)
+		}
+	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\ncheck\tvalue\tnote")
@@ -175,8 +182,19 @@ func (h *harness) check(ctx context.Context) (int, error) {
 	fmt.Fprintf(tw, "longest delivery gap\t%s\tany client, while the source emitted\n", maxGap.Round(time.Millisecond))
 	fmt.Fprintf(tw, "emit -> client latency\tp50 %s / p99 %s / max %s\t\n", h.lat.quantile(0.5), h.lat.quantile(0.99), time.Duration(h.lat.maxNs.Load()).Round(time.Millisecond))
 	fmt.Fprintf(tw, "settle time\t%s\tafter the last status was emitted\n", h.settled.Round(100*time.Millisecond))
+	if h.votes != nil {
+		fmt.Fprintf(tw, "votes cast\t%d\t%d voters on %d questions; %d requests, %d retried after a failure\n", vc.cast, h.o.voters,
+			len(h.votes.questions), h.votes.requests.Load(), h.votes.retries.Load())
+		fmt.Fprintf(tw, "questions miscounted in Postgres\t%d\tquestions.votes against the votes cast\n", vc.pgWrong)
+		fmt.Fprintf(tw, "questions with wrong voter rows\t%d\tone question_votes row per voter\n", vc.rowsWrong)
+		fmt.Fprintf(tw, "questions miscounted in the log\t%d\tthe questions API (Redis)\n", vc.lWrong)
+		fmt.Fprintf(tw, "clients with a wrong count\t%d\tthe last votes entry each client received\n", vc.clientsWrong)
+	}
 	fmt.Fprintf(tw, "faults\t%d\t%s\n", len(h.faultLog), h.o.faults)
 	tw.Flush()
+	for _, s := range vc.samples {
+		fmt.Println("  vote sample: " + s)
+	}
 	for _, l := range h.faultLog {
 		fmt.Println("  fault " + l)
 	}
@@ -201,6 +219,10 @@ func (h *harness) check(ctx context.Context) (int, error) {
 	add(pgDups, "duplicates in Postgres")
 	add(clientDups, "duplicates at clients")
 	add(clientOOO, "out-of-order entries at clients")
+	add(vc.pgWrong, "questions miscounted in Postgres")
+	add(vc.rowsWrong, "questions with wrong voter rows in Postgres")
+	add(vc.lWrong, "questions miscounted in the live log")
+	add(vc.clientsWrong, "clients with a wrong vote count")
 	if len(why) > 0 {
 		h.failed = true
 		fmt.Printf("\nFAIL: %s (logs: %s, database %s kept)\n", strings.Join(why, ", "), h.logs, h.dbName)

@@ -47,6 +47,9 @@ type wireEntry struct {
 	Seq  int64     `json:"seq"`
 	Op   string    `json:"op"`
 	Item *wireItem `json:"item"`
+	// A votes entry: the question and its count.
+	Target int64  `json:"target"`
+	Votes  *int64 `json:"votes"`
 }
 
 type livePage struct {
@@ -78,8 +81,9 @@ type client struct {
 	items int
 
 	mu         sync.Mutex
-	received   bitset // every item this client holds, by index
-	epochSeen  bitset // items added by entries within the current epoch
+	votes      map[int64]int64 // question → the count of its last votes entry
+	received   bitset          // every item this client holds, by index
+	epochSeen  bitset          // items added by entries within the current epoch
 	epoch      string
 	since      int64
 	lastSeq    int64
@@ -191,6 +195,7 @@ func (c *client) resync(ctx context.Context) {
 		}
 		c.mu.Lock()
 		for _, e := range p.Entries {
+			c.noteVotes(e)
 			if e.Op == "add" && e.Item != nil {
 				if i := c.clk.fake.itemIndex(e.Item.ID); i > 0 && i <= c.items {
 					c.received.set(i)
@@ -242,6 +247,7 @@ func (c *client) applyEntries(p *livePage) {
 			c.sample(&c.oooSamples, fmt.Sprintf("seq %d after %d (epoch %s, node %s)", e.Seq, c.lastSeq, c.epoch, c.nodes[c.node]))
 		}
 		c.lastSeq = max(c.lastSeq, e.Seq)
+		c.noteVotes(e)
 		if e.Op != "add" || e.Item == nil {
 			continue
 		}
@@ -339,4 +345,16 @@ func (h *histogram) quantile(q float64) time.Duration {
 		}
 	}
 	return time.Duration(h.maxNs.Load())
+}
+
+// noteVotes keeps the count of a votes entry (entries come in seq order, so
+// the last one is the question's count). Called with c.mu held.
+func (c *client) noteVotes(e wireEntry) {
+	if e.Op != "votes" || e.Votes == nil {
+		return
+	}
+	if c.votes == nil {
+		c.votes = map[int64]int64{}
+	}
+	c.votes[e.Target] = *e.Votes
 }

@@ -6,9 +6,14 @@
 // web nodes and two workers on a Redis and a Postgres database of its own,
 // and a crowd of long-poll clients spread over both nodes, while it kills
 // (-9) and restarts every process (a worker fault aims at the worker whose
-// runner holds the source's lease), Redis and Postgres. At the end it checks
+// runner holds the source's lease), Redis and Postgres. Meanwhile -voters
+// browsers (default 200, each its own cookie) vote on -questions audience
+// questions through both nodes, taking a third of their votes back and
+// retrying every failed request (bench/chaos/votes.go). At the end it checks
 // that every emitted item reached the live log, Postgres and every client
-// exactly once and in order, prints a table, and exits non-zero otherwise.
+// exactly once and in order, and that every question's count equals the
+// votes cast in Postgres (count and one row per voter), in the live log and
+// at every client; it prints a table, and exits non-zero otherwise.
 //
 //	go build -o bin/backchannel ./cmd/backchannel
 //	go run ./bench/chaos                          # 100,000 items at 500/s, 200 clients

@@ -53,6 +53,8 @@ type harness struct {
 	faultLog []string
 	settled  time.Duration
 	failed   bool
+
+	votes *voteRun // nil without -voters
 }
 
 // setup starts everything the chaos run needs: stores, the fake instance,
@@ -163,6 +165,8 @@ func (h *harness) setupStores(ctx context.Context) error {
 		"DATA_DIR="+filepath.Join(h.data, "app"),
 		"RATE_LIMIT_HISTORY=1000000/min",
 		"RATE_LIMIT_POSTS=1000/min",
+		"RATE_LIMIT_QUESTIONS=1000000/min",
+		"RATE_LIMIT_VOTES=1000000/min",
 		"LOG_LEVEL=info",
 		"MASTODON_TOKEN=chaos-token",
 		"X_BEARER_TOKEN=chaos-token",
@@ -215,6 +219,7 @@ func (h *harness) startWebs(ctx context.Context, n int) error {
 
 func (h *harness) eventYAML() string {
 	now := time.Now().UTC()
+	start, end := now.Add(-time.Hour), now.Add(24*time.Hour)
 	return fmt.Sprintf(`slug: %s
 title: Chaos under fire
 timezone: UTC
@@ -222,8 +227,8 @@ starts_at: %s
 ends_at: %s
 posting: closed
 moderation: after
-sources:
-%s`, eventSlug, now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339), h.fake.sourcesYAML())
+%ssources:
+%s`, eventSlug, start.Format(time.RFC3339), end.Format(time.RFC3339), sessionYAML(start, end), h.fake.sourcesYAML())
 }
 
 // waitWeb waits for web node i's /healthz.
@@ -266,6 +271,14 @@ func (h *harness) exercise(ctx context.Context) error {
 		return fmt.Errorf("the workers did not connect to every fake upstream within 60s (see %s/worker-*.log)", h.logs)
 	}
 	log.Printf("the workers connected to every upstream; emitting in 2s")
+	if h.o.voters > 0 && h.o.questions > 0 {
+		vr, err := h.askQuestions(ctx)
+		if err != nil {
+			return err
+		}
+		h.votes = vr
+		go h.runVoters(ctx, vr, time.Duration(float64(h.o.items)/h.o.rate*float64(time.Second)))
+	}
 
 	faultsDone := make(chan error, 1)
 	go func() { faultsDone <- h.runFaults(ctx) }()
@@ -292,6 +305,9 @@ wait:
 	log.Printf("all %d items emitted in %s", h.o.items, time.Duration(h.fake.finished.Load()-h.fake.started.Load()).Round(time.Millisecond))
 	if err := <-faultsDone; err != nil {
 		return err
+	}
+	if h.votes != nil {
+		<-h.votes.done
 	}
 	return h.settle(ctx)
 }
@@ -332,7 +348,9 @@ func (h *harness) settle(ctx context.Context) error {
 		}
 		_, strained, serr := h.edb.strainerCursor(ctx, h.eventID)
 		caughtUp := err == nil && serr == nil && strained >= head
-		if caughtUp && (head >= int64(h.o.items) || time.Since(lastMove) >= h.o.quiet) {
+		// With the audience the head counts its entries too: wait for quiet.
+		full := h.votes == nil && head >= int64(h.o.items)
+		if caughtUp && (full || time.Since(lastMove) >= h.o.quiet) {
 			log.Printf("log settled: head %d (epoch %s), strainer at %d", head, epoch, strained)
 			break
 		}

@@ -36,6 +36,10 @@ type options struct {
 	services   bool
 	mode       string
 	source     string
+	// questions and voters: the audience's votes under the same faults
+	// (bench/chaos/votes.go); -voters 0 leaves them out.
+	questions int
+	voters    int
 }
 
 func main() {
@@ -64,6 +68,8 @@ func main() {
 	flag.Float64Var(&o.scale, "scale", 1, "load: multiply every step's clients by this (0.02 checks the harness end to end in a minute; figures need 1)")
 	flag.BoolVar(&o.centrifugo, "centrifugo", true, "load: also run the 1,000 and 10,000 stream steps against Centrifugo v6 (scripts/centrifugo.sh installs it), the peer of our SSE")
 	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m); profile (where a delivery's CPU goes: bench/liveserver, 1,000 long polls then 1,000 streams at 5/s)")
+	flag.IntVar(&o.questions, "questions", 5, "audience questions asked before the emission")
+	flag.IntVar(&o.voters, "voters", 200, "browsers voting on every question during the emission (0: no audience)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -5,10 +5,17 @@
 // status seen. Run the server with a RATE_LIMIT_POSTS high enough for the
 // load (bench/liveserver -post-rate 1000000), or it measures the limiter.
 //
+// With -session the workers are the audience instead: each asks one question
+// in that session, then votes on the questions asked so far and takes every
+// tenth vote back, as fast as the server answers; accepted means 200 or 201
+// (raise RATE_LIMIT_QUESTIONS and RATE_LIMIT_VOTES likewise).
+//
 //	go run ./bench/postload -url http://127.0.0.1:3200 -event demo -workers 64 -duration 10s
+//	go run ./bench/postload -url http://127.0.0.1:3200 -event demo -session keynote -workers 64 -duration 10s
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -28,12 +35,16 @@ func main() {
 	event := flag.String("event", "demo", "event slug")
 	workers := flag.Int("workers", 64, "concurrent posting browsers")
 	duration := flag.Duration("duration", 10*time.Second, "how long to post")
+	session := flag.String("session", "", "measure questions and votes in this session instead of posts")
 	flag.Parse()
 	u, err := url.Parse(*base)
 	if err != nil {
 		log.Fatalf("postload: -url: %v", err)
 	}
 	path := *base + "/api/events/" + url.PathEscape(*event) + "/posts"
+	qpath := *base + "/api/events/" + url.PathEscape(*event) + "/sessions/" + url.PathEscape(*session) + "/questions"
+	var qmu sync.Mutex
+	var asked []int64 // question ids, for the votes
 
 	var mu sync.Mutex
 	statuses := map[int]int{}
@@ -51,11 +62,28 @@ func main() {
 			codes := map[int]int{}
 			for n := 0; time.Now().Before(end); n++ {
 				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-				req.SetRequestURI(path)
-				req.Header.SetMethod(fasthttp.MethodPost)
-				req.Header.SetContentType("application/json")
 				req.Header.SetCookie(realtime.ClientCookie, cookie)
-				req.SetBodyString(fmt.Sprintf(`{"name":"worker %d","text":"post %d from https://example.org/w%d"}`, w, n, w))
+				switch {
+				case *session == "":
+					req.SetRequestURI(path)
+					req.Header.SetMethod(fasthttp.MethodPost)
+					req.Header.SetContentType("application/json")
+					req.SetBodyString(fmt.Sprintf(`{"name":"worker %d","text":"post %d from https://example.org/w%d"}`, w, n, w))
+				case n == 0:
+					req.SetRequestURI(qpath)
+					req.Header.SetMethod(fasthttp.MethodPost)
+					req.Header.SetContentType("application/json")
+					req.SetBodyString(fmt.Sprintf(`{"text":"question from worker %d"}`, w))
+				default:
+					qmu.Lock()
+					id := asked[n%len(asked)]
+					qmu.Unlock()
+					req.SetRequestURI(fmt.Sprintf("%s/%d/vote", qpath, id))
+					req.Header.SetMethod(fasthttp.MethodPost)
+					if n%10 == 0 {
+						req.Header.SetMethod(fasthttp.MethodDelete)
+					}
+				}
 				t0 := time.Now()
 				err := hc.DoTimeout(req, resp, 10*time.Second)
 				d := time.Since(t0)
@@ -64,8 +92,19 @@ func main() {
 					code = -1
 				}
 				codes[code]++
-				if code == fasthttp.StatusCreated {
+				if code == fasthttp.StatusCreated || (*session != "" && code == fasthttp.StatusOK) {
 					mine = append(mine, d)
+				}
+				if *session != "" && n == 0 {
+					var q struct {
+						ID int64 `json:"id"`
+					}
+					if code != fasthttp.StatusCreated || json.Unmarshal(resp.Body(), &q) != nil {
+						log.Fatalf("postload: asking a question: %d %s", code, resp.Body())
+					}
+					qmu.Lock()
+					asked = append(asked, q.ID)
+					qmu.Unlock()
 				}
 				fasthttp.ReleaseRequest(req)
 				fasthttp.ReleaseResponse(resp)
@@ -81,8 +120,12 @@ func main() {
 	wg.Wait()
 	elapsed := time.Since(begin)
 	slices.Sort(lats)
-	fmt.Printf("postload: %d workers for %s: %d posts accepted (%.0f/s)\n", *workers, elapsed.Round(time.Millisecond),
-		len(lats), float64(len(lats))/elapsed.Seconds())
+	what := "posts"
+	if *session != "" {
+		what = "questions and votes"
+	}
+	fmt.Printf("postload: %d workers for %s: %d %s accepted (%.0f/s)\n", *workers, elapsed.Round(time.Millisecond),
+		len(lats), what, float64(len(lats))/elapsed.Seconds())
 	fmt.Printf("latency of accepted posts: p50 %s  p99 %s  max %s\n", pct(lats, 50), pct(lats, 99), pct(lats, 100))
 	codes := make([]int, 0, len(statuses))
 	for k := range statuses {

@@ -53,6 +53,8 @@ type SessionRowVM struct {
 // Links are the URLs an event's archive pages point to.
 type Links struct {
 	Archive, Search, Feed, ExportJSON, ExportCSV string
+	// Reception is the event's reception page (which talks landed).
+	Reception string
 }
 
 // SessionPageVM is one session's conversation, one keyset page of it.
@@ -73,6 +75,10 @@ type SessionPageVM struct {
 	Links      Links
 	Canonical  string
 	Now        time.Time
+	// Questions are the session's visible questions, most votes first;
+	// QAURL is its Q&A page.
+	Questions []views.QuestionVM
+	QAURL     string
 }
 
 // LinkCount is a link shared in a session and how many items shared it.

@@ -374,6 +374,8 @@
           li.appendChild(s.li.querySelector('.s-title').cloneNode(true));
           const m = s.li.querySelector('.s-meta');
           if (m) li.append(' ', m.cloneNode(true));
+          const qa = s.li.querySelector('.s-qa');
+          if (qa) li.append(' ', qa.cloneNode(true));
           return li;
         }));
         banner.hidden = on.length === 0;
@@ -477,7 +479,10 @@
     return { now };
   }
 
-  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update'];
+  // Every op of the live log, the audience's too (question, votes,
+  // qa_state, reactions): a stream names each event by its op, and an
+  // EventSource drops events nobody listens to.
+  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update', 'question', 'votes', 'qa_state', 'reactions'];
   const TRANSPORT_KEY = 'backchannel.transport';
 
   // follow keeps a page current through the Live API: Server-Sent Events

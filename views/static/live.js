@@ -96,7 +96,10 @@
   B.follow(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
-    onEntry: (e) => stream.apply(e),
+    onEntry: (e) => {
+      stream.apply(e);
+      if (B.reactionEntry) B.reactionEntry(e);
+    },
     onSnapshot: (items) => stream.load(items),
     onTransport: (name) => { root.dataset.transport = name; },
     onStatus: (up) => {

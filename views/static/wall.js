@@ -17,7 +17,15 @@
     onChange: () => { empty.hidden = list.children.length > 0; }
   });
   B.updateTimes(list, tf);
-  B.trackSessions(root);
+  // The questions panel shows the session happening now: when another one
+  // starts, the page reloads to show its questions and its QR code.
+  const panel = root.querySelector('[data-wall-qa]');
+  const shownSession = panel ? panel.dataset.wallQa : '';
+  let first = true;
+  B.trackSessions(root, (live) => {
+    if (!first && root.dataset.questions === 'on' && !live.has(shownSession) && (live.size > 0 || shownSession)) location.reload();
+    first = false;
+  });
 
   // The highlight follows seq, not an element: updates replace elements.
   let current = 0;
@@ -37,8 +45,14 @@
   B.follow(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
-    onEntry: (e) => stream.apply(e),
-    onSnapshot: (items) => stream.load(items),
+    onEntry: (e) => {
+      stream.apply(e);
+      if (B.audienceEntry) B.audienceEntry(e);
+    },
+    onSnapshot: (items) => {
+      stream.load(items);
+      if (B.audienceReset) B.audienceReset();
+    },
     onTransport: (name) => { root.dataset.transport = name; }
   });
 })();
