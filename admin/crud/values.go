@@ -73,14 +73,18 @@ func ParseLocal(s string, loc *time.Location) (time.Time, bool) {
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, true
+			return t, plausibleYear(t)
 		}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, true
+		return t, plausibleYear(t)
 	}
 	return time.Time{}, false
 }
+
+// plausibleYear refuses times no event has (year 1 would read as "no time"
+// further on, since the zero time.Time is how an empty field comes back).
+func plausibleYear(t time.Time) bool { return t.Year() >= 1900 }
 
 // ParseTime reads the datetime field name of v, in loc, into dst, or adds
 // an error on the field to verr.
