@@ -26,12 +26,13 @@ type addColumns struct {
 	createdAt, receivedAt    []time.Time
 	hidden, pinned           []bool
 	review                   []string
+	meta                     []string
 }
 
 func (a *addColumns) args(eventID int64) []any {
 	return []any{eventID, a.seq, a.source, a.externalID, a.kind,
 		a.authorName, a.authorHandle, a.authorURL, a.authorAvatar, a.text, a.html, a.media, a.url,
-		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review}
+		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review, a.meta}
 }
 
 type opColumns struct {
@@ -50,11 +51,12 @@ type changeColumns struct {
 	text, html, media, url   []string
 	authorName, authorHandle []string
 	authorURL, authorAvatar  []string
+	meta                     []string
 }
 
 func (c *changeColumns) args(eventID int64) []any {
 	return []any{eventID, c.target, c.hidden, c.pinned, c.review, c.content,
-		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar}
+		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar, c.meta}
 }
 
 // row returns the index of target's row, adding an empty one if needed.
@@ -69,7 +71,7 @@ func (c *changeColumns) row(index map[int64]int, target int64) int {
 	c.pinned = append(c.pinned, nil)
 	c.review = append(c.review, nil)
 	c.content = append(c.content, false)
-	for _, col := range []*[]string{&c.text, &c.html, &c.media, &c.url, &c.authorName, &c.authorHandle, &c.authorURL, &c.authorAvatar} {
+	for _, col := range []*[]string{&c.text, &c.html, &c.media, &c.url, &c.authorName, &c.authorHandle, &c.authorURL, &c.authorAvatar, &c.meta} {
 		*col = append(*col, "")
 	}
 	return i
@@ -89,9 +91,10 @@ func splitBatch(entries []live.Entry) batch {
 			continue
 		}
 		switch e.Op {
-		case live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate:
+		case live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate,
+			live.OpApprove, live.OpReject, live.OpHold:
 		default:
-			continue
+			continue // a spotlight changes no item; unknown ops are skipped
 		}
 		target := e.Target
 		if target == 0 && e.Item != nil {
@@ -116,6 +119,13 @@ func splitBatch(entries []live.Entry) batch {
 			c.pinned[i] = ptr(true)
 		case live.OpUnpin:
 			c.pinned[i] = ptr(false)
+		case live.OpApprove:
+			c.hidden[i] = ptr(false)
+			c.review[i] = ptr(models.ReviewApproved)
+		case live.OpReject:
+			c.review[i] = ptr(models.ReviewRejected)
+		case live.OpHold:
+			c.review[i] = ptr(models.ReviewPending)
 		case live.OpUpdate:
 			if it := e.Item; it != nil {
 				c.content[i] = true
@@ -123,6 +133,7 @@ func splitBatch(entries []live.Entry) batch {
 				c.media[i] = mediaJSON(it.Media)
 				c.authorName[i], c.authorHandle[i] = clean(it.Author.Name), clean(it.Author.Handle)
 				c.authorURL[i], c.authorAvatar[i] = clean(it.Author.URL), clean(it.Author.AvatarURL)
+				c.meta[i] = metaJSON(it)
 			}
 		}
 	}
@@ -163,6 +174,12 @@ func (a *addColumns) add(seq int64, it *live.Item) {
 	a.hidden = append(a.hidden, it.Hidden)
 	a.pinned = append(a.pinned, it.Pinned)
 	a.review = append(a.review, review)
+	a.meta = append(a.meta, metaJSON(it))
+}
+
+// metaJSON is the item's live.Meta as the meta column keeps it.
+func metaJSON(it *live.Item) string {
+	return clean(string(it.MetaJSON()))
 }
 
 // externalID is the item's id without its "source:" prefix.

@@ -19,16 +19,16 @@ WHERE event_id = $1`
 // unique keys: (event_id, seq) and (event_id, source, external_id).
 const sqlInsertItems = `INSERT INTO items (event_id, seq, source, external_id, kind,
 	author_name, author_handle, author_url, author_avatar, text, html, media, url,
-	created_at, received_at, hidden, pinned, review)
+	created_at, received_at, hidden, pinned, review, meta)
 SELECT $1, u.seq, u.source, u.external_id, u.kind,
 	u.author_name, u.author_handle, u.author_url, u.author_avatar, u.text, u.html, u.media::jsonb, u.url,
-	u.created_at, u.received_at, u.hidden, u.pinned, u.review
+	u.created_at, u.received_at, u.hidden, u.pinned, u.review, u.meta::jsonb
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
 	$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[])
+	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[], $19::text[])
 	AS u(seq, source, external_id, kind,
 	author_name, author_handle, author_url, author_avatar, text, html, media, url,
-	created_at, received_at, hidden, pinned, review)
+	created_at, received_at, hidden, pinned, review, meta)
 ON CONFLICT DO NOTHING`
 
 // sqlInsertOps keeps non-add entries for replay from Postgres.
@@ -49,11 +49,12 @@ const sqlApplyOps = `UPDATE items i SET
 	author_name = CASE WHEN u.content THEN u.author_name ELSE i.author_name END,
 	author_handle = CASE WHEN u.content THEN u.author_handle ELSE i.author_handle END,
 	author_url = CASE WHEN u.content THEN u.author_url ELSE i.author_url END,
-	author_avatar = CASE WHEN u.content THEN u.author_avatar ELSE i.author_avatar END
+	author_avatar = CASE WHEN u.content THEN u.author_avatar ELSE i.author_avatar END,
+	meta = CASE WHEN u.content THEN u.meta::jsonb ELSE i.meta END
 FROM unnest($2::bigint[], $3::bool[], $4::bool[], $5::text[], $6::bool[],
-	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
 	AS u(target, hidden, pinned, review, content, text, html, media, url,
-	author_name, author_handle, author_url, author_avatar)
+	author_name, author_handle, author_url, author_avatar, meta)
 WHERE i.event_id = $1 AND i.seq = u.target`
 
 // sessionOf picks the session whose window holds an item's created_at; when
