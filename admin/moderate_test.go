@@ -268,12 +268,12 @@ func TestBlockingTheAuthorOfAnUnstrainedItemHidesIt(t *testing.T) {
 func TestBansEditedInTheAdminCountForAttendeePostsAtOnce(t *testing.T) {
 	var verbs *moderation.Verbs
 	e := newEnv(t, func(d *Deps) {
-		verbs = moderation.New(store.New(d.DB), moderation.LogOf(d.Log, realtime.ErrUnknownTarget), moderation.Options{RulesTTL: time.Hour})
+		verbs = moderation.New(store.New(d.DB), moderation.LogOf(d.Log, realtime.ErrUnknownTarget, realtime.ErrNotShown), moderation.Options{RulesTTL: time.Hour})
 		d.Moderation = verbs
 	})
 	post := func() bool {
 		it := live.Item{Source: live.SourceRoom, Author: live.Author{Name: "Guest"}, Text: "free crypto"}
-		if err := verbs.ScreenPost(context.Background(), e.evA.ID, &it); err != nil {
+		if err := verbs.ScreenPost(context.Background(), e.evA.ID, &it, live.Poster{}); err != nil {
 			t.Fatal(err)
 		}
 		return it.Hidden

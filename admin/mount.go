@@ -71,7 +71,7 @@ func Mount(app *fiber.App, d Deps) error {
 	if verbs == nil {
 		var ml moderation.Log
 		if d.Log != nil {
-			ml = moderation.LogOf(d.Log, realtime.ErrUnknownTarget)
+			ml = moderation.LogOf(d.Log, realtime.ErrUnknownTarget, realtime.ErrNotShown)
 		}
 		verbs = moderation.New(st, ml, moderation.Options{Logger: log,
 			Changed: func(ctx context.Context, eventID int64) { changed(ctx, eventID, "items") }})
