@@ -13,6 +13,6 @@ import (
 // rules cache, a few seconds). changed is told after each committed change
 // to an event's items.
 func (a *App) newModeration(log *realtime.Log, changed func(ctx context.Context, eventID int64)) *moderation.Verbs {
-	return moderation.New(a.Store, moderation.LogOf(log, realtime.ErrUnknownTarget),
+	return moderation.New(a.Store, moderation.LogOf(log, realtime.ErrUnknownTarget, realtime.ErrNotShown),
 		moderation.Options{Changed: changed, Logger: a.Logger})
 }
