@@ -41,14 +41,18 @@ type kindSpec struct {
 func specFor(kind string) (kindSpec, bool) {
 	switch kind {
 	case KindMastodon:
+		// late_window: how far below its newest id each backfill re-reads
+		// for statuses that federated late (a duration; default 10m).
 		f := []string{"instance", "tag", "token_env"}
-		return kindSpec{fields: f, required: f}, true
+		return kindSpec{fields: append(slices.Clone(f), "late_window"), required: f}, true
 	case KindBluesky:
 		// profile_base is the AppView that resolves authors (default: Bluesky's public one).
 		return kindSpec{fields: []string{"endpoint", "keywords", "profile_base"}, required: []string{"endpoint", "keywords"}}, true
 	case KindX:
+		// access: the app's X API access level; "enterprise" allows
+		// backfill_minutes after a reconnect.
 		f := []string{"base_url", "rule", "token_env"}
-		return kindSpec{fields: f, required: f}, true
+		return kindSpec{fields: append(slices.Clone(f), "access"), required: f}, true
 	case KindFlickr:
 		return kindSpec{fields: []string{"base_url", "tags", "token_env", "every"},
 			required: []string{"base_url", "tags", "token_env"},
@@ -229,6 +233,18 @@ func normalizeField(name string, raw any, spec kindSpec) (any, error) {
 			return nil, fmt.Errorf("must be the name of an environment variable that holds the secret (A-Z, 0-9 and _, like MASTODON_TOKEN), never the secret itself")
 		}
 		return s, nil
+	case "access":
+		a := strings.ToLower(s)
+		if a != "basic" && a != "pro" && a != "enterprise" {
+			return nil, fmt.Errorf("%q must be basic, pro or enterprise (the X API access level of the app)", s)
+		}
+		return a, nil
+	case "late_window":
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > 24*time.Hour {
+			return nil, fmt.Errorf("%q must be a duration up to 24h (e.g. 10m)", s)
+		}
+		return formatDuration(d), nil
 	case "every":
 		d, err := time.ParseDuration(s)
 		if err != nil {

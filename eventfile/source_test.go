@@ -60,6 +60,8 @@ func TestValidateSourceRejectsBadConfigs(t *testing.T) {
 		{"bluesky", map[string]any{"endpoint": "wss://j.example", "keywords": "aea"}, "keywords", "must be a list"},
 		{"bluesky", map[string]any{"endpoint": "wss://j.example"}, "keywords", "is required"},
 		{"x", map[string]any{"base_url": "https://api.x.com", "rule": "a\nb", "token_env": "X"}, "rule", "one line"},
+		{"x", map[string]any{"base_url": "https://api.x.com", "rule": "a", "token_env": "X", "access": "gold"}, "access", "basic, pro or enterprise"},
+		{"mastodon", map[string]any{"instance": "https://m.example", "tag": "a", "token_env": "T", "late_window": "forever"}, "late_window", "a duration"},
 		{"flickr", map[string]any{"base_url": "https://f.example", "tags": "a", "token_env": "F", "every": "10s"}, "every", "between 30s and 24h"},
 		{"flickr", map[string]any{"base_url": "https://f.example", "tags": " , ", "token_env": "F"}, "tags", "at least one tag"},
 		{"feed", map[string]any{"url": "https://f.example", "every": "often"}, "every", "not a duration"},

@@ -144,8 +144,10 @@ func (a *bluesky) addWithAuthor(ctx, uctx context.Context, updates *sync.WaitGro
 			t.Stop()
 			if p, ok := b.get(ev.DID); ok {
 				it.Author = p.author(ev.DID)
+				return a.r.add(ctx, it)
 			}
-			return a.r.add(ctx, it)
+			// The lookup failed: append with the DID now and update the
+			// author once a retry succeeds (below).
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
@@ -166,13 +168,33 @@ func (a *bluesky) addWithAuthor(ctx, uctx context.Context, updates *sync.WaitGro
 	go func() {
 		defer updates.Done()
 		defer a.pending.Add(-1)
-		select {
-		case <-b.done:
-		case <-uctx.Done():
-			return
+		// A failed lookup (the AppView down or slow) is retried once the
+		// resolver asks the AppView again, so a lost lookup does not leave
+		// the DID as author for good.
+		var p bskyProfile
+		for attempt := 0; ; attempt++ {
+			select {
+			case <-b.done:
+			case <-uctx.Done():
+				return
+			}
+			var ok bool
+			if p, ok = b.get(ev.DID); ok {
+				break
+			}
+			if attempt+1 >= profileRetries {
+				return
+			}
+			t := time.NewTimer(max(time.Until(a.profiles.upAt()), 10*time.Millisecond))
+			select {
+			case <-t.C:
+			case <-uctx.Done():
+				t.Stop()
+				return
+			}
+			b = a.profiles.request(ev.DID)
 		}
-		p, ok := b.get(ev.DID)
-		if !ok || p.Missing {
+		if p.Missing {
 			return
 		}
 		it.Author = p.author(ev.DID)

@@ -1,162 +1,122 @@
 package sources
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/sources/fakes"
 )
 
-// fakeX speaks the filtered stream: the rules endpoint and a chunked NDJSON
-// stream built from the fixture, whose matching_rules carry the tags of the
-// rules registered (as X does).
-type fakeX struct {
-	mu      sync.Mutex
-	rules   []xRule
-	posts   int
-	conns   []time.Time
-	tweets  [][]byte // the fixture's two tweets
-	discon  []byte   // the fixture's operational-disconnect
-	script  func(n int, w http.ResponseWriter, r *http.Request, f *fakeX)
-	authBad bool
-}
-
-func newFakeX(t *testing.T) (*fakeX, *httptest.Server) {
-	f := &fakeX{}
-	for _, l := range bytes.Split(fixture(t, "x_stream.ndjson"), []byte("\n")) {
-		l = bytes.TrimSpace(l)
-		switch {
-		case bytes.HasPrefix(l, []byte(`{"data"`)):
-			f.tweets = append(f.tweets, l)
-		case bytes.HasPrefix(l, []byte(`{"errors"`)):
-			f.discon = l
-		}
-	}
-	// Another app's rule, which the source must leave alone.
-	f.rules = []xRule{{ID: "1", Value: "golang", Tag: "other"}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2/tweets/search/stream/rules", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		_ = json.NewEncoder(w).Encode(map[string]any{"data": f.rules})
-	})
-	mux.HandleFunc("POST /2/tweets/search/stream/rules", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Add []xRule `json:"add"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&body)
-		f.mu.Lock()
-		f.posts++
-		for i, rl := range body.Add {
-			rl.ID = fmt.Sprintf("18592000000000000%02d", len(f.rules)+i)
-			f.rules = append(f.rules, rl)
-		}
-		f.mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprint(w, `{"data":[],"meta":{"sent":"2024-11-20T14:00:00.000Z","summary":{"created":1,"not_created":0,"valid":1,"invalid":0}}}`)
-	})
-	mux.HandleFunc("GET /2/tweets/search/stream", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.conns = append(f.conns, time.Now())
-		n := len(f.conns)
-		if r.Header.Get("Authorization") != "Bearer test-token" || !strings.Contains(r.URL.Query().Get("expansions"), "attachments.media_keys") {
-			f.authBad = true
-		}
-		f.mu.Unlock()
-		f.script(n, w, r, f)
-	})
-	srv := httptest.NewServer(mux)
+// newXFake starts a fake filtered stream whose keep-alive is 200 ms, five
+// times below the 1 s watchdog of fastOptions.
+func newXFake(t *testing.T, backfill bool) (*fakes.XStream, string) {
+	t.Helper()
+	f := fakes.NewXStream(fakes.XStreamOptions{Token: "test-token", KeepAlive: 200 * time.Millisecond, AllowBackfill: backfill})
+	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	return f, srv
+	return f, srv.URL
 }
 
-// tweet returns fixture tweet i with matching_rules set to the given tags.
-func (f *fakeX) tweet(i int, tags ...string) []byte {
-	var m map[string]any
-	_ = json.Unmarshal(f.tweets[i], &m)
-	var rules []map[string]any
-	for _, tag := range tags {
-		rules = append(rules, map[string]any{"id": "1", "tag": tag})
+func xSource(base, rule string, enterprise bool) map[string]any {
+	cfg := map[string]any{"base_url": base, "rule": rule, "token_env": "X_BEARER_TOKEN"}
+	if enterprise {
+		cfg["access"] = "enterprise"
 	}
-	m["matching_rules"] = rules
-	b, _ := json.Marshal(m)
-	return b
+	return cfg
 }
 
-func (f *fakeX) ourTag() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.rules {
-		if strings.HasPrefix(r.Tag, "source:") {
-			return r.Tag
-		}
-	}
-	return "none"
+func waitXStream(t *testing.T, f *fakes.XStream, n int) {
+	t.Helper()
+	eventually(t, "an open X stream", func() bool { s := f.Stats(); return s.Open == 1 && s.Connections >= n })
 }
 
-func xLine(w http.ResponseWriter, b []byte) {
-	w.Write(append(b, '\r', '\n'))
-	w.(http.Flusher).Flush()
-}
-
-func TestXStreamSurvivesCutsRateLimitsAndDisconnectsWithEveryTweetOnce(t *testing.T) {
+func TestXStreamRecoversDisconnectsAndRateLimitsThroughBackfillWithEveryTweetOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	f, srv := newFakeX(t)
-	f.script = func(n int, w http.ResponseWriter, r *http.Request, f *fakeX) {
-		tag := f.ourTag()
-		switch n {
-		case 1:
-			w.WriteHeader(http.StatusOK)
-			xLine(w, f.tweet(0, tag))
-			xLine(w, nil) // keep-alive
-			xLine(w, nil)
-			xLine(w, f.tweet(1, "other")) // matches another app's rule only
-			w.Write(f.tweet(1, tag)[:50])
-			abort(w)
-		case 2:
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, `{"title":"Too Many Requests"}`, http.StatusTooManyRequests)
-		case 3:
-			w.WriteHeader(http.StatusOK)
-			xLine(w, []byte(`{"data":`)) // malformed
-			xLine(w, f.tweet(0, tag))    // a duplicate
-			xLine(w, f.tweet(1, "other", tag))
-			xLine(w, f.discon)
-			holdOpen(w, r, "\r\n")
-		default:
-			w.WriteHeader(http.StatusOK)
-			holdOpen(w, r, "\r\n")
-		}
-	}
-	src := h.addSource("x", "x:rule", map[string]any{"base_url": srv.URL, "rule": "#gophercon2026 -is:retweet", "token_env": "X_BEARER_TOKEN"})
+	f, u := newXFake(t, true)
+	other := f.AddRule("golang", "another-consumer")
+	src := h.addSource("x", "x:rule", xSource(u, "#gophercon2026 -is:retweet", true))
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
-	want := []string{"x:1859243311427584001", "x:1859243390000000002"}
-	h.waitFor("both tweets", hasAll(want...))
-	st := h.waitState("the operational disconnect handled", src.ID, func(s State) bool { return s.Reconnects >= 3 })
-	es := h.entries()
+	waitXStream(t, f, 1)
+	a := f.Tweet("ada_dev", "Q&A <3 #GopherCon2026", "https://example.com/slides")
+	f.Tweet("gopher", "golang only") // another consumer's rule
+	h.waitFor("the first tweet", hasAll("x:"+a))
+	// An operational disconnect, then a 429 (x-rate-limit-reset, capped by
+	// MaxRetryAfter) and a 503: tweets of the gap come back by backfill.
+	f.FailStream(http.StatusTooManyRequests, http.StatusServiceUnavailable)
+	f.Disconnect()
+	b := f.Tweet("bob_builds", "during the gap #gophercon2026")
+	waitXStream(t, f, 2)
+	c := f.Tweet("carol", "after #gophercon2026")
+	want := []string{"x:" + a, "x:" + b, "x:" + c}
+	es := h.waitFor("every tweet", hasAll(want...))
 	assertExactlyOnce(t, es, want...)
-	a := es[0].Item
-	if a.Author.Handle != "@ada_dev" || len(a.Media) != 1 {
-		t.Errorf("tweet not joined with includes: %+v", a)
+	it := es[0].Item
+	if it.Text != "Q&A <3 #GopherCon2026 https://example.com/slides" || !strings.Contains(it.HTML, `<a href="https://example.com/slides"`) {
+		t.Errorf("tweet text %q html %q", it.Text, it.HTML)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if wait := f.conns[2].Sub(f.conns[1]); wait < time.Second {
-		t.Errorf("reconnected %v after a 429 with Retry-After: 1", wait)
+	if it.Author.Handle != "@ada_dev" {
+		t.Errorf("author %+v", it.Author)
 	}
-	if f.posts != 1 || len(f.rules) != 2 || f.rules[1].Value != "#gophercon2026 -is:retweet" || f.rules[0].Tag != "other" {
-		t.Errorf("rules: %d posts, %+v", f.posts, f.rules)
+	st := f.Stats()
+	if st.Backfill[0] != "" || st.Backfill[len(st.Backfill)-1] == "" {
+		t.Errorf("backfill_minutes asked %q: none on the first connection, some after a gap", st.Backfill)
 	}
-	if f.authBad {
-		t.Errorf("stream request without bearer token or expansions")
+	rules := f.Rules()
+	if len(rules) != 2 || rules[0] != other || rules[1].Tag != "source:"+itoa(src.ID) {
+		t.Errorf("rules %+v", rules)
 	}
-	if st.BadPayloads < 1 {
-		t.Errorf("malformed line not counted: %+v", st)
+	if s := h.state(src.ID); s.Notice != "" || s.Reconnects < 2 {
+		t.Errorf("state %+v", s)
 	}
 }
+
+func TestXSourcesOfOneAppShareOneStreamAndRulesOfDisabledSourcesAreRemoved(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	f, u := newXFake(t, false)
+	// A rule of a source deleted long ago is still registered.
+	f.AddRule("#oldconf", "source:999999")
+	s1 := h.addSource("x", "x:one", xSource(u, "#gophercon2026", false))
+	s2 := h.addSource("x", "x:two", xSource(u, "#gopherpalooza", false))
+	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
+	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:2")))
+	waitXStream(t, f, 1)
+	eventually(t, "both rules, the stale one gone", func() bool { return len(f.Rules()) == 2 })
+	a := f.Tweet("ada", "at #gophercon2026")
+	b := f.Tweet("bob", "at #gopherpalooza")
+	es := h.waitFor("a tweet for each source", hasAll("x:"+a, "x:"+b))
+	assertExactlyOnce(t, es, "x:"+a, "x:"+b)
+	if n := f.Stats().Connections; n != 1 {
+		t.Errorf("%d stream connections for one app, want 1", n)
+	}
+	st2 := h.waitState("the second source's count", s2.ID, func(s State) bool { return s.ItemsTotal == 1 })
+	if !strings.Contains(st2.Notice, "shares the filtered stream") {
+		t.Errorf("second source notice %q", st2.Notice)
+	}
+	if st1 := h.state(s1.ID); !strings.Contains(st1.Notice, "not recoverable") {
+		t.Errorf("an access level without backfill must say gaps are lost: %q", st1.Notice)
+	}
+	if err := h.db.DB.Exec("UPDATE sources SET enabled = false, updated_at = now() WHERE id = ?", s2.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the disabled source's rule removed", func() bool {
+		r := f.Rules()
+		return len(r) == 1 && r[0].Tag == "source:"+itoa(s1.ID)
+	})
+	// The primary re-syncs rules by reconnecting (without backfill, what
+	// is posted during that reconnect is lost: wait for the new stream).
+	waitXStream(t, f, 2)
+	c := f.Tweet("carol", "still at #gophercon2026")
+	h.waitFor("tweets after the change", hasAll("x:"+c))
+	if es := h.entries(); countOps(es, live.OpAdd) != 3 {
+		t.Errorf("log:\n%s", describe(es))
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -20,6 +20,10 @@ type Backoff struct {
 	RateLimit time.Duration
 	// Max caps every wait but a Retry-After (default 5m).
 	Max time.Duration
+	// MaxRetryAfter caps a server's Retry-After (or rate-limit reset): a
+	// server asking for an hour, or a clock far off, must not park a source
+	// for longer (default 15m).
+	MaxRetryAfter time.Duration
 }
 
 func (b Backoff) withDefaults() Backoff {
@@ -35,11 +39,15 @@ func (b Backoff) withDefaults() Backoff {
 	if b.Max <= 0 {
 		b.Max = 5 * time.Minute
 	}
+	if b.MaxRetryAfter <= 0 {
+		b.MaxRetryAfter = 15 * time.Minute
+	}
 	return b
 }
 
 // delay is the wait before attempt (1 = first retry) after err, with ±20 %
-// jitter so workers do not reconnect in lockstep; never below a Retry-After.
+// jitter so workers do not reconnect in lockstep; never below a Retry-After
+// (itself capped at MaxRetryAfter).
 func (b Backoff) delay(err error, attempt int) time.Duration {
 	b = b.withDefaults()
 	if attempt < 1 {
@@ -49,7 +57,8 @@ func (b Backoff) delay(err error, attempt int) time.Duration {
 	var he *HTTPError
 	switch {
 	case errors.As(err, &he) && he.RetryAfter > 0:
-		return he.RetryAfter + time.Duration(rand.Int64N(int64(he.RetryAfter/10)+1))
+		d := min(he.RetryAfter, b.MaxRetryAfter)
+		return d + time.Duration(rand.Int64N(int64(d/10)+1))
 	case errors.As(err, &he) && he.Status == http.StatusTooManyRequests:
 		d = exp(b.RateLimit, attempt, b.Max)
 	case errors.As(err, &he):

@@ -42,3 +42,54 @@ func TestRetryAfterReadsSecondsAndDates(t *testing.T) {
 		t.Errorf("garbage: %v", d)
 	}
 }
+
+// A server's rate-limit headers never make a negative wait, and the
+// backoff never waits longer than MaxRetryAfter (plus its jitter).
+func FuzzRetryHint(f *testing.F) {
+	f.Add(429, "120", "")
+	f.Add(429, "", "2026-05-24T09:05:00.000000Z")
+	f.Add(429, "", "1779613500")
+	f.Add(503, "Sun, 24 May 2026 09:05:00 GMT", "")
+	f.Add(429, "-5", "not a time")
+	f.Fuzz(func(t *testing.T, status int, retryAfter, reset string) {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}}
+		resp.Header.Set("Retry-After", retryAfter)
+		resp.Header.Set("X-RateLimit-Reset", reset)
+		d := retryHint(resp, time.Date(2026, 5, 24, 9, 0, 0, 0, time.UTC))
+		if d < 0 {
+			t.Fatalf("negative wait %v", d)
+		}
+		b := Backoff{MaxRetryAfter: time.Minute}
+		if w := b.delay(&HTTPError{Status: status, RetryAfter: d}, 1); d > 0 && w > time.Minute+6*time.Second {
+			t.Fatalf("waited %v past the cap", w)
+		}
+	})
+}
+
+func TestRetryHintReadsEachUpstreamsRateLimitHeaders(t *testing.T) {
+	now := time.Date(2026, 5, 24, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name              string
+		status            int
+		retryAfter, reset string
+		want              time.Duration
+	}{
+		{"Retry-After in seconds wins", 429, "30", "2026-05-24T09:05:00.000000Z", 30 * time.Second},
+		{"Mastodon: 429 with an ISO 8601 X-RateLimit-Reset and no Retry-After", 429, "", "2026-05-24T09:05:00.000000Z", 5 * time.Minute},
+		{"X: 429 with x-rate-limit-reset in epoch seconds", 429, "", "1779613320", 2 * time.Minute},
+		{"a reset on a 200 is no reason to wait", 200, "", "1779613320", 0},
+		{"a reset in the past", 429, "", "2026-05-24T08:00:00Z", 0},
+	}
+	for _, c := range cases {
+		resp := &http.Response{StatusCode: c.status, Header: http.Header{}}
+		resp.Header.Set("Retry-After", c.retryAfter)
+		resp.Header.Set("X-RateLimit-Reset", c.reset)
+		if got := retryHint(resp, now); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	capped := Backoff{MaxRetryAfter: time.Minute}.delay(&HTTPError{Status: 429, RetryAfter: time.Hour}, 1)
+	if capped < time.Minute || capped > time.Minute+6*time.Second {
+		t.Errorf("an hour's Retry-After waited %v, want the one-minute cap", capped)
+	}
+}

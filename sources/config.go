@@ -23,6 +23,11 @@ type Config struct {
 	Tags        string `json:"tags"`
 	URL         string `json:"url"`
 	Every       string `json:"every"`
+	// LateWindow overrides ManagerOptions.MastodonLateWindow for one source.
+	LateWindow string `json:"late_window"`
+	// Access is the X API access level of the app ("enterprise" allows
+	// backfill_minutes; anything else, or nothing, does not).
+	Access string `json:"access"`
 }
 
 // ParseConfig decodes a source's config JSON.

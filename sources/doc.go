@@ -29,6 +29,34 @@
 // failed poll is not an error to asynq: the next period is the retry
 // (MaxRetry 1 only re-runs a task whose worker died mid-poll).
 //
+// Each adapter follows its upstream's documented behaviour, and its tests
+// run against the fakes of sources/fakes, written from the upstreams' own
+// documentation and source:
+//
+//   - Mastodon: the stream's watchdog sits at 2.5x the 15 s ":thump", so a
+//     quiet hashtag keeps its stream (silence is never a reason to poll).
+//     401/403 on the stream (a user token is required since 4.2) is a
+//     lasting Notice ("token missing" / "token refused") and the runner
+//     reads the tag timeline instead; a timeline that refuses too says
+//     nothing can be read. Every backfill re-reads a late window below the
+//     cursor (ids carry their creation time, ms << 16), for statuses that
+//     federate late. A page that is not a JSON array is an error, one bad
+//     status is skipped without ending paging, and a new source pages back
+//     to its event's starts_at (State.Backfilled).
+//   - X: the sources of one app share one filtered stream (X allows one
+//     connection per app), told apart by rule tags "source:<id>"; rules of
+//     sources that are gone are removed; rule answers are read from the
+//     body (errors come inside 2xx); text is unescaped and t.co links
+//     expanded; backfill_minutes after a gap where the access level allows
+//     it, else a Notice says gaps are lost.
+//   - Bluesky: reconnects rewind the Jetstream cursor 5 s.
+//   - Flickr: the API key (in the query) never reaches an error, a log or
+//     the dashboard; a new source starts at its event's starts_at.
+//   - Feeds: entry ids are scoped per source; edits become updates and
+//     entries deleted within the feed's window become hides.
+//   - Every Retry-After (or rate-limit reset) is honoured, capped at
+//     Backoff.MaxRetryAfter.
+//
 // Bluesky's Jetstream names authors by DID only; their profiles (handle,
 // display name, avatar) are resolved through the AppView's
 // app.bsky.actor.getProfiles (profile_base in the source config), batched up
@@ -36,7 +64,8 @@
 // per DID with a TTL), so a worker taking a source over does not refetch
 // them. A post waits at most 300 ms for an unknown author, else it is
 // appended with the DID and an `update` with the profile follows; a slow or
-// failing AppView is not waited for at all (profiles.go).
+// failing AppView is not waited for at all, and a failed lookup is retried
+// once the AppView may be asked again (profiles.go).
 //
 // This package must never write items to Postgres (the strainer does), never
 // assign seq numbers (the live log does), never render HTML for pages, and

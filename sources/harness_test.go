@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -59,7 +60,7 @@ func (h *harness) fastOptions(holder string) ManagerOptions {
 		RulesEvery:        200 * time.Millisecond,
 		StateEvery:        50 * time.Millisecond,
 		Heartbeats:        Heartbeats{Mastodon: time.Second, X: time.Second, Bluesky: time.Second},
-		Backoff:           Backoff{Network: 20 * time.Millisecond, HTTP: 50 * time.Millisecond, RateLimit: 100 * time.Millisecond, Max: time.Second},
+		Backoff:           Backoff{Network: 20 * time.Millisecond, HTTP: 50 * time.Millisecond, RateLimit: 100 * time.Millisecond, Max: time.Second, MaxRetryAfter: time.Second},
 		MastodonPollEvery: 100 * time.Millisecond,
 		ReplayEvery:       50 * time.Millisecond,
 		Getenv:            func(string) string { return "test-token" },
@@ -112,6 +113,26 @@ func (h *harness) waitFor(what string, cond func([]live.Entry) bool) []live.Entr
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// eventStartUnix is the harness event's starts_at in unix seconds.
+func (h *harness) eventStartUnix(t *testing.T) string {
+	t.Helper()
+	var ev models.Event
+	if err := h.db.DB.Take(&ev, h.eventID).Error; err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(ev.StartsAt.Unix())
+}
+
+// firstSource is the id of the harness event's only source.
+func (h *harness) firstSource(t *testing.T) int64 {
+	t.Helper()
+	var id int64
+	if err := h.db.DB.Raw("SELECT min(id) FROM sources WHERE event_id = ?", h.eventID).Scan(&id).Error; err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func (h *harness) state(id int64) State {

@@ -33,8 +33,9 @@ func (h *heartbeat) stop() {
 
 // err turns a read error into errStreamSilent when the heartbeat fired.
 func (h *heartbeat) err(readErr error) error {
-	if cause := context.Cause(h.ctx); cause == errStreamSilent {
-		return errStreamSilent
+	switch cause := context.Cause(h.ctx); cause {
+	case errStreamSilent, errReconnectRequested:
+		return cause
 	}
 	return readErr
 }

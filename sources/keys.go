@@ -19,3 +19,15 @@ func (k keys) profile(did string) string { return k.ns + "sources:bsky:profile:"
 func (k keys) seqs(eventID int64) string {
 	return k.ns + "sources:{ev:" + strconv.FormatInt(eventID, 10) + "}:seqs"
 }
+
+// feedEntries holds, per feed source, each entry's key → "<created unix>|<content hash>"
+// of the last full answer (edits and deletions are found against it).
+func (k keys) feedEntries(id int64) string {
+	return k.ns + "sources:feed:" + strconv.FormatInt(id, 10) + ":entries"
+}
+
+// flickrPhotos is the set (a hash) of item IDs a Flickr source appended,
+// which its sweep checks for deleted photos.
+func (k keys) flickrPhotos(id int64) string {
+	return k.ns + "sources:flickr:" + strconv.FormatInt(id, 10) + ":photos"
+}

@@ -57,6 +57,7 @@ type flickrAnswer struct {
 	Photos  struct {
 		Page  flexInt       `json:"page"`
 		Pages flexInt       `json:"pages"`
+		Total flexInt       `json:"total"`
 		Photo []flickrPhoto `json:"photo"`
 	} `json:"photos"`
 }
@@ -69,6 +70,8 @@ type FlickrPage struct {
 	MaxUpload int64
 	Page      int
 	Pages     int
+	// Total is how many photos match the search in all.
+	Total int
 }
 
 // ParseFlickrSearch parses a flickr.photos.search JSON answer (nojsoncallback).
@@ -81,7 +84,7 @@ func ParseFlickrSearch(data []byte, now time.Time) (FlickrPage, error) {
 	if a.Stat != "ok" {
 		return FlickrPage{}, &FlickrError{Code: a.Code, Message: a.Message}
 	}
-	page := FlickrPage{Page: int(a.Photos.Page), Pages: int(a.Photos.Pages)}
+	page := FlickrPage{Page: int(a.Photos.Page), Pages: int(a.Photos.Pages), Total: int(a.Photos.Total)}
 	for _, p := range a.Photos.Photo {
 		if p.ID == "" || !alnum(p.ID) || !alnum(p.Secret) || !alnum(p.Server) {
 			continue

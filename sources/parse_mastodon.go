@@ -98,21 +98,43 @@ func ParseMastodonStatus(data []byte, now time.Time) (live.Item, string, error) 
 // ParseMastodonTimeline parses a REST timeline page (an array of statuses),
 // skipping statuses that do not parse; ids are the local ids, in page order.
 func ParseMastodonTimeline(data []byte, now time.Time) ([]live.Item, []string, error) {
+	p, err := ParseMastodonPage(data, now)
+	return p.Items, p.IDs, err
+}
+
+// MastodonPage is one parsed timeline page.
+type MastodonPage struct {
+	// Items and IDs (local status ids) of the statuses that parsed, in page
+	// order (newest first).
+	Items []live.Item
+	IDs   []string
+	// Len is how many statuses the page held, parsed or not: a page is
+	// full (more may follow) by this count, so one bad status never ends
+	// paging early.
+	Len int
+	// Bad holds why each unusable status was skipped.
+	Bad []error
+}
+
+// ParseMastodonPage parses a REST timeline page. Anything but a JSON array
+// (a CDN's HTML page served with 200, an error object) is an error: the
+// page was not read, which is never the same as an empty page.
+func ParseMastodonPage(data []byte, now time.Time) (MastodonPage, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, nil, fmt.Errorf("sources: mastodon timeline: %w", err)
+		return MastodonPage{}, fmt.Errorf("sources: mastodon timeline page is not a JSON array (%s): %w", truncate(strings.TrimSpace(string(data)), 60), err)
 	}
-	items := make([]live.Item, 0, len(raw))
-	ids := make([]string, 0, len(raw))
+	p := MastodonPage{Len: len(raw), Items: make([]live.Item, 0, len(raw)), IDs: make([]string, 0, len(raw))}
 	for _, r := range raw {
 		it, id, err := ParseMastodonStatus(r, now)
 		if err != nil {
+			p.Bad = append(p.Bad, err)
 			continue
 		}
-		items = append(items, it)
-		ids = append(ids, id)
+		p.Items = append(p.Items, it)
+		p.IDs = append(p.IDs, id)
 	}
-	return items, ids, nil
+	return p, nil
 }
 
 func mastodonItem(st mastodonStatus, now time.Time) (live.Item, string, error) {

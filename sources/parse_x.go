@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"strings"
 	"time"
 
@@ -30,8 +31,13 @@ type XEvent struct {
 	KeepAlive bool
 	// Item is the tweet (nil for keep-alives).
 	Item *live.Item
-	// RuleTags are the tags of the rules the tweet matched.
+	// RuleTags and RuleIDs are the tags and ids of the rules the tweet matched.
 	RuleTags []string
+	RuleIDs  []string
+	// EditOf is the id of the original tweet when this one is an edit of
+	// it (edit_history_tweet_ids lists the original first); the item then
+	// carries the original's ID, so the edit updates it.
+	EditOf string
 }
 
 type xUser struct {
@@ -54,9 +60,18 @@ type xTweet struct {
 	Text        string    `json:"text"`
 	AuthorID    string    `json:"author_id"`
 	CreatedAt   time.Time `json:"created_at"`
+	EditHistory []string  `json:"edit_history_tweet_ids"`
 	Attachments struct {
 		MediaKeys []string `json:"media_keys"`
 	} `json:"attachments"`
+	Entities struct {
+		URLs []struct {
+			URL         string `json:"url"`
+			ExpandedURL string `json:"expanded_url"`
+			DisplayURL  string `json:"display_url"`
+			MediaKey    string `json:"media_key"`
+		} `json:"urls"`
+	} `json:"entities"`
 }
 
 type xMessage struct {
@@ -110,7 +125,13 @@ func ParseXLine(line []byte, now time.Time) (XEvent, error) {
 	if author.Handle != "" {
 		origin = "https://x.com/" + strings.TrimPrefix(author.Handle, "@") + "/status/" + t.ID
 	}
-	it := live.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: t.Text, URL: origin, CreatedAt: t.CreatedAt}
+	text, htm := xText(t)
+	it := live.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: text, HTML: htm, URL: origin, CreatedAt: t.CreatedAt}
+	var editOf string
+	if len(t.EditHistory) > 1 && t.EditHistory[0] != t.ID && !strings.ContainsAny(t.EditHistory[0], "/ ") {
+		editOf = t.EditHistory[0]
+		it.ID = ItemID("x", editOf)
+	}
 	for _, key := range t.Attachments.MediaKeys {
 		for _, md := range m.Includes.Media {
 			if md.MediaKey != key {
@@ -126,9 +147,53 @@ func ParseXLine(line []byte, now time.Time) (XEvent, error) {
 		}
 	}
 	Finish(&it, now)
-	ev := XEvent{Item: &it}
+	ev := XEvent{Item: &it, EditOf: editOf}
 	for _, r := range m.MatchingRules {
 		ev.RuleTags = append(ev.RuleTags, r.Tag)
+		ev.RuleIDs = append(ev.RuleIDs, r.ID)
 	}
 	return ev, nil
+}
+
+// xText renders a tweet's text. X serves it HTML-escaped (&amp; &lt; &gt;),
+// so it is unescaped first; each t.co link of entities.urls becomes its
+// expanded_url in the plain text and a link showing display_url in the
+// HTML; links to the tweet's own media (media_key set) are dropped, since
+// the media travel beside the text.
+func xText(t *xTweet) (string, string) {
+	text := html.UnescapeString(t.Text)
+	type link struct{ short, href, display string }
+	var links []link
+	for _, u := range t.Entities.URLs {
+		if u.URL == "" || !strings.Contains(text, u.URL) {
+			continue
+		}
+		href := SafeURL(u.ExpandedURL)
+		if u.MediaKey != "" || href == "" {
+			text = strings.Replace(text, u.URL, "", 1)
+			continue
+		}
+		display := u.DisplayURL
+		if display == "" {
+			display = href
+		}
+		links = append(links, link{u.URL, href, display})
+	}
+	text = strings.TrimSpace(text)
+	// The HTML is built from escaped pieces around each link, in order.
+	var b strings.Builder
+	rest := text
+	plain := text
+	for _, l := range links {
+		i := strings.Index(rest, l.short)
+		if i < 0 {
+			continue
+		}
+		b.WriteString(escapeLines(rest[:i]))
+		fmt.Fprintf(&b, `<a href="%s" rel="nofollow noopener" target="_blank">%s</a>`, html.EscapeString(l.href), html.EscapeString(l.display))
+		rest = rest[i+len(l.short):]
+		plain = strings.Replace(plain, l.short, l.href, 1)
+	}
+	b.WriteString(escapeLines(rest))
+	return plain, SanitizeHTML("<p>" + b.String() + "</p>")
 }

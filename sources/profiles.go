@@ -38,8 +38,11 @@ const (
 	profileBatchMax    = 25
 	profileBatchDelay  = 10 * time.Millisecond
 	profileFetchLimit  = 5 * time.Second
-	profileDownFor     = 30 * time.Second
-	profileMemMax      = 10000
+	// profileRetries is how many lookups a post whose author's profile
+	// could not be fetched gets (one per BlueskyProfileRetry) before it
+	// keeps its DID as author.
+	profileRetries = 6
+	profileMemMax  = 10000
 	// maxPendingUpdates bounds the goroutines waiting to update an author.
 	maxPendingUpdates = 1000
 )
@@ -100,6 +103,7 @@ type profileResolver struct {
 	downUntil time.Time
 	slowUntil time.Time
 	fetches   int // AppView requests made (tests read it)
+	downFor   time.Duration
 }
 
 type memEntry struct {
@@ -113,6 +117,7 @@ func newProfileResolver(m *Manager, base string) *profileResolver {
 		base: strings.TrimRight(base, "/"), http: m.opts.HTTPClient, redis: m.redis, k: m.k,
 		ttl: m.opts.BlueskyProfileTTL, wait: m.opts.BlueskyProfileWait, log: m.opts.Logger,
 		mem: map[string]*list.Element{}, order: list.New(), inflight: map[string]*profileBatch{},
+		downFor: m.opts.BlueskyProfileRetry,
 	}
 }
 
@@ -130,6 +135,13 @@ func (m *Manager) profiles(base string) *profileResolver {
 		m.profs[base] = pr
 	}
 	return pr
+}
+
+// upAt is when the AppView may be asked again after a failure.
+func (pr *profileResolver) upAt() time.Time {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.downUntil
 }
 
 // cached returns a profile from memory.
@@ -244,13 +256,13 @@ func (pr *profileResolver) fetch(b *profileBatch) {
 	pr.mu.Lock()
 	pr.fetches++
 	if err != nil {
-		pr.downUntil = time.Now().Add(profileDownFor)
+		pr.downUntil = time.Now().Add(pr.downFor)
 	} else if took > pr.wait {
-		pr.slowUntil = time.Now().Add(profileDownFor)
+		pr.slowUntil = time.Now().Add(pr.downFor)
 	}
 	pr.mu.Unlock()
 	if err != nil {
-		pr.log.Warn("sources: bluesky profiles", "err", err, "skipping_for", profileDownFor)
+		pr.log.Warn("sources: bluesky profiles", "err", err, "skipping_for", pr.downFor)
 		return
 	}
 	for _, did := range misses {

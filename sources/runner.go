@@ -82,6 +82,7 @@ func (r *runner) init(ctx context.Context) error {
 	old := stateFrom(prev)
 	r.cursor = cur
 	r.st.ItemsTotal, r.st.Reconnects, r.st.BadPayloads, r.st.LastItemAt = old.ItemsTotal, old.Reconnects, old.BadPayloads, old.LastItemAt
+	r.st.Backfilled, r.st.BackfillDone = old.Backfilled, old.BackfillDone
 	r.dirty = true
 	return r.reloadRules(ctx)
 }
@@ -288,13 +289,20 @@ func (r *runner) applyRules(it *live.Item) {
 // add appends an item (moderation rules applied) and remembers its seq under
 // its ID and the given aliases (e.g. a local status id a delete names).
 func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error {
+	_, err := r.appendNew(ctx, it, aliases...)
+	return err
+}
+
+// appendNew is add that also reports whether the item was new to the log
+// (false: the log's dedupe dropped it).
+func (r *runner) appendNew(ctx context.Context, it live.Item, aliases ...string) (bool, error) {
 	r.applyRules(&it)
 	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := r.remember(ctx, res.Seq, it.ID, aliases...); err != nil {
-		return err
+		return false, err
 	}
 	now := time.Now()
 	r.mu.Lock()
@@ -306,7 +314,7 @@ func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error
 	}
 	r.dirty = true
 	r.mu.Unlock()
-	return nil
+	return !res.Duplicate, nil
 }
 
 func (r *runner) remember(ctx context.Context, seq int64, id string, aliases ...string) error {

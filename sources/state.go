@@ -18,6 +18,14 @@ type State struct {
 	BadPayloads int64
 	LastError   string
 	LagSeconds  float64
+	// Notice is a lasting condition the organizer must know of, in one
+	// sentence ("token missing: …"), "" when all is well. Unlike LastError
+	// it does not describe one failure but how the source runs now.
+	Notice string
+	// Backfilled counts the items appended from before the source started
+	// (back to the event's starts_at); BackfillDone says that pass is over.
+	Backfilled   int64
+	BackfillDone bool
 	// Holder is the worker running the source (hostname:pid).
 	Holder    string
 	UpdatedAt time.Time
@@ -32,6 +40,9 @@ func (s State) fields() []string {
 		"bad_payloads", strconv.FormatInt(s.BadPayloads, 10),
 		"last_error", s.LastError,
 		"lag_seconds", strconv.FormatFloat(s.LagSeconds, 'f', 3, 64),
+		"notice", s.Notice,
+		"backfilled", strconv.FormatInt(s.Backfilled, 10),
+		"backfill_done", boolStr(s.BackfillDone),
 		"holder", s.Holder,
 		"updated_at", timeStr(s.UpdatedAt),
 	}
@@ -46,6 +57,9 @@ func stateFrom(m map[string]string) State {
 	s.BadPayloads, _ = strconv.ParseInt(m["bad_payloads"], 10, 64)
 	s.LastError = m["last_error"]
 	s.LagSeconds, _ = strconv.ParseFloat(m["lag_seconds"], 64)
+	s.Notice = m["notice"]
+	s.Backfilled, _ = strconv.ParseInt(m["backfilled"], 10, 64)
+	s.BackfillDone = m["backfill_done"] == "1"
 	s.Holder = m["holder"]
 	s.UpdatedAt, _ = time.Parse(time.RFC3339Nano, m["updated_at"])
 	return s

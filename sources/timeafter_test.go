@@ -5,8 +5,6 @@ import (
 	"time"
 )
 
-func timeAfter(ms int) <-chan time.Time { return time.After(time.Duration(ms) * time.Millisecond) }
-
 // eventually polls cond until it holds, failing the test after 20 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()

@@ -30,7 +30,17 @@ func RunnerStates(client rueidis.Client, namespace string, now func() time.Time)
 				state += " (report is " + now().Sub(s.UpdatedAt).Round(time.Second).String() + " old)"
 			}
 			var d []string
+			if s.Notice != "" {
+				d = append(d, s.Notice)
+			}
 			d = append(d, fmt.Sprintf("%d items", s.ItemsTotal))
+			if s.Backfilled > 0 || s.BackfillDone {
+				word := "backfilling"
+				if s.BackfillDone {
+					word = "backfilled"
+				}
+				d = append(d, fmt.Sprintf("%s %d since the event's start", word, s.Backfilled))
+			}
 			if !s.LastItemAt.IsZero() {
 				d = append(d, "last "+ui.When(s.LastItemAt))
 			}

@@ -62,7 +62,7 @@ func (h *harness) readLog(ctx context.Context) (*logCatalog, error) {
 			if e.Op != "add" || e.Item == nil {
 				continue
 			}
-			i := itemIndex(e.Item.ID)
+			i := h.fake.itemIndex(e.Item.ID)
 			if i <= 0 || i > h.o.items {
 				cat.foreign++
 				continue
@@ -118,7 +118,7 @@ func (h *harness) check(ctx context.Context) (int, error) {
 	}
 	pgSet := newBitset(h.o.items + 1)
 	for _, id := range ids {
-		if i := itemIndex(id); i > 0 && i <= h.o.items {
+		if i := h.fake.itemIndex(id); i > 0 && i <= h.o.items {
 			pgSet.set(i)
 		}
 	}

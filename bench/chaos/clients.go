@@ -61,7 +61,7 @@ type livePage struct {
 
 // clock is what clients need to know about the emission for latency and gaps.
 type clock struct {
-	fake *fakeMastodon
+	fake *upstreams
 	lat  *histogram
 }
 
@@ -192,7 +192,7 @@ func (c *client) resync(ctx context.Context) {
 		c.mu.Lock()
 		for _, e := range p.Entries {
 			if e.Op == "add" && e.Item != nil {
-				if i := itemIndex(e.Item.ID); i > 0 && i <= c.items {
+				if i := c.clk.fake.itemIndex(e.Item.ID); i > 0 && i <= c.items {
 					c.received.set(i)
 				}
 			}
@@ -215,7 +215,7 @@ func (c *client) applySnapshot(p *livePage) {
 	c.epochSeen = newBitset(c.items + 1)
 	now := time.Now()
 	for _, it := range p.Items {
-		if i := itemIndex(it.ID); i > 0 && i <= c.items {
+		if i := c.clk.fake.itemIndex(it.ID); i > 0 && i <= c.items {
 			if !c.received.set(i) {
 				c.noteNew(i, now)
 			}
@@ -245,7 +245,7 @@ func (c *client) applyEntries(p *livePage) {
 		if e.Op != "add" || e.Item == nil {
 			continue
 		}
-		i := itemIndex(e.Item.ID)
+		i := c.clk.fake.itemIndex(e.Item.ID)
 		if i <= 0 || i > c.items {
 			c.foreign++
 			continue

@@ -1,5 +1,8 @@
-// Command chaos proves the live path under fire: it runs a fake Mastodon
-// instance that emits a known sequence of statuses, the real binary as two
+// Command chaos proves the live path under fire: it runs the fake upstreams
+// of sources/fakes (a Mastodon instance, Bluesky's Jetstream with cursor
+// replay and its AppView, X's filtered stream with keep-alives, reconnect
+// gaps and backfill; -source mastodon|bluesky|x|all) that emit a known
+// sequence of items, the real binary as two
 // web nodes and two workers on a Redis and a Postgres database of its own,
 // and a crowd of long-poll clients spread over both nodes, while it kills
 // (-9) and restarts every process (a worker fault aims at the worker whose
@@ -11,6 +14,7 @@
 //	go run ./bench/chaos                          # 100,000 items at 500/s, 200 clients
 //	go run ./bench/chaos -items 3000 -rate 200 -clients 50 -kills 1
 //	go run ./bench/chaos -faults none             # the checker alone: must print all zeros
+//	go run ./bench/chaos -source all -faults worker,web,redis  # every kind, without restarting the shared Postgres
 //	go run ./bench/chaos -cluster                 # Redis Cluster (scripts/redis-cluster.sh)
 //	go run ./bench/chaos -mode load               # bench/livepoll at 1,000 / 10,000 / 19,000 clients
 //	go run ./bench/chaos -mode soak -duration 10m # steady load; goroutines and RSS at start and end
@@ -18,7 +22,7 @@
 // It owns only what it starts: its database (bc_chaos_<random>, dropped
 // after a clean run), its redis-server (a spare port, data under
 // .data/chaos/), the child processes (logs under .data/chaos/logs/) and the
-// fake instance. It talks to loopback addresses only, stops by itself, and
+// fake upstreams. It talks to loopback addresses only, stops by itself, and
 // cleans up on every exit path, Ctrl-C included. The one shared thing it
 // touches on purpose is the local Postgres cluster of scripts/services.sh,
 // which the "postgres" fault restarts (pg_ctl restart -m immediate).

@@ -88,7 +88,7 @@ func (h *harness) runFaults(ctx context.Context) error {
 	return nil
 }
 
-func waitStarted(ctx context.Context, f *fakeMastodon) <-chan struct{} {
+func waitStarted(ctx context.Context, f *upstreams) <-chan struct{} {
 	ch := make(chan struct{})
 	go func() {
 		defer close(ch)

@@ -18,7 +18,6 @@ import (
 const (
 	eventSlug = "chaos"
 	tag       = "chaosfest"
-	tokenEnv  = "CHAOS_MASTODON_TOKEN"
 )
 
 // harness holds everything one run started.
@@ -37,7 +36,7 @@ type harness struct {
 	redisURL  string
 	prefix    string
 
-	fake    *fakeMastodon
+	fake    *upstreams
 	env     []string
 	webs    []*proc
 	nodes   []string
@@ -59,11 +58,15 @@ func (h *harness) setup(ctx context.Context) error {
 	if err := h.setupStores(ctx); err != nil {
 		return err
 	}
-	var err error
-	if h.fake, err = newFakeMastodon(tag, h.o.items, h.o.rate); err != nil {
+	kinds, err := sourceKinds(h.o.source)
+	if err != nil {
 		return err
 	}
-	log.Printf("fake mastodon %s: %d statuses at %.0f/s", h.fake.URL(), h.o.items, h.o.rate)
+	if h.fake, err = newUpstreams(kinds, h.o.items, h.o.rate); err != nil {
+		return err
+	}
+	h.env = append(h.env, "OUTBOUND_ALLOW_PRIVATE="+h.fake.Host())
+	log.Printf("fake upstreams %s (%s): %d items at %.0f/s", h.fake.URL(), strings.Join(kinds, ", "), h.o.items, h.o.rate)
 	if err := h.setupEvent(ctx, h.eventYAML()); err != nil {
 		return err
 	}
@@ -135,7 +138,8 @@ func (h *harness) setupStores(ctx context.Context) error {
 		"RATE_LIMIT_HISTORY=1000000/min",
 		"RATE_LIMIT_POSTS=1000/min",
 		"LOG_LEVEL=info",
-		tokenEnv+"=chaos-token",
+		"MASTODON_TOKEN=chaos-token",
+		"X_BEARER_TOKEN=chaos-token",
 	)
 	return nil
 }
@@ -193,11 +197,7 @@ ends_at: %s
 posting: closed
 moderation: after
 sources:
-  - kind: mastodon
-    instance: %s
-    tag: %s
-    token_env: %s
-`, eventSlug, now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339), h.fake.URL(), tag, tokenEnv)
+%s`, eventSlug, now.Add(-time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339), h.fake.sourcesYAML())
 }
 
 // waitWeb waits for web node i's /healthz.
@@ -237,9 +237,9 @@ func (h *harness) exercise(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(60 * time.Second):
-		return fmt.Errorf("no worker connected to the fake Mastodon stream within 60s (see %s/worker-*.log)", h.logs)
+		return fmt.Errorf("the workers did not connect to every fake upstream within 60s (see %s/worker-*.log)", h.logs)
 	}
-	log.Printf("a worker connected to the stream; emitting in 2s")
+	log.Printf("the workers connected to every upstream; emitting in 2s")
 
 	faultsDone := make(chan error, 1)
 	go func() { faultsDone <- h.runFaults(ctx) }()
@@ -263,7 +263,7 @@ wait:
 	if emitErr != nil {
 		return emitErr
 	}
-	log.Printf("all %d statuses emitted in %s", h.o.items, time.Duration(h.fake.finished.Load()-h.fake.started.Load()).Round(time.Millisecond))
+	log.Printf("all %d items emitted in %s", h.o.items, time.Duration(h.fake.finished.Load()-h.fake.started.Load()).Round(time.Millisecond))
 	if err := <-faultsDone; err != nil {
 		return err
 	}

@@ -33,11 +33,13 @@ type options struct {
 	keep     bool
 	services bool
 	mode     string
+	source   string
 }
 
 func main() {
 	var o options
-	flag.IntVar(&o.items, "items", 100000, "statuses the fake Mastodon emits")
+	flag.IntVar(&o.items, "items", 100000, "items the fake upstreams emit (spread over the -source kinds)")
+	flag.StringVar(&o.source, "source", "mastodon", "the upstreams to emit through: mastodon, bluesky, x or all (sources/fakes)")
 	// 200/s: on one 2-core machine the checker's own 200 clients decode every
 	// delivery (40,000 entries/s) beside two nodes, two workers, Redis and
 	// Postgres; at 500/s the checker itself falls minutes behind.

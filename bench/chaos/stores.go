@@ -205,9 +205,9 @@ func (e *eventDB) itemCounts(ctx context.Context, event int64) (rows, distinct i
 	return rows, distinct, err
 }
 
-// externalIDs lists the event's item external ids.
+// externalIDs lists the event's item IDs ("<source>:<external id>", as in the live log).
 func (e *eventDB) externalIDs(ctx context.Context, event int64) ([]string, error) {
-	rows, err := e.db.QueryContext(ctx, "SELECT external_id FROM items WHERE event_id = $1", event)
+	rows, err := e.db.QueryContext(ctx, "SELECT source || ':' || external_id FROM items WHERE event_id = $1", event)
 	if err != nil {
 		return nil, err
 	}

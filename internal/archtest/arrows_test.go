@@ -61,6 +61,10 @@ var rules = []rule{
 		Why: "the admin's parts read the live log through small interfaces of their own; only package admin adapts the live transport"},
 	{From: []string{"*"}, To: []string{"internal/apitest", "internal/testenv"}, Unless: []string{"internal/apitest", "internal/testenv", "bench", "tests"},
 		Why: "apitest and testenv are for tests: production code never imports them (tests may)"},
+	{From: []string{"sources/fakes"}, To: []string{"*"},
+		Why: "a fake upstream imports nothing of ours, so it cannot share an adapter's assumptions"},
+	{From: []string{"*"}, To: []string{"sources/fakes"}, Unless: []string{"bench", "tests"},
+		Why: "the fake upstreams are test infrastructure: only tests and bench/ use them"},
 	{From: []string{"*"}, To: []string{"bench", "tests"}, Unless: []string{"bench", "tests"},
 		Why: "load tools and browser tests are outside the product"},
 }
