@@ -28,16 +28,20 @@ var blocklistFiles embed.FS
 // Blocklist is a compiled list of words and phrases, matched as whole words
 // after folding, exactly as word rules are (containsWord): "class" does not
 // match "ass". Entries made only of word characters are looked up in a set
-// by each word of the text; phrases and entries with other characters are
-// searched with containsWord. The two agree (see isWord).
+// by each word of the text (see isWord). A phrase is searched with
+// containsWord only when the text holds its first word: a phrase occurs as
+// whole words only where its leading run of word characters is a whole
+// word of the text. Phrases that start with another character are always
+// searched.
 type Blocklist struct {
 	words   map[string]bool
-	phrases []string
+	byFirst map[string][]string
+	others  []string
 }
 
 // NewBlocklist compiles entries (any case and form: they are folded).
 func NewBlocklist(entries []string) *Blocklist {
-	b := &Blocklist{words: map[string]bool{}}
+	b := &Blocklist{words: map[string]bool{}, byFirst: map[string][]string{}}
 	for _, e := range entries {
 		e = fold(strings.TrimSpace(e))
 		switch {
@@ -45,14 +49,26 @@ func NewBlocklist(entries []string) *Blocklist {
 		case isWord(e):
 			b.words[e] = true
 		default:
-			b.phrases = append(b.phrases, e)
+			first := ""
+			eachWord(e, func(w string) bool { first = w; return true })
+			if first != "" && strings.HasPrefix(e, first) {
+				b.byFirst[first] = append(b.byFirst[first], e)
+			} else {
+				b.others = append(b.others, e)
+			}
 		}
 	}
 	return b
 }
 
 // Len is the number of entries.
-func (b *Blocklist) Len() int { return len(b.words) + len(b.phrases) }
+func (b *Blocklist) Len() int {
+	n := len(b.words) + len(b.others)
+	for _, ps := range b.byFirst {
+		n += len(ps)
+	}
+	return n
+}
 
 // Matches reports whether an entry occurs in text as whole words.
 func (b *Blocklist) Matches(text string) bool {
@@ -60,10 +76,20 @@ func (b *Blocklist) Matches(text string) bool {
 		return false
 	}
 	s := fold(text)
-	if len(b.words) > 0 && eachWord(s, func(w string) bool { return b.words[w] }) {
+	if eachWord(s, func(w string) bool {
+		if b.words[w] {
+			return true
+		}
+		for _, p := range b.byFirst[w] {
+			if containsWord(s, p) {
+				return true
+			}
+		}
+		return false
+	}) {
 		return true
 	}
-	for _, p := range b.phrases {
+	for _, p := range b.others {
 		if containsWord(s, p) {
 			return true
 		}

@@ -93,8 +93,6 @@ type flags struct {
 	Review         string
 }
 
-func (f flags) public() bool { return !f.Hidden && f.Review == models.ReviewApproved }
-
 func (f flags) with(ch store.ItemChange) flags {
 	if ch.Hidden != nil {
 		f.Hidden = *ch.Hidden

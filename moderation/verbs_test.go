@@ -142,9 +142,10 @@ func TestEachVerbChangesTheRowAuditsItAndAppendsItsOp(t *testing.T) {
 		{verb: "unhide", prepare: "hide", want: state{false, false, "approved"}, op: live.OpUnhide, carries: true, diffKeys: []string{"hidden"}},
 		{verb: "pin", want: state{false, true, "approved"}, op: live.OpPin, carries: true, diffKeys: []string{"pinned"}},
 		{verb: "unpin", prepare: "pin", want: state{false, false, "approved"}, op: live.OpUnpin, carries: true, diffKeys: []string{"pinned"}},
-		{verb: "approve", held: true, want: state{false, false, "approved"}, op: live.OpUnhide, carries: true, diffKeys: []string{"review"}},
-		{verb: "reject", held: true, want: state{false, false, "rejected"}, diffKeys: []string{"review"}},
-		{verb: "reject", want: state{false, false, "rejected"}, op: live.OpHide, diffKeys: []string{"review"}},
+		{verb: "approve", held: true, want: state{false, false, "approved"}, op: live.OpApprove, carries: true, diffKeys: []string{"review"}},
+		{verb: "reject", held: true, want: state{false, false, "rejected"}, op: live.OpReject, diffKeys: []string{"review"}},
+		{verb: "reject", want: state{false, false, "rejected"}, op: live.OpReject, diffKeys: []string{"review"}},
+		{verb: "hold", want: state{false, false, "pending"}, op: live.OpHold, diffKeys: []string{"review"}},
 	}
 	for _, c := range cases {
 		name := c.verb
@@ -254,7 +255,8 @@ func TestVerbsBeforeStrainingAreAuditedAndTheStrainerStoresTheirEffect(t *testin
 		{"hide", false, func(r models.Item) bool { return r.Hidden && r.Review == "approved" }},
 		{"pin", false, func(r models.Item) bool { return r.Pinned && !r.Hidden }},
 		{"approve", true, func(r models.Item) bool { return r.Review == "approved" && !r.Hidden }},
-		{"reject", true, func(r models.Item) bool { return r.Hidden }}, // the log has no review state
+		{"reject", true, func(r models.Item) bool { return r.Review == "rejected" }},
+		{"hold", false, func(r models.Item) bool { return r.Review == "pending" && !r.Hidden }},
 	}
 	for _, c := range cases {
 		t.Run(c.verb, func(t *testing.T) {
