@@ -21,7 +21,7 @@ import (
 // newTestApp builds an App over a fresh database and the test Redis.
 func newTestApp(t *testing.T) *App {
 	t.Helper()
-	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir()}))
+	cfg, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir()}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/backchannel/backchannel/outbound"
+	"github.com/backchannel/backchannel/secrets"
 )
 
 // Config is everything the process reads from its environment, parsed and
 // validated once at start-up (see docs/API.md for the variables and defaults).
 type Config struct {
-	Env             string // "development" (default) or "production"
+	Env             string // "production" (default) or "development"
 	DatabaseURL     string
 	RedisAddrs      []string // one address, or several seeds of a Redis Cluster
 	RedisDB         int
@@ -31,6 +34,18 @@ type Config struct {
 	TrustedProxies  []string
 	DataDir         string
 	ShutdownTimeout time.Duration
+	// SourceSecrets are the variables a source's token_env may name
+	// (SOURCE_SECRETS); OutboundAllowPrivate the private hosts sources may
+	// reach all the same (OUTBOUND_ALLOW_PRIVATE).
+	SourceSecrets        secrets.SourceSecrets
+	OutboundAllowPrivate []string
+	// WorkerID is this worker's stable identity among the workers
+	// (WORKER_ID, default hostname:pid): a worker restarted under the same
+	// one reclaims its sources at once.
+	WorkerID string
+	// LiveLoops serves long polls and streams on event loops
+	// (realtime.LoopServer); LIVE_LOOPS=off leaves them to fiber.
+	LiveLoops bool
 }
 
 // Rate is a count of requests allowed per period, written like "6/min".
@@ -62,7 +77,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return def
 	}
 	c := &Config{}
-	c.Env = get("BACKCHANNEL_ENV", "development")
+	c.Env = get("BACKCHANNEL_ENV", "production")
 	if c.Env != "development" && c.Env != "production" {
 		return nil, &ConfigError{"BACKCHANNEL_ENV", fmt.Sprintf("%q is neither development nor production", c.Env)}
 	}
@@ -119,18 +134,42 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return nil, &ConfigError{"SHUTDOWN_TIMEOUT", "want a positive duration like 10s"}
 	}
 
+	switch v := get("LIVE_LOOPS", "on"); v {
+	case "on":
+		c.LiveLoops = true
+	case "off":
+	default:
+		return nil, &ConfigError{"LIVE_LOOPS", fmt.Sprintf("%q is neither on nor off", v)}
+	}
+
 	secret := get("SECRET_KEY", "")
 	switch {
-	case secret != "" && len(secret) < 32:
-		return nil, &ConfigError{"SECRET_KEY", "must be at least 32 characters"}
+	case secret != "" && !c.Development():
+		if err := secrets.CheckKeyStrength(secret); err != nil {
+			return nil, &ConfigError{"SECRET_KEY", err.Error()}
+		}
+		c.SecretKey = []byte(secret)
+	case secret != "" && len(secret) < secrets.MinKeyLength:
+		return nil, &ConfigError{"SECRET_KEY", fmt.Sprintf("must be at least %d characters", secrets.MinKeyLength)}
 	case secret != "":
 		c.SecretKey = []byte(secret)
 	case !c.Development():
-		return nil, &ConfigError{"SECRET_KEY", "required outside development"}
+		return nil, &ConfigError{"SECRET_KEY", "required in production (generate one with: openssl rand -hex 32), or set BACKCHANNEL_ENV=development"}
 	default:
 		if c.SecretKey, err = devSecret(c.DataDir); err != nil {
 			return nil, &ConfigError{"SECRET_KEY", err.Error()}
 		}
+	}
+
+	if c.SourceSecrets, err = secrets.ParseSourceSecrets(get("SOURCE_SECRETS", "")); err != nil {
+		return nil, &ConfigError{"SOURCE_SECRETS", err.Error()}
+	}
+	if c.OutboundAllowPrivate, err = outbound.ParseAllowList(get("OUTBOUND_ALLOW_PRIVATE", "")); err != nil {
+		return nil, &ConfigError{"OUTBOUND_ALLOW_PRIVATE", err.Error()}
+	}
+	c.WorkerID = get("WORKER_ID", defaultWorkerID())
+	if len(c.WorkerID) > 100 || strings.ContainsFunc(c.WorkerID, func(r rune) bool { return r == '#' || r <= ' ' || r == 0x7f }) {
+		return nil, &ConfigError{"WORKER_ID", "want up to 100 visible characters without '#' or spaces, e.g. worker-1"}
 	}
 	return c, nil
 }
@@ -163,6 +202,28 @@ func (c *Config) parseRedis(raw string) error {
 		c.RedisDB = n
 	}
 	return nil
+}
+
+// Keyring returns the keys derived from SECRET_KEY (package secrets).
+func (c *Config) Keyring() *secrets.Keyring {
+	k, err := secrets.NewKeyring(c.SecretKey)
+	if err != nil {
+		panic("app: keyring of a validated config: " + err.Error())
+	}
+	return k
+}
+
+// Outbound is the policy of every outbound request (package outbound).
+func (c *Config) Outbound() outbound.Policy {
+	return outbound.Policy{AllowPrivate: c.OutboundAllowPrivate}
+}
+
+func defaultWorkerID() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "worker"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 // ParseRate parses "N/sec", "N/min" or "N/hour".

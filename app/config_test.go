@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -10,8 +11,17 @@ func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// devEnv is a development environment (production is the default) plus m.
+func devEnv(t *testing.T, m map[string]string) func(string) string {
+	env := map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir()}
+	for k, v := range m {
+		env[k] = v
+	}
+	return envMap(env)
+}
+
 func TestLoadConfigUsesDevelopmentDefaults(t *testing.T) {
-	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir()}))
+	cfg, err := LoadConfig(devEnv(t, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +38,11 @@ func TestLoadConfigUsesDevelopmentDefaults(t *testing.T) {
 
 func TestLoadConfigKeepsTheDevelopmentSecretAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
-	a, err := LoadConfig(envMap(map[string]string{"DATA_DIR": dir}))
+	a, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": dir}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := LoadConfig(envMap(map[string]string{"DATA_DIR": dir}))
+	b, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": dir}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +52,7 @@ func TestLoadConfigKeepsTheDevelopmentSecretAcrossRestarts(t *testing.T) {
 }
 
 func TestLoadConfigReadsARedisCluster(t *testing.T) {
-	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir(), "REDIS_URL": "127.0.0.1:7001, 127.0.0.1:7002"}))
+	cfg, err := LoadConfig(devEnv(t, map[string]string{"REDIS_URL": "127.0.0.1:7001, 127.0.0.1:7002"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +77,15 @@ func TestLoadConfigNamesTheBadVariable(t *testing.T) {
 		{"short secret", "SECRET_KEY", "tooshort"},
 		{"unknown environment", "BACKCHANNEL_ENV", "staging"},
 		{"negative shutdown timeout", "SHUTDOWN_TIMEOUT", "-1s"},
+		{"the database as a source secret", "SOURCE_SECRETS", "MASTODON_TOKEN,DATABASE_URL"},
+		{"a source secret that is not a variable name", "SOURCE_SECRETS", "mastodon-token"},
+		{"a metadata address allowed", "OUTBOUND_ALLOW_PRIVATE", "169.254.169.254:80"},
+		{"an allowed host with a bad port", "OUTBOUND_ALLOW_PRIVATE", "127.0.0.1:http"},
+		{"a worker id with a hash", "WORKER_ID", "worker#1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir(), tc.variable: tc.value}))
+			_, err := LoadConfig(devEnv(t, map[string]string{tc.variable: tc.value}))
 			var ce *ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("want a ConfigError, got %v", err)
@@ -87,5 +102,71 @@ func TestLoadConfigRequiresASecretInProduction(t *testing.T) {
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Var != "SECRET_KEY" {
 		t.Fatalf("want SECRET_KEY error, got %v", err)
+	}
+}
+
+func TestProductionIsTheDefaultAndNeedsASecretKey(t *testing.T) {
+	_, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir()}))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Var != "SECRET_KEY" {
+		t.Fatalf("an unset BACKCHANNEL_ENV must mean production and ask for SECRET_KEY, got %v", err)
+	}
+	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir(), "SECRET_KEY": strongKey}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Development() || cfg.Env != "production" {
+		t.Errorf("env %q", cfg.Env)
+	}
+}
+
+const strongKey = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+func TestProductionRefusesAWeakSecretKeyWithOneLineNamingIt(t *testing.T) {
+	for _, key := range []string{
+		"tooshort",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"abababababababababababababababababab",
+		"generate-with-openssl-rand-hex-32",
+	} {
+		_, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "production", "DATA_DIR": t.TempDir(), "SECRET_KEY": key}))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Var != "SECRET_KEY" || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), key) {
+			t.Errorf("%q: %v", key, err)
+		}
+	}
+}
+
+func TestTheSecretKeyDerivesTheKeyring(t *testing.T) {
+	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir(), "SECRET_KEY": strongKey}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := cfg.Keyring().Seal("test", []byte("x"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir(), "SECRET_KEY": strongKey[1:] + "7"}))
+	if _, err := other.Keyring().Open("test", ct, nil); err == nil {
+		t.Error("another SECRET_KEY opened the sealed value")
+	}
+	if pt, err := cfg.Keyring().Open("test", ct, nil); err != nil || string(pt) != "x" {
+		t.Errorf("open: %q %v", pt, err)
+	}
+}
+
+func TestSourceSettingsAreRead(t *testing.T) {
+	cfg, err := LoadConfig(devEnv(t, map[string]string{"SOURCE_SECRETS": "MY_TOKEN@mastodon.example", "OUTBOUND_ALLOW_PRIVATE": "127.0.0.1:18081", "WORKER_ID": "worker-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SourceSecrets.Allows("MY_TOKEN", "mastodon.example") != nil || cfg.SourceSecrets.Allows("MASTODON_TOKEN", "mastodon.example") == nil {
+		t.Errorf("source secrets %v", cfg.SourceSecrets.Names())
+	}
+	if p := cfg.Outbound(); len(p.AllowPrivate) != 1 || p.AllowPrivate[0] != "127.0.0.1:18081" {
+		t.Errorf("allow list %v", p.AllowPrivate)
+	}
+	if cfg.WorkerID != "worker-1" {
+		t.Errorf("worker id %q", cfg.WorkerID)
 	}
 }

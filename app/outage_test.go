@@ -183,7 +183,7 @@ func startOutageRun(t *testing.T) *outageRun {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	cfg, err := LoadConfig(envMap(map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": addr, "BASE_URL": "http://" + addr,
+	cfg, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir(), "HTTP_ADDR": addr, "BASE_URL": "http://" + addr,
 		"RATE_LIMIT_POSTS": "100000/min", "RATE_LIMIT_HISTORY": "100000/min"}))
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/jobs"
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/outbound"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/sources"
 	"github.com/backchannel/backchannel/store"
@@ -36,9 +37,11 @@ type Web struct {
 	// Events is the node's one cached event-by-slug lookup, shared by every
 	// handler (store.Events).
 	Events *store.Events
-	app    *App
-	queue  *asynq.Client
-	insp   *asynq.Inspector
+	// Loops answers long polls and streams on event loops (nil: fiber does).
+	Loops *realtime.LoopServer
+	app   *App
+	queue *asynq.Client
+	insp  *asynq.Inspector
 }
 
 // NewWeb builds every route of the web role. Run starts it.
@@ -82,6 +85,12 @@ func (a *App) NewWeb() (*Web, error) {
 	}
 	// Long polls at the head skip fiber's router and context (realtime.FastLive).
 	w.Fiber.Server().Handler = live.FastLive(w.Fiber.Server().Handler)
+	if a.Config.LiveLoops {
+		// Long polls and streams on event loops, without a goroutine per
+		// waiting client; a live request on a fiber connection moves to them.
+		w.Loops = realtime.NewLoopServer(live, realtime.LoopOptions{Logger: a.Logger})
+		w.Fiber.Server().Handler = w.Loops.Hijack(w.Fiber.Server().Handler)
+	}
 	return w, nil
 }
 
@@ -110,7 +119,7 @@ func (w *Web) Run(ctx context.Context) error {
 	go func() { hubDone <- w.Hub.Run(hubCtx) }()
 	heartbeat.Start(ctx, w.app.Redis, w.app.Namespace, "web", heartbeat.WithVersion(Version),
 		heartbeat.WithLogger(w.app.Logger), heartbeat.WithClients(w.Hub.Waiting))
-	err := w.app.ListenAndServe(ctx, w.Fiber, w.Live.Drain)
+	err := w.app.ListenAndServe(ctx, w.Fiber, w.Loops, w.Live.Drain)
 	stopHub()
 	<-hubDone
 	return err
@@ -134,8 +143,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	defer queue.Close()
 
 	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
-	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger},
-		sources.ManagerOptions{Namespace: a.Namespace, Logger: a.Logger, Metrics: a.Metrics})
+	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger}, a.SourceOptions())
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)
@@ -187,6 +195,29 @@ func (a *App) RunWorker(ctx context.Context) error {
 	polls.Shutdown()
 	srv.Shutdown()
 	return nil
+}
+
+// SourceOptions are the sources' settings from the configuration: the
+// worker's identity, the one outbound client (OUTBOUND_ALLOW_PRIVATE), the
+// variables token_env may name (SOURCE_SECRETS) and the keyring that opens
+// tokens entered in the admin. Everything that reaches a source's upstream
+// (the runners, the polls, the admin's test connection through
+// sources.Manager.TestConnection) uses them, so nothing outbound bypasses
+// the outbound checks.
+func (a *App) SourceOptions() sources.ManagerOptions {
+	ss := a.Config.SourceSecrets
+	o := sources.ManagerOptions{
+		Namespace:     a.Namespace,
+		Holder:        a.Config.WorkerID,
+		HTTPClient:    outbound.NewClient(a.Config.Outbound()),
+		SourceSecrets: &ss,
+		Logger:        a.Logger,
+		Metrics:       a.Metrics,
+	}
+	if len(a.Config.SecretKey) > 0 {
+		o.Keyring = a.Config.Keyring()
+	}
+	return o
 }
 
 // RunAll runs the web and worker roles in one process.

@@ -80,19 +80,25 @@ func proxyHeader(cfg *Config) string {
 
 // ListenAndServe serves f on the configured address until ctx ends, then
 // calls beforeShutdown (to drain long polls) and shuts down gracefully.
-func (a *App) ListenAndServe(ctx context.Context, f *fiber.App, beforeShutdown func()) error {
+// With loops, long polls and streams are answered on its event loops and
+// the rest by f (realtime.LoopServer).
+func (a *App) ListenAndServe(ctx context.Context, f *fiber.App, loops *realtime.LoopServer, beforeShutdown func()) error {
 	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("app: listen on %s (HTTP_ADDR): %w", a.Config.HTTPAddr, err)
 	}
-	return a.Serve(ctx, f, ln, beforeShutdown)
+	return a.Serve(ctx, f, loops, ln, beforeShutdown)
 }
 
 // Serve is ListenAndServe on an existing listener.
-func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeShutdown func()) error {
+func (a *App) Serve(ctx context.Context, f *fiber.App, loops *realtime.LoopServer, ln net.Listener, beforeShutdown func()) error {
 	errc := make(chan error, 1)
-	go func() { errc <- f.Listener(newPatientListener(ln, a.Logger)) }()
-	a.Logger.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String())
+	if loops != nil {
+		go func() { errc <- loops.Serve(newPatientListener(ln, a.Logger), f) }()
+	} else {
+		go func() { errc <- f.Listener(newPatientListener(ln, a.Logger)) }()
+	}
+	a.Logger.Info("serving", "addr", ln.Addr().String(), "base_url", a.Config.BaseURL.String(), "live_loops", loops != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("app: serve: %w", err)
@@ -101,6 +107,14 @@ func (a *App) Serve(ctx context.Context, f *fiber.App, ln net.Listener, beforeSh
 	a.Logger.Info("shutting down web server")
 	if beforeShutdown != nil {
 		beforeShutdown()
+	}
+	if loops != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		err := loops.Shutdown(sctx)
+		cancel()
+		if err != nil {
+			a.Logger.Warn("stop the live loops", "err", err)
+		}
 	}
 	if err := f.ShutdownWithTimeout(a.Config.ShutdownTimeout); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("app: shutdown: %w", err)

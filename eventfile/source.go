@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/outbound"
+	"github.com/backchannel/backchannel/secrets"
 )
 
 // Source kinds an event file may use.
@@ -140,6 +143,7 @@ func ValidateSource(kind string, config map[string]any) (key string, normalized 
 			out["every"] = formatDuration(spec.everyDef)
 		}
 	}
+	checkOutbound(v, out)
 	if len(v.Fields) > 0 {
 		return "", nil, v
 	}
@@ -150,6 +154,45 @@ func ValidateSource(kind string, config map[string]any) (key string, normalized 
 		return "", nil, v
 	}
 	return key, b, nil
+}
+
+// urlFields are the fields whose URL the server connects to.
+var urlFields = []string{"instance", "base_url", "profile_base", "url", "endpoint"}
+
+// checkOutbound refuses what the worker would refuse (packages outbound and
+// secrets, with the same settings the app reads, docs/API.md): a URL at a
+// metadata or a literal private address not named in OUTBOUND_ALLOW_PRIVATE,
+// and a token_env that SOURCE_SECRETS does not allow for the source's host.
+func checkOutbound(v *models.ValidationError, out map[string]any) {
+	policy := outbound.Policy{}
+	if allow, err := outbound.ParseAllowList(os.Getenv("OUTBOUND_ALLOW_PRIVATE")); err == nil {
+		policy.AllowPrivate = allow
+	}
+	host := ""
+	for _, f := range urlFields {
+		raw, ok := out[f].(string)
+		if !ok {
+			continue
+		}
+		if err := policy.CheckURL(raw); err != nil {
+			v.Add(f, "%s", strings.TrimPrefix(err.Error(), "outbound: "))
+			continue
+		}
+		if u, err := url.Parse(raw); err == nil && host == "" && f != "profile_base" {
+			host = strings.ToLower(u.Hostname())
+		}
+	}
+	name, ok := out["token_env"].(string)
+	if !ok {
+		return
+	}
+	allowed, err := secrets.ParseSourceSecrets(os.Getenv("SOURCE_SECRETS"))
+	if err != nil {
+		allowed, _ = secrets.ParseSourceSecrets("")
+	}
+	if err := allowed.Allows(name, host); err != nil {
+		v.Add("token_env", "%s", err.Error())
+	}
 }
 
 // sourceKey names a source within its event: its name, or its kind and

@@ -9,6 +9,8 @@ import (
 )
 
 func TestValidateSourceGivesKeyAndNormalizedConfig(t *testing.T) {
+	// The loopback fakes below are reached only because the operator allows them.
+	t.Setenv("OUTBOUND_ALLOW_PRIVATE", "127.0.0.1:8080,127.0.0.1:9999")
 	for _, c := range []struct {
 		kind   string
 		config map[string]any
@@ -68,6 +70,11 @@ func TestValidateSourceRejectsBadConfigs(t *testing.T) {
 		{"feed", map[string]any{"url": []any{"https://f.example"}}, "url", "not a list"},
 		{"feed", map[string]any{"url": "https://f.example", "every": "5m", "tag": "x"}, "tag", "unknown field for a feed source"},
 		{"replay", map[string]any{"name": "Not A Slug"}, "name", "only a-z"},
+		{"mastodon", map[string]any{"instance": "https://organizer.example", "tag": "a", "token_env": "DATABASE_URL"}, "token_env", "DATABASE_URL is not a source secret"},
+		{"feed", map[string]any{"url": "http://169.254.169.254/latest/meta-data/"}, "url", "cloud metadata address"},
+		{"feed", map[string]any{"url": "http://[fd00:ec2::254]/latest"}, "url", "cloud metadata address"},
+		{"x", map[string]any{"base_url": "http://10.0.0.8:9999", "rule": "a", "token_env": "X_BEARER_TOKEN"}, "base_url", "private address"},
+		{"bluesky", map[string]any{"endpoint": "ws://localhost:6008/subscribe", "keywords": []any{"a"}}, "endpoint", "loopback"},
 	} {
 		_, _, verr := ValidateSource(c.kind, c.config)
 		if verr == nil {

@@ -1,6 +1,8 @@
 // Package realtime owns the live path of every event: the live log in Redis
 // (log.go), each web node's hub that answers long polls and SSE from memory
-// (hub.go), the fallback for history older than Redis (an Archive: the app
+// (hub*.go: the subscription in hub_dispatch.go, the window in hub_window.go,
+// a poll's state machine in hub_poll.go, history in hub_history.go, the page
+// and its JSON in hub_page.go), the fallback for history older than Redis (an Archive: the app
 // passes store.Store, whose EntriesAfter reads Postgres; when Postgres cannot
 // be reached the client is told to reset and gets a snapshot from Redis),
 // the HTTP handlers of the Live API (http*.go, posts*.go, limit*.go) and the
@@ -48,14 +50,31 @@
 // a seq that jumps past head+1 is filled from Redis before anyone is woken,
 // and every (re)subscription re-checks each event's head. Waiters park on a
 // channel shared by the event and closed by the hub after a short batch
-// window (a burst gives one answer per waiter); each waiter has its own timer
-// because fasthttp never says when a client left. A since older than the ring
+// window (a burst gives one answer per waiter), or, on the loop server, as a
+// sleeper the hub wakes by a call (hub_sleep.go); a goroutine waiter has its
+// own timer because fasthttp never says when a client left. A since older than the ring
 // is read from Redis, older than Redis from the Archive, never a silent gap.
 // Hidden (blocked) and held (awaiting approval) items are in the log but are
 // never delivered; their seqs still advance Next. Waiters woken together
 // share the page cut for their (since, limit), so Page slices must be treated
 // as read-only. A window nobody polled for ten minutes is dropped (never
 // under a waiter) and loaded again on the next poll.
+//
+// # The loop server
+//
+// LoopServer (http_loop*.go) owns a node's HTTP port. Every connection
+// starts on a few gnet event loops (one per core) that read request heads
+// themselves, strictly (a differential fuzz target holds them to fasthttp's
+// reading), and answer the long polls and streams they can take whole (an
+// event in the lookup cache, a browser with its cookie, a position in the
+// hub's memory) without a goroutine: admitted, parked as sleepers, woken by
+// the hub, answered with the bytes fiber's handlers would send (tests hold
+// both to the same answers), timed out by a sweep of each loop's deadlines.
+// Any other live request runs fiber's own handler on a goroutine, which
+// answers it or hands the wait it admitted back to the loops (adoption). A
+// request to any other path moves the connection, bytes untouched, to
+// fiber's fasthttp server; a live request arriving there moves it back. A
+// client that leaves is seen at once (fasthttp waits out the poll).
 //
 // # Never
 //

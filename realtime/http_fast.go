@@ -86,15 +86,21 @@ func (h *Handler) cachedEvent(slug []byte) (LiveEvent, bool) { return h.deps.Eve
 // writeFastError answers err as httperr does under /api/: {"error": msg}
 // with the status it maps err to, logging what was not chosen.
 func (h *Handler) writeFastError(ctx *fasthttp.RequestCtx, err error) {
+	h.errorAnswer(&ctx.Response, string(ctx.Path()), err)
+}
+
+// errorAnswer sets resp to err's answer as httperr gives it under /api/,
+// logging what was not chosen.
+func (h *Handler) errorAnswer(resp *fasthttp.Response, path string, err error) {
 	status, msg := web.Classify(err)
 	var fe *fiber.Error
 	if status >= 500 && !errors.As(err, &fe) {
-		h.logger.Error("request failed", "method", "GET", "path", string(ctx.Path()), "status", status, "err", err)
+		h.logger.Error("request failed", "method", "GET", "path", path, "status", status, "err", err)
 	}
 	b, _ := json.Marshal(fiber.Map{"error": msg}) // a map of one string cannot fail
-	ctx.Response.Header.SetContentTypeBytes(jsonContentType)
-	ctx.SetStatusCode(status)
-	ctx.Response.SetBodyRaw(b)
+	resp.Header.SetContentTypeBytes(jsonContentType)
+	resp.SetStatusCode(status)
+	resp.SetBodyRaw(b)
 }
 
 // Header names and values of SetAPIHeaders.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -45,6 +44,12 @@ func (h *Handler) live(c *fiber.Ctx) error {
 		release, err := h.park(c, client)
 		if err != nil {
 			return err
+		}
+		if a := loopAdoptionOf(c); a != nil && h.deps.Hub.InMemory(ev.ID, q.Since) {
+			// The request came through the loop server: its loops wait for
+			// the answer, without a goroutine.
+			a.poll = &adoptedPoll{eventID: ev.ID, q: q, slots: release}
+			return nil
 		}
 		defer release()
 	}
@@ -135,47 +140,4 @@ func (h *Handler) sendSnapshot(c *fiber.Ctx, ev int64, limit int) error {
 		return err
 	}
 	return c.JSON(a)
-}
-
-// encodePage writes {"entries":[…],"next":N,"more":b,"epoch":"…","head":H}
-// from the hub's pre-encoded entries: a thousand clients woken by one append
-// share those bytes instead of encoding the entry a thousand times.
-func encodePage(p Page) ([]byte, error) {
-	raws := p.Raw
-	if len(raws) != len(p.Entries) {
-		raws = make([]json.RawMessage, len(p.Entries))
-		for i := range p.Entries {
-			b, err := json.Marshal(p.Entries[i])
-			if err != nil {
-				return nil, fmt.Errorf("realtime: encode entry %d: %w", p.Entries[i].Seq, err)
-			}
-			raws[i] = b
-		}
-	}
-	epoch, err := json.Marshal(p.Epoch)
-	if err != nil {
-		return nil, fmt.Errorf("realtime: encode epoch: %w", err)
-	}
-	n := 80 + len(epoch)
-	for _, r := range raws {
-		n += len(r) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, `{"entries":[`...)
-	for i, r := range raws {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, r...)
-	}
-	b = append(b, `],"next":`...)
-	b = strconv.AppendInt(b, p.Next, 10)
-	b = append(b, `,"more":`...)
-	b = strconv.AppendBool(b, p.More)
-	b = append(b, `,"epoch":`...)
-	b = append(b, epoch...)
-	b = append(b, `,"head":`...)
-	b = strconv.AppendInt(b, p.Head, 10)
-	b = append(b, '}')
-	return b, nil
 }

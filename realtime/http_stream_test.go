@@ -58,11 +58,21 @@ func openStream(t *testing.T, url string, header ...string) (*http.Response, fun
 	return resp, next
 }
 
+// expectReady reads a stream's first event, which must be "ready": it
+// tells a client the stream flows (a buffering proxy would hold it back).
+func expectReady(t *testing.T, next func() sseEvent) {
+	t.Helper()
+	if ev := next(); ev.event != "ready" || ev.data != "{}" {
+		t.Fatalf("a stream began with %+v, want the event ready", ev)
+	}
+}
+
 func TestStreamResumesFromLastEventIDAndFollowsNewEntries(t *testing.T) {
 	e := newLiveEnv(t, "open", nil)
 	e.appendItems(t, 3)
 	base := e.serve(t)
 	resp, next := openStream(t, base+"/api/events/"+e.ev.Slug+"/stream", "Last-Event-ID", "1")
+	expectReady(t, next)
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") ||
 		resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("stream answered %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
@@ -95,6 +105,7 @@ func TestStreamSendsKeepAliveComments(t *testing.T) {
 	e.appendItems(t, 1)
 	base := e.serve(t)
 	_, next := openStream(t, base+"/api/events/"+e.ev.Slug+"/stream?since=1")
+	expectReady(t, next)
 	if ev := next(); ev.comment != "keep-alive" {
 		t.Fatalf("first thing on an idle stream is %+v, want a keep-alive comment", ev)
 	}
@@ -105,6 +116,7 @@ func TestStreamWithoutSinceStartsWithASnapshot(t *testing.T) {
 	e.appendItems(t, 2)
 	base := e.serve(t)
 	_, next := openStream(t, base+"/api/events/"+e.ev.Slug+"/stream")
+	expectReady(t, next)
 	ev := next()
 	var snap struct {
 		Items []live.Item `json:"items"`
@@ -160,6 +172,7 @@ func TestStreamOutlivesTheServerWriteTimeout(t *testing.T) {
 	e.appendItems(t, 1)
 	base := e.serve(t)
 	_, next := openStream(t, base+"/api/events/"+e.ev.Slug+"/stream?since=1")
+	expectReady(t, next)
 	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
 		if ev := next(); ev.comment != "keep-alive" {
 			t.Fatalf("idle stream sent %+v", ev)

@@ -298,9 +298,8 @@ func TestPollTaskNeverRunsWhileTheSourceLeaseIsHeldElsewhere(t *testing.T) {
 		t.Errorf("%d requests, at most %d at once; want exactly one", full+nm, maxInFlight)
 	}
 	assertExactlyOnce(t, h.entries(), feedItemID(src.ID, feedKeynote), feedItemID(src.ID, feedRoom))
-	n, err := h.rd.Client.Do(ctx, h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
-	if err != nil || n != 0 {
-		t.Errorf("lease left behind after the poll: %d %v", n, err)
+	if holder, _, err := leaseHolder(ctx, h.rd.Client, leaseKey); err != nil || holder != "" {
+		t.Errorf("lease left behind after the poll: %q %v", holder, err)
 	}
 }
 

@@ -252,7 +252,7 @@ func (a *x) sub(ctx context.Context, m xMember) (*runner, error) {
 		return s, s.reloadRules(ctx)
 	}
 	s := newRunner(a.r.m, m.src, "")
-	s.cfg = m.cfg
+	s.cfg, s.delegate = m.cfg, true
 	if err := s.init(ctx); err != nil {
 		return nil, err
 	}
@@ -267,6 +267,7 @@ func (a *x) run(ctx context.Context, r *runner) error {
 		return err
 	}
 	a.primary = len(members) > 0 && members[0].src.ID == r.src.ID
+	r.idle.Store(!a.primary)
 	if !a.primary {
 		// The primary's runner appends this source's tweets and reports
 		// its state; this runner only waits to become the primary.

@@ -15,6 +15,9 @@ func TestCursorIsSavedOnlyPastItemsAppendedCursorDelayAgo(t *testing.T) {
 	rd := testenv.NewRedis(t)
 	ctx := context.Background()
 	m := NewManager(nil, rd.Client, nil, ManagerOptions{Namespace: rd.Namespace, CursorDelay: time.Hour})
+	if ok, err := acquireLease(ctx, rd.Client, m.k.lease(7), "token", time.Minute); err != nil || !ok {
+		t.Fatalf("take the lease: %v %v", ok, err)
+	}
 	r := newRunner(m, models.Source{ID: 7, EventID: 1}, "token")
 	saved := func() string {
 		s, err := rd.Client.Do(ctx, rd.Client.B().Hget().Key(m.k.cursor(7)).Field("cursor").Build()).ToString()

@@ -13,6 +13,7 @@ import (
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/outbound"
 	"github.com/backchannel/backchannel/realtime"
 )
 
@@ -64,7 +65,9 @@ func (h *harness) fastOptions(holder string) ManagerOptions {
 		MastodonPollEvery: 100 * time.Millisecond,
 		ReplayEvery:       50 * time.Millisecond,
 		Getenv:            func(string) string { return "test-token" },
-		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The fakes listen on loopback, which only the allow list opens.
+		HTTPClient: outbound.NewClient(outbound.Policy{AllowPrivate: []string{"127.0.0.1"}}),
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 

@@ -4,21 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	neturl "net/url"
+	"net/url"
 	"strings"
 	"time"
-)
 
-// redactErr removes the query of rawURL from err's message.
-func redactErr(err error, rawURL string) error {
-	q := strings.IndexByte(rawURL, '?')
-	if q < 0 {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), rawURL[q:], "?[redacted]"))
-}
+	"github.com/backchannel/backchannel/outbound"
+)
 
 // secretError hides a secret that an error's message would show. It
 // unwraps to the original, so the backoff still sees an *HTTPError.
@@ -42,18 +34,20 @@ func scrub(err error, secret string) error {
 // pollTimeout bounds one request of a poll.
 const pollTimeout = 30 * time.Second
 
-// maxBody caps what a poll reads (a feed or a page of results).
+// maxBody caps what a poll reads (a feed or a page of results): a larger
+// answer is an error, never silently cut to a shorter page.
 const maxBody = 8 << 20
 
-// get does one bounded GET and returns the response (status 200 or 304 only;
-// anything else is an *HTTPError) and its body.
-func get(ctx context.Context, c *http.Client, url string, header http.Header) (*http.Response, []byte, error) {
+// get does one bounded GET through the manager's client (the outbound
+// client under the credential guard) and returns the response (status 200
+// or 304 only; anything else is an *HTTPError) and its body. Errors name
+// the URL without its query, which may hold an API key.
+func get(ctx context.Context, c *http.Client, rawURL string, header http.Header) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		// The URL may carry a key in its query: never in an error.
-		return nil, nil, fmt.Errorf("sources: request: %w", redactErr(err, url))
+		return nil, nil, fmt.Errorf("sources: request %s: %w", redactRaw(rawURL), redactErr(err))
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -61,21 +55,33 @@ func get(ctx context.Context, c *http.Client, url string, header http.Header) (*
 	req.Header.Set("User-Agent", "Backchannel/1.0 (+https://github.com/backchannel/backchannel)")
 	resp, err := c.Do(req)
 	if err != nil {
-		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			// net/http puts the whole URL, query and API key included, in
-			// its errors: keep only scheme, host and path.
-			ue.URL = redactURL(req)
-		}
-		return nil, nil, fmt.Errorf("sources: get: %w", err)
+		return nil, nil, fmt.Errorf("sources: get: %w", redactErr(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotModified {
 		return resp, nil, httpError(resp)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := outbound.ReadAll(resp.Body, maxBody)
 	if err != nil {
 		return resp, nil, fmt.Errorf("sources: read %s: %w", redactURL(req), err)
 	}
 	return resp, body, nil
+}
+
+// redactErr drops the query from the URL a *url.Error names.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactRaw(ue.URL)
+	}
+	return err
+}
+
+func redactRaw(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "a source URL"
+	}
+	u.RawQuery, u.User = "", nil
+	return u.String()
 }

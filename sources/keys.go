@@ -7,9 +7,13 @@ import "strconv"
 // event carries the event's hash tag, like the live log's keys.
 type keys struct{ ns string }
 
-func (k keys) lease(id int64) string  { return k.ns + "sources:lease:" + strconv.FormatInt(id, 10) }
+// lease is the hash that holds a source's lease: its cursor hash (lease.go).
+func (k keys) lease(id int64) string  { return k.cursor(id) }
 func (k keys) cursor(id int64) string { return k.ns + "sources:cursor:" + strconv.FormatInt(id, 10) }
-func (k keys) state(id int64) string  { return k.ns + "sources:state:" + strconv.FormatInt(id, 10) }
+
+// node is a worker's heartbeat key (node.go).
+func (k keys) node(id string) string { return k.ns + "sources:node:" + id }
+func (k keys) state(id int64) string { return k.ns + "sources:state:" + strconv.FormatInt(id, 10) }
 func (k keys) reconnect(id int64) string {
 	return k.ns + "sources:reconnect:" + strconv.FormatInt(id, 10)
 }

@@ -75,8 +75,8 @@ func TestDisablingASourceStopsItsRunnerAndReleasesTheLease(t *testing.T) {
 	h.waitState("runner stopped", src.ID, func(s State) bool { return !s.Connected })
 	leaseKey := keys{ns: h.rd.Namespace}.lease(src.ID)
 	h.waitFor("lease released", func([]live.Entry) bool {
-		n, err := h.rd.Client.Do(context.Background(), h.rd.Client.B().Exists().Key(leaseKey).Build()).AsInt64()
-		return err == nil && n == 0
+		holder, _, err := leaseHolder(context.Background(), h.rd.Client, leaseKey)
+		return err == nil && holder == ""
 	})
 	// Enabling it again starts a runner that continues the count.
 	if err := h.db.DB.Exec("UPDATE sources SET enabled = true, updated_at = now() WHERE id = ?", src.ID).Error; err != nil {

@@ -5,9 +5,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backchannel/backchannel/secrets"
 )
 
 // Heartbeats are how long each stream may stay silent (not even a
@@ -41,14 +44,29 @@ const (
 type ManagerOptions struct {
 	// Namespace prefixes every Redis key ("" in production).
 	Namespace string
-	// Holder names this worker in the dashboard (default hostname:pid).
+	// Holder is this worker's identity (WORKER_ID in the app; default
+	// hostname:pid): the dashboard shows it, and a worker restarted under the
+	// same identity reclaims its sources at once (node.go). It may not
+	// contain '#'.
 	Holder string
-	// LeaseTTL is how long a lease outlives its holder (default 10s);
-	// RenewEvery how often the holder extends it (default 3s).
+	// NodeTTL is how long a worker's heartbeat outlives its last refresh,
+	// and so how long a dead worker's sources wait for a standby (default
+	// 1s); NodeBeatEvery how often a worker refreshes it (default 200ms);
+	// TakeoverCheckEvery how often standbys check the heartbeats of the
+	// holders they saw (default 250ms).
+	NodeTTL, NodeBeatEvery, TakeoverCheckEvery time.Duration
+	// LeaseTTL is how long a lease outlives a holder whose worker still
+	// beats but stopped renewing it (default 10s); RenewEvery how often the
+	// holder extends it (default 1s, which is also how soon a runner whose
+	// lease was taken over stops).
 	LeaseTTL, RenewEvery time.Duration
-	// AcquireEvery is how often free leases are tried (default 1s), and
+	// AcquireEvery is how often every free lease is tried (default 1s), and
 	// ReloadEvery how often the enabled sources are re-read (default 5s).
 	AcquireEvery, ReloadEvery time.Duration
+	// AppendRetryFor is how long an append keeps retrying while Redis is
+	// unreachable or loading, before the runner gives up and reconnects
+	// (default 10s).
+	AppendRetryFor time.Duration
 	// CursorDelay: a cursor is saved only once the items before it were
 	// appended this long ago (default 3s, above Redis's everysec AOF).
 	CursorDelay time.Duration
@@ -86,12 +104,22 @@ type ManagerOptions struct {
 	// failed lookup; the posts waiting for it are looked up again then, up
 	// to profileRetries times (default 30s).
 	BlueskyProfileRetry time.Duration
-	// HTTPClient makes every request (default: no overall timeout, since
-	// streams stay open; polls set their own deadline).
+	// HTTPClient makes every request: the app passes the outbound client
+	// (package outbound) with its OUTBOUND_ALLOW_PRIVATE policy; the default
+	// is that client with no private host allowed. It has no overall
+	// timeout, since streams stay open; polls set their own deadline. The
+	// manager wraps its transport so a source's secret goes only to the
+	// source's own host (credentials.go).
 	HTTPClient *http.Client
-	// Getenv reads secrets named by token_env (default os.Getenv).
-	Getenv func(string) string
-	Logger *slog.Logger
+	// Getenv reads secrets named by token_env (default os.Getenv);
+	// SourceSecrets says which variables a token_env may name, for which
+	// hosts (SOURCE_SECRETS; default secrets.DefaultSourceSecrets).
+	Getenv        func(string) string
+	SourceSecrets *secrets.SourceSecrets
+	// Keyring opens tokens organizers entered in the admin (SECRET_KEY's;
+	// without one, stored tokens are not used).
+	Keyring *secrets.Keyring
+	Logger  *slog.Logger
 	// Metrics, when set, receives the sources' Prometheus counters (items
 	// appended, bad payloads, reconnects per kind; poll outcomes).
 	Metrics prometheus.Registerer
@@ -103,11 +131,15 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 			*d = v
 		}
 	}
+	def(&o.NodeTTL, time.Second)
+	def(&o.NodeBeatEvery, 200*time.Millisecond)
+	def(&o.TakeoverCheckEvery, 250*time.Millisecond)
 	def(&o.LeaseTTL, 10*time.Second)
-	def(&o.RenewEvery, 3*time.Second)
+	def(&o.RenewEvery, time.Second)
 	def(&o.AcquireEvery, time.Second)
 	def(&o.ReloadEvery, 5*time.Second)
 	def(&o.CursorDelay, 3*time.Second)
+	def(&o.AppendRetryFor, 10*time.Second)
 	def(&o.RulesEvery, 10*time.Second)
 	def(&o.StateEvery, time.Second)
 	def(&o.Heartbeats.Mastodon, time.Duration(watchdogMargin*float64(MastodonHeartbeat)))
@@ -130,9 +162,8 @@ func (o ManagerOptions) withDefaults() ManagerOptions {
 		host, _ := os.Hostname()
 		o.Holder = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
-	}
+	o.Holder = strings.ReplaceAll(o.Holder, "#", "_")
+	o.HTTPClient = guardClient(o.HTTPClient)
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}

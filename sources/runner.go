@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -42,7 +47,20 @@ type runner struct {
 	src   models.Source
 	cfg   Config
 	token string
-	log   *slog.Logger
+	// fence orders this holder among the lease's holders (lease.go); state
+	// writes carry it.
+	fence int64
+	// delegate: a runner another source's runner drives (an X source sharing
+	// its app's stream); its state is written unfenced, over the idle holder's.
+	delegate bool
+	// idle: the holder leaves its state to a delegate (the X primary's).
+	idle atomic.Bool
+	// needsNode: the runner appends only while its node's heartbeat is
+	// confirmed (node.go); polls, which no heartbeat takes over, do not wait.
+	needsNode bool
+	// cred is the source's secret and the host it may go to (credentials.go).
+	cred credential
+	log  *slog.Logger
 
 	mu        sync.Mutex
 	st        State
@@ -59,21 +77,26 @@ func newRunner(m *Manager, src models.Source, token string) *runner {
 	return &runner{
 		m: m, src: src, token: token,
 		log:  m.opts.Logger.With("source", src.ID, "kind", src.Kind, "event", src.EventID),
-		st:   State{Holder: m.opts.Holder},
+		st:   State{Holder: nodeID(m)},
 		wake: make(chan struct{}, 1),
 	}
 }
 
-// init loads the saved cursor, the counters of the previous holder and the
-// moderation rules.
+// init loads the saved cursor, the lease's fence (for a poll, which takes
+// its lease without learning it), the counters of the previous holder and
+// the moderation rules.
 func (r *runner) init(ctx context.Context) error {
 	c := r.m.redis
 	res := c.DoMulti(ctx,
-		c.B().Hget().Key(r.m.k.cursor(r.src.ID)).Field("cursor").Build(),
+		c.B().Hmget().Key(r.m.k.cursor(r.src.ID)).Field("cursor", "holder", "fence").Build(),
 		c.B().Hgetall().Key(r.m.k.state(r.src.ID)).Build())
-	cur, err := res[0].ToString()
-	if err != nil && !rueidis.IsRedisNil(err) {
+	vs, err := res[0].ToArray()
+	if err != nil {
 		return fmt.Errorf("sources: load cursor of source %d: %w", r.src.ID, err)
+	}
+	cur := str(vs, 0)
+	if r.fence == 0 && str(vs, 1) == r.token {
+		r.fence, _ = strconv.ParseInt(str(vs, 2), 10, 64)
 	}
 	prev, err := res[1].AsStrMap()
 	if err != nil {
@@ -84,6 +107,7 @@ func (r *runner) init(ctx context.Context) error {
 	r.st.ItemsTotal, r.st.Reconnects, r.st.BadPayloads, r.st.LastItemAt = old.ItemsTotal, old.Reconnects, old.BadPayloads, old.LastItemAt
 	r.st.Backfilled, r.st.BackfillDone = old.Backfilled, old.BackfillDone
 	r.dirty = true
+	r.cred = r.resolveSecret(ctx)
 	return r.reloadRules(ctx)
 }
 
@@ -257,16 +281,14 @@ func (r *runner) flushCursor(ctx context.Context) error {
 	cur := r.pending[i-1].cursor
 	r.pending = append(r.pending[:0], r.pending[i:]...)
 	r.mu.Unlock()
-	c := r.m.redis
-	err := c.Do(ctx, c.B().Hset().Key(r.m.k.cursor(r.src.ID)).FieldValue().
-		FieldValue("cursor", cur).FieldValue("saved_at", timeStr(time.Now())).Build()).Error()
-	if err != nil {
-		return fmt.Errorf("sources: save cursor of source %d: %w", r.src.ID, err)
-	}
-	return nil
+	// Only the lease's holder may save (lease.go): a zombie's save is refused.
+	return saveCursor(ctx, r.m.redis, r.m.k.cursor(r.src.ID), r.token, cur, time.Now())
 }
 
 func (r *runner) writeState(ctx context.Context, force bool) error {
+	if r.idle.Load() {
+		return nil
+	}
 	r.mu.Lock()
 	if !r.dirty && !force {
 		r.mu.Unlock()
@@ -276,7 +298,11 @@ func (r *runner) writeState(ctx context.Context, force bool) error {
 	s.UpdatedAt = time.Now()
 	r.dirty = false
 	r.mu.Unlock()
-	return writeState(ctx, r.m.redis, r.m.k.state(r.src.ID), s)
+	fence := r.fence
+	if r.delegate {
+		fence = unfenced
+	}
+	return writeState(ctx, r.m.redis, r.m.k.state(r.src.ID), fence, s)
 }
 
 func (r *runner) applyRules(it *live.Item) {
@@ -284,6 +310,63 @@ func (r *runner) applyRules(it *live.Item) {
 	rules := r.rules
 	r.mu.Unlock()
 	rules.Apply(it)
+}
+
+// retry runs an append step, again every 100 ms while it fails for a
+// reason that passes with time (transient), for at most AppendRetryFor:
+// the stream stays open meanwhile, so a Redis restart costs no reconnect
+// and no backoff on top of its downtime.
+func (r *runner) retry(ctx context.Context, step func() error) error {
+	deadline := time.Now().Add(r.m.opts.AppendRetryFor)
+	for {
+		err := step()
+		if err == nil || !transient(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// transient reports errors that pass with time: Redis unreachable,
+// restarting or loading its data, or this worker's heartbeat unconfirmed
+// while Redis was away.
+func transient(err error) bool {
+	var ne net.Error
+	var re *rueidis.RedisError
+	switch {
+	case errors.Is(err, errNodeUnconfirmed), errors.Is(err, rueidis.ErrClosing),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.As(err, &ne):
+		return true
+	case errors.As(err, &re):
+		return re.IsLoading() || re.IsTryAgain() || re.IsClusterDown() ||
+			strings.HasPrefix(re.Error(), "MASTERDOWN") || strings.HasPrefix(re.Error(), "READONLY")
+	}
+	return false
+}
+
+// acting waits, for a runner, until its node's heartbeat is confirmed
+// (node.go): a worker that was paused or cut off past its heartbeat may
+// already have been replaced, and must not append on.
+func (r *runner) acting(ctx context.Context) error {
+	if !r.needsNode {
+		return nil
+	}
+	return r.m.node.await(ctx)
+}
+
+// nodeID is the worker's current identity, shown as the source's holder.
+func nodeID(m *Manager) string {
+	id, _ := m.node.identity()
+	return id
 }
 
 // add appends an item (moderation rules applied) and remembers its seq under
@@ -297,11 +380,18 @@ func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error
 // (false: the log's dedupe dropped it).
 func (r *runner) appendNew(ctx context.Context, it live.Item, aliases ...string) (bool, error) {
 	r.applyRules(&it)
-	res, err := r.m.log.AppendItem(ctx, r.src.EventID, it)
+	var res realtime.AppendResult
+	err := r.retry(ctx, func() error {
+		if err := r.acting(ctx); err != nil {
+			return err
+		}
+		var err error
+		if res, err = r.m.log.AppendItem(ctx, r.src.EventID, it); err != nil {
+			return err
+		}
+		return r.remember(ctx, res.Seq, it.ID, aliases...)
+	})
 	if err != nil {
-		return false, err
-	}
-	if err := r.remember(ctx, res.Seq, it.ID, aliases...); err != nil {
 		return false, err
 	}
 	now := time.Now()
@@ -359,7 +449,14 @@ func (r *runner) hide(ctx context.Context, key string) error {
 	if done {
 		return nil
 	}
-	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpHide, seq, nil); err != nil {
+	err = r.retry(ctx, func() error {
+		if err := r.acting(ctx); err != nil {
+			return err
+		}
+		_, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpHide, seq, nil)
+		return err
+	})
+	if err != nil {
 		if errors.Is(err, realtime.ErrUnknownTarget) {
 			return nil
 		}
@@ -382,16 +479,21 @@ func (r *runner) update(ctx context.Context, it live.Item, aliases ...string) er
 	if it.Hidden {
 		return r.hide(ctx, it.ID)
 	}
-	if _, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpUpdate, seq, &it); err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
+	err = r.retry(ctx, func() error {
+		if err := r.acting(ctx); err != nil {
+			return err
+		}
+		_, err := r.m.log.AppendOp(ctx, r.src.EventID, live.OpUpdate, seq, &it)
+		return err
+	})
+	if err != nil && !errors.Is(err, realtime.ErrUnknownTarget) {
 		return err
 	}
 	return nil
 }
 
-// secret reads the source's token from the environment variable it names.
-func (r *runner) secret() string {
-	if r.cfg.TokenEnv == "" {
-		return ""
-	}
-	return r.m.opts.Getenv(r.cfg.TokenEnv)
-}
+// secret is the source's token (credentials.go: the one entered in the
+// admin, else token_env when SOURCE_SECRETS allows it), "" for none. The
+// transport attaches it to requests to the source's own host and never
+// lets it go elsewhere.
+func (r *runner) secret() string { return r.cred.secret }

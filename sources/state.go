@@ -26,7 +26,8 @@ type State struct {
 	// (back to the event's starts_at); BackfillDone says that pass is over.
 	Backfilled   int64
 	BackfillDone bool
-	// Holder is the worker running the source (hostname:pid).
+	// Holder is the worker running the source (its WORKER_ID, by default
+	// hostname:pid).
 	Holder    string
 	UpdatedAt time.Time
 }
@@ -79,21 +80,43 @@ func timeStr(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// writeState stores a runner's state; it expires a day after the last write
-// so removed sources do not linger.
-func writeState(ctx context.Context, c rueidis.Client, key string, s State) error {
-	cmds := rueidis.Commands{
-		c.B().Hset().Key(key).FieldValue().FieldValueIter(pairs(s.fields())).Build(),
-		c.B().Expire().Key(key).Seconds(86400).Build(),
+// writeStateScript writes a runner's state unless a holder with a higher
+// fence wrote it already (lease.go): a zombie never paints its state over its
+// successor's. A delegate (fence -1, see unfenced) writes the fields only,
+// leaving the fence to the lease's holders. It expires a day after the last write so removed sources do
+// not linger.
+var writeStateScript = rueidis.NewLuaScript(`
+if ARGV[1] == '-1' then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  redis.call('EXPIRE', KEYS[1], 86400)
+  return 1
+end
+local f = tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') or 0
+if tonumber(ARGV[1]) < f then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'fence', ARGV[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], 86400)
+return 1`)
+
+// unfenced is the fence a delegate writes with (runner.delegate).
+const unfenced = -1
+
+// writeState stores a runner's state under its lease's fence; errLeaseFenced
+// when a later holder wrote it.
+func writeState(ctx context.Context, c rueidis.Client, key string, fence int64, s State) error {
+	args := append([]string{strconv.FormatInt(fence, 10)}, s.fields()...)
+	n, err := writeStateScript.Exec(ctx, c, []string{key}, args).AsInt64()
+	if err != nil {
+		return fmt.Errorf("sources: write state %s: %w", key, err)
 	}
-	for _, r := range c.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
-			return fmt.Errorf("sources: write state %s: %w", key, err)
-		}
+	if n != 1 {
+		return errLeaseFenced
 	}
 	return nil
 }
 
+// pairs walks a flat field, value, field, value list as pairs.
 func pairs(kv []string) func(yield func(string, string) bool) {
 	return func(yield func(string, string) bool) {
 		for i := 0; i+1 < len(kv); i += 2 {

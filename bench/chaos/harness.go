@@ -74,7 +74,10 @@ func (h *harness) setup(ctx context.Context) error {
 		return err
 	}
 	for i := range 2 {
-		w := newProc(fmt.Sprintf("worker-%d", i), h.logs, h.root, h.env, h.bin, "worker")
+		// A stable identity per worker, as a deployment gives it (WORKER_ID):
+		// a killed worker that comes back reclaims its source at once.
+		env := append(append([]string(nil), h.env...), fmt.Sprintf("WORKER_ID=chaos-worker-%d", i))
+		w := newProc(fmt.Sprintf("worker-%d", i), h.logs, h.root, env, h.bin, "worker")
 		h.workers = append(h.workers, w)
 		if err := w.start(); err != nil {
 			return err

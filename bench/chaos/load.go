@@ -25,6 +25,7 @@ type loadStep struct {
 	clients  int
 	rate     float64
 	duration time.Duration
+	mode     string // livepoll's -mode against our node: poll or sse
 }
 
 // loadResult is what the checker reads from livepoll's output.
@@ -81,7 +82,11 @@ func (h *harness) prepareNode(ctx context.Context) (string, error) {
 
 // livepoll runs one step against the web node.
 func (h *harness) livepoll(ctx context.Context, lp string, s loadStep, extra ...string) loadResult {
-	args := append([]string{"-url", h.nodes[0], "-event", eventSlug, "-event-id", strconv.FormatInt(h.eventID, 10),
+	mode := s.mode
+	if mode == "" {
+		mode = "poll"
+	}
+	args := append([]string{"-mode", mode, "-url", h.nodes[0], "-event", eventSlug, "-event-id", strconv.FormatInt(h.eventID, 10),
 		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64),
 		"-duration", s.duration.String(), "-redis", h.redisAddr, "-pid", strconv.Itoa(h.webs[0].pid())}, extra...)
 	return h.runLivepoll(ctx, lp, s, args)
@@ -147,7 +152,9 @@ func (h *harness) runLivepoll(ctx context.Context, lp string, s loadStep, args [
 }
 
 // runLoad is `task load`: one fresh node, livepoll at 1,000, 10,000 and
-// 19,000 waiting clients, and at a high delivery rate; then the budget table.
+// 19,000 waiting clients, at a high delivery rate, and streams at 1,000 and
+// 10,000; then the same tool against nginx+nchan, bench/lpfloor and
+// Centrifugo; then the budget table and the side-by-side table.
 func runLoad(ctx context.Context, h *harness) (int, error) {
 	lp, err := h.prepareNode(ctx)
 	if err != nil {
@@ -158,10 +165,18 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		d = 30 * time.Second
 	}
 	steps := []loadStep{
-		{"1,000 waiting", 1000, 5, d},
-		{"10,000 waiting", 10000, 2, d},
-		{"19,000 waiting", 19000, 2, d},
-		{"deliveries", 10000, 40, d},
+		{"1,000 waiting", 1000, 5, d, "poll"},
+		{"10,000 waiting", 10000, 2, d, "poll"},
+		{"19,000 waiting", 19000, 2, d, "poll"},
+		{"deliveries", 10000, 40, d, "poll"},
+		{"1,000 streams", 1000, 5, d, "sse"},
+		{"10,000 streams", 10000, 2, d, "sse"},
+	}
+	if h.o.scale > 0 && h.o.scale != 1 {
+		for i := range steps {
+			steps[i].clients = max(1, int(float64(steps[i].clients)*h.o.scale))
+			steps[i].name += fmt.Sprintf(" (scaled to %d)", steps[i].clients)
+		}
 	}
 	baseline := openFiles(h.webs[0].pid())
 	var res []loadResult
@@ -175,17 +190,16 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		}
 		waitConnectionsClosed(ctx, h.webs[0].pid(), baseline)
 	}
-	// The peer, with the same tool, clients and rates, while our node idles.
-	// The peer, and the floor under any fasthttp server (bench/lpfloor), with
-	// the same tool, clients and rates, while our node idles.
-	var peer, floor []loadResult
+	// The peers, and the floor under any fasthttp server (bench/lpfloor),
+	// with the same tool, clients and rates, while our node idles.
+	var nchan, floor, centrifugo []loadResult
 	if h.o.nchan {
 		stop, err := h.startNchan(ctx)
 		if err != nil {
 			return 2, err
 		}
 		for _, s := range steps[:2] {
-			peer = append(peer, h.nchanStep(ctx, lp, nchanAddr, s))
+			nchan = append(nchan, h.nchanStep(ctx, lp, nchanAddr, s))
 		}
 		stop()
 		stop, err = h.startFloor(ctx)
@@ -197,9 +211,19 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		}
 		stop()
 	}
+	if h.o.centrifugo {
+		stop, pid, err := h.startCentrifugo(ctx)
+		if err != nil {
+			return 2, err
+		}
+		for _, s := range steps[4:6] {
+			centrifugo = append(centrifugo, h.centrifugoStep(ctx, lp, pid, s))
+		}
+		stop()
+	}
 	printBudgets(res)
-	printPeer(res[:2], peer, floor)
-	for _, r := range res {
+	printPeers(res, nchan, floor, centrifugo)
+	for _, r := range append(append(append(res, nchan...), floor...), centrifugo...) {
 		if r.lost > 0 || r.dup > 0 {
 			h.failed = true
 			fmt.Printf("\nFAIL: %s: %d lost, %d duplicated\n", r.step.name, r.lost, r.dup)
@@ -209,17 +233,21 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 	return 0, nil
 }
 
+// printBudgets prints the budget table of runLoad's first four steps.
 func printBudgets(res []loadResult) {
-	by := map[string]loadResult{}
-	for _, r := range res {
-		by[r.step.name] = r
+	if len(res) < 4 {
+		return
 	}
-	one, ten, max19, del := by["1,000 waiting"], by["10,000 waiting"], by["19,000 waiting"], by["deliveries"]
+	one, ten, max19, del := res[0], res[1], res[2], res[3]
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nbudget (docs/ARCHITECTURE.md)\tbudget\tmeasured\tnote")
 	fmt.Fprintf(tw, "arrival -> client, 1,000 waiting\tp50 <= 10 ms, p99 <= 50 ms\tp50 %s, p99 %s\t%.0f items/s, max %s\n", one.p50, one.p99, one.step.rate, one.max)
 	fmt.Fprintf(tw, "same, 10,000 waiting\tp99 <= 250 ms\tp99 %s\tp50 %s, %.0f items/s\n", ten.p99, ten.p50, ten.step.rate)
 	fmt.Fprintf(tw, "waiting clients held by one node\t>= 19,000, RSS <= 1 GiB\t%d connected, RSS %d MiB (peak %d)\tp99 %s\n", max19.connected, max19.rssMiB, max19.peakMiB, max19.p99)
+	if max19.connected > 0 {
+		fmt.Fprintf(tw, "memory per waiting client\t<= 16 KB\t%.1f KB (RSS / clients)\tpeak %.1f KB\n",
+			float64(max19.rssMiB)*1024/float64(max19.connected), float64(max19.peakMiB)*1024/float64(max19.connected))
+	}
 	fmt.Fprintf(tw, "Redis commands per long poll (steady)\t0\t%s\tRedis commands per appended item, 1k vs 10k vs 19k clients\n", cmdsPerItem(one, ten, max19))
 	fmt.Fprintf(tw, "deliveries per second, one node\t>= 200,000\t%.0f\t%d clients x %.0f items/s; p99 %s\n", del.deliveries, del.step.clients, del.step.rate, del.p99)
 	fmt.Fprintf(tw, "CPU per 1,000 deliveries (nchan ~0.024 s)\t<= nchan\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
@@ -253,27 +281,59 @@ func waitConnectionsClosed(ctx context.Context, pid, baseline int) {
 	log.Printf("the node still holds %d files (%d before the load)", openFiles(pid), baseline)
 }
 
-// printPeer sets our 1,000- and 10,000-client steps beside nchan's and the
-// fasthttp floor's (bench/lpfloor).
-func printPeer(ours, nchan, floor []loadResult) {
-	if len(nchan) == 0 {
+// printPeers sets our 1,000- and 10,000-client steps beside the peers':
+// our long poll beside nginx+nchan (and the fasthttp floor, bench/lpfloor),
+// our stream beside Centrifugo; ratios are ours / the peer's (goal: <= 1.0).
+// Our CPU is the node's and Redis's together (the whole pipeline), the
+// peers' their own process's.
+func printPeers(ours, nchan, floor, centrifugo []loadResult) {
+	if len(nchan)+len(centrifugo) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nsame tool, same clients\tp50 / p99 / max\tserver CPU-s per 1,000 deliveries\tload tool CPU s")
-	for i := range ours {
-		for _, r := range []struct {
-			who string
-			res []loadResult
-		}{{"backchannel", ours}, {"nginx + nchan", nchan}, {"bench/lpfloor (bare fasthttp)", floor}} {
-			if i >= len(r.res) {
-				continue
+	fmt.Fprintln(tw, "\nsame tool, same clients\tp50 / p99 / max\tCPU-s per 1,000 deliveries\tp99 ratio\tCPU ratio\tlost / dup\tload tool CPU s")
+	row := func(x, peer loadResult, who string) {
+		cpu := x.allPer1k
+		if cpu == "" {
+			cpu = x.cpuPer1k
+		}
+		fmt.Fprintf(tw, "%s, %.0f items/s: %s\t%s / %s / %s\t%s\t%s\t%s\t%d / %d\t%s\n", x.step.name, x.step.rate, who,
+			x.p50, x.p99, x.max, cpu, ratio(x.p99, peer.p99), ratioNum(cpu, peer.cpuPer1k), x.lost, x.dup, x.toolCPU)
+	}
+	for i := range 2 {
+		if i < len(nchan) {
+			row(ours[i], nchan[i], "backchannel long poll (node+redis)")
+			row(nchan[i], nchan[i], "nginx + nchan")
+			if i < len(floor) {
+				row(floor[i], nchan[i], "bench/lpfloor (bare fasthttp)")
 			}
-			x := r.res[i]
-			fmt.Fprintf(tw, "%s, %.0f items/s: %s\t%s / %s / %s\t%s\t%s\n", x.step.name, x.step.rate, r.who, x.p50, x.p99, x.max, x.cpuPer1k, x.toolCPU)
+		}
+		if i < len(centrifugo) && len(ours) > 4+i {
+			row(ours[4+i], centrifugo[i], "backchannel SSE (node+redis)")
+			row(centrifugo[i], centrifugo[i], "Centrifugo uni_sse")
 		}
 	}
 	tw.Flush()
+}
+
+// ratio divides two durations as livepoll prints them ("12.3ms").
+func ratio(a, b string) string {
+	x, err1 := time.ParseDuration(a)
+	y, err2 := time.ParseDuration(b)
+	if err1 != nil || err2 != nil || y == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.2f", float64(x)/float64(y))
+}
+
+// ratioNum divides two decimal numbers.
+func ratioNum(a, b string) string {
+	x, err1 := strconv.ParseFloat(a, 64)
+	y, err2 := strconv.ParseFloat(b, 64)
+	if err1 != nil || err2 != nil || y == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.2f", x/y)
 }
 
 func cmdsPerItem(rs ...loadResult) string {
@@ -361,7 +421,7 @@ func runSoak(ctx context.Context, h *harness) (int, error) {
 	if d <= 0 {
 		d = 10 * time.Minute
 	}
-	s := loadStep{"soak", h.o.clients, h.o.rate, d}
+	s := loadStep{"soak", h.o.clients, h.o.rate, d, "poll"}
 	type sample struct {
 		when       string
 		goroutines int

@@ -15,25 +15,27 @@ import (
 
 // options are the command's flags.
 type options struct {
-	items    int
-	rate     float64
-	clients  int
-	duration time.Duration
-	nchan    bool
-	kills    int
-	faults   string
-	down     time.Duration
-	cluster  bool
-	bin      string
-	data     string
-	pgURL    string
-	wait     int
-	settle   time.Duration
-	quiet    time.Duration
-	keep     bool
-	services bool
-	mode     string
-	source   string
+	items      int
+	rate       float64
+	clients    int
+	duration   time.Duration
+	nchan      bool
+	centrifugo bool
+	scale      float64
+	kills      int
+	faults     string
+	down       time.Duration
+	cluster    bool
+	bin        string
+	data       string
+	pgURL      string
+	wait       int
+	settle     time.Duration
+	quiet      time.Duration
+	keep       bool
+	services   bool
+	mode       string
+	source     string
 }
 
 func main() {
@@ -59,7 +61,9 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's database even after a clean run")
 	flag.BoolVar(&o.services, "services", true, "run scripts/services.sh up first")
 	flag.BoolVar(&o.nchan, "nchan", true, "load: also run the 1,000 and 10,000 client steps against nginx's nchan (scripts/nchan-deps.sh), the peer docs/ARCHITECTURE.md names, and bench/lpfloor, its protocol on bare fasthttp")
-	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m)")
+	flag.Float64Var(&o.scale, "scale", 1, "load: multiply every step's clients by this (0.02 checks the harness end to end in a minute; figures need 1)")
+	flag.BoolVar(&o.centrifugo, "centrifugo", true, "load: also run the 1,000 and 10,000 stream steps against Centrifugo v6 (scripts/centrifugo.sh installs it), the peer of our SSE")
+	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m); profile (where a delivery's CPU goes: bench/liveserver, 1,000 long polls then 1,000 streams at 5/s)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -77,6 +81,7 @@ func main() {
 	if o.items <= 0 || o.rate <= 0 || o.clients <= 0 {
 		log.Fatal("chaos: -items, -rate and -clients must be positive")
 	}
+	closeInheritedFiles()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	log.SetPrefix("[chaos] ")
 
@@ -116,9 +121,11 @@ func run(ctx context.Context, o options) (int, error) {
 		return runLoad(ctx, h)
 	case "soak":
 		return runSoak(ctx, h)
+	case "profile":
+		return runProfile(ctx, h)
 	case "chaos":
 	default:
-		return 2, fmt.Errorf("-mode must be chaos, load or soak, not %q", o.mode)
+		return 2, fmt.Errorf("-mode must be chaos, load, soak or profile, not %q", o.mode)
 	}
 	if err := h.setup(ctx); err != nil {
 		return 2, err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -151,6 +152,23 @@ func waitUntil(ctx context.Context, timeout time.Duration, what string, ok func(
 		case <-ctx.Done():
 			return errors.Join(fmt.Errorf("%s: interrupted", what), ctx.Err())
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// closeInheritedFiles marks every descriptor above stderr that this process
+// inherited close-on-exec. The run is wrapped in `flock /tmp/bc-heavy.lock`,
+// whose lock descriptor would otherwise pass to every child, and the
+// postgres fault's restarted server, a daemon that outlives the run, would
+// hold the lock for everyone until the next restart of Postgres.
+func closeInheritedFiles() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
 		}
 	}
 }

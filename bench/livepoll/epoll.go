@@ -12,7 +12,7 @@ import (
 	"github.com/backchannel/backchannel/realtime"
 )
 
-// The long-poll clients run on a few epoll loops (one per core) rather than
+// The clients (long polls and streams) run on a few epoll loops (one per core) rather than
 // a goroutine each, the way wrk and other load tools do: a delivery then
 // costs the tool one read and one write system call and no scheduling, so
 // on a two-core machine the tool takes as little CPU as it can from the
@@ -30,9 +30,10 @@ type pollProto interface {
 type loopConn struct {
 	c     *client
 	fd    int
-	in    []byte    // bytes read of the answer in progress
-	retry time.Time // when to dial again after an error (zero: connected)
-	first bool      // no request sent yet
+	in    []byte     // bytes read of the answer in progress
+	retry time.Time  // when to dial again after an error (zero: connected)
+	first bool       // no request sent yet
+	sse   *sseReader // the answer being streamed (stream modes)
 }
 
 // eventLoop drives its connections with one epoll instance.
@@ -78,6 +79,9 @@ func (l *eventLoop) dial(lc *loopConn) error {
 		return err
 	}
 	lc.fd, lc.in, lc.retry = fd, lc.in[:0], time.Time{}
+	if lc.c.streaming() {
+		lc.sse = &sseReader{}
+	}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
 		syscall.Close(fd)
 		return fmt.Errorf("epoll add: %w", err)
@@ -89,7 +93,11 @@ func (l *eventLoop) dial(lc *loopConn) error {
 // send writes lc's next request; a request is small enough for an empty
 // socket buffer to take at once.
 func (l *eventLoop) send(lc *loopConn) error {
-	l.out = lc.c.proto().request(l.out[:0], l.host)
+	if lc.sse != nil {
+		l.out = lc.c.streamProto().request(l.out[:0], l.host)
+	} else {
+		l.out = lc.c.proto().request(l.out[:0], l.host)
+	}
 	n, err := syscall.Write(lc.fd, l.out)
 	if err != nil {
 		return fmt.Errorf("write: %w", err)
@@ -183,6 +191,12 @@ func (l *eventLoop) readable(lc *loopConn) {
 	}
 	at := time.Now()
 	buf := l.rbuf[:n]
+	if lc.sse != nil {
+		if err := lc.sse.feed(buf, lc.c.streamProto(), at); err != nil {
+			l.fail(lc, err)
+		}
+		return
+	}
 	if len(lc.in) > 0 {
 		lc.in = append(lc.in, buf...)
 		buf = lc.in

@@ -19,11 +19,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"runtime"
@@ -53,6 +50,7 @@ type config struct {
 	namespace string
 	pid       int
 	mode      string
+	apiKey    string
 	wait      int
 	settle    time.Duration
 }
@@ -69,7 +67,8 @@ func main() {
 	flag.IntVar(&cfg.redisDB, "redis-db", 0, "Redis logical database the server uses")
 	flag.StringVar(&cfg.namespace, "namespace", "", "key namespace the server uses (\"\" in production)")
 	flag.IntVar(&cfg.pid, "pid", 0, "server process id (default: the process listening on -url's port)")
-	flag.StringVar(&cfg.mode, "mode", "poll", "poll (long poll), sse, or nchan (long poll against nginx's nchan at -url, the peer to beat; -event names the channel)")
+	flag.StringVar(&cfg.mode, "mode", "poll", "poll (long poll), sse (the Live API's stream), nchan (long poll against nginx's nchan at -url; -event names the channel) or centrifugo (Centrifugo's uni_sse at -url; -event names the channel, -api-key publishes)")
+	flag.StringVar(&cfg.apiKey, "api-key", "", "centrifugo: the HTTP API key (http_api.key)")
 	flag.IntVar(&cfg.wait, "wait", 25, "long-poll wait in seconds")
 	flag.DurationVar(&cfg.settle, "settle", 10*time.Second, "how long clients may take to catch up after the last append")
 	cpuprofile := flag.String("cpuprofile", "", "write the tool's own CPU profile here")
@@ -84,8 +83,10 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if cfg.mode != "poll" && cfg.mode != "sse" && cfg.mode != "nchan" {
-		log.Fatalf("livepoll: -mode must be poll, sse or nchan, not %q", cfg.mode)
+	switch cfg.mode {
+	case "poll", "sse", "nchan", "centrifugo":
+	default:
+		log.Fatalf("livepoll: -mode must be poll, sse, nchan or centrifugo, not %q", cfg.mode)
 	}
 	if err := run(cfg); err != nil {
 		pprof.StopCPUProfile()
@@ -105,11 +106,16 @@ func run(cfg config) error {
 		head        int64
 		appendItems func() (seqs []int64, errs int64, last int64)
 	)
-	if cfg.mode == "nchan" {
+	switch cfg.mode {
+	case "nchan":
 		appendItems = func() ([]int64, int64, int64) { return nchanAppendLoop(cfg) }
 		fmt.Printf("livepoll: nchan at %s channel %s, %d long-poll clients, %.1f messages/s for %s, server pids %v\n",
 			cfg.baseURL, cfg.event, cfg.clients, cfg.rate, cfg.duration, pids)
-	} else {
+	case "centrifugo":
+		appendItems = func() ([]int64, int64, int64) { return centrifugoAppendLoop(cfg) }
+		fmt.Printf("livepoll: centrifugo at %s channel %s, %d uni_sse clients, %.1f messages/s for %s, server pids %v\n",
+			cfg.baseURL, cfg.event, cfg.clients, cfg.rate, cfg.duration, pids)
+	default:
 		if cfg.eventID == 0 {
 			id, err := lookupEventID(cfg.baseURL, cfg.event)
 			if err != nil {
@@ -139,35 +145,22 @@ func run(cfg config) error {
 		cls[i] = newClient(cfg, epoch, head, &started)
 	}
 	var wg sync.WaitGroup
-	if cfg.mode == "sse" {
-		for i, c := range cls {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.runStream(stop)
-			}()
-			if i%200 == 199 {
-				time.Sleep(20 * time.Millisecond) // spread the connection storm a little
-			}
+	loops := runtime.GOMAXPROCS(0)
+	for i := range loops {
+		l, err := newEventLoop(hostOf(cfg.baseURL))
+		if err != nil {
+			return err
 		}
-	} else {
-		loops := runtime.GOMAXPROCS(0)
-		for i := range loops {
-			l, err := newEventLoop(hostOf(cfg.baseURL))
-			if err != nil {
-				return err
-			}
-			var mine []*client
-			for j := i; j < len(cls); j += loops {
-				mine = append(mine, cls[j])
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				runtime.LockOSThread()
-				l.run(mine, stop)
-			}()
+		var mine []*client
+		for j := i; j < len(cls); j += loops {
+			mine = append(mine, cls[j])
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			l.run(mine, stop)
+		}()
 	}
 	connectStart, lastReport := time.Now(), time.Now()
 	for started.Load() < int64(cfg.clients) {
@@ -288,7 +281,6 @@ func appendLoop(ctx context.Context, cfg config, rlog *realtime.Log) (seqs []int
 // client is one simulated browser.
 type client struct {
 	cfg     config
-	http    *http.Client // SSE
 	started *atomic.Int64
 	cookie  string
 	epoch   string
@@ -311,35 +303,9 @@ type client struct {
 }
 
 func newClient(cfg config, epoch string, head int64, started *atomic.Int64) *client {
-	jar, _ := cookiejar.New(nil)
-	tr := &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1, DisableCompression: true,
-		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &client{cfg: cfg, http: &http.Client{Jar: jar, Transport: tr}, started: started, epoch: epoch, since: head, last: head,
+	return &client{cfg: cfg, started: started, epoch: epoch, since: head, last: head,
 		seen: map[int64]bool{}, ctx: ctx, cancel: cancel}
-}
-
-// runStream keeps the client's SSE stream open until stop.
-func (c *client) runStream(stop <-chan struct{}) {
-	first := true
-	mark := func() {
-		if first {
-			c.started.Add(1)
-			first = false
-		}
-	}
-	for {
-		select {
-		case <-stop:
-			mark()
-			return
-		default:
-		}
-		if err := c.stream(mark); err != nil && c.ctx.Err() == nil {
-			c.fail(err)
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
 }
 
 // fail counts a failed request, keeping the first error.
@@ -350,6 +316,17 @@ func (c *client) fail(err error) {
 	if c.firstErr == nil {
 		c.firstErr = err
 	}
+}
+
+// streaming says whether the client holds a stream open rather than polling.
+func (c *client) streaming() bool { return c.cfg.mode == "sse" || c.cfg.mode == "centrifugo" }
+
+// streamProto is how the client streams, by mode.
+func (c *client) streamProto() streamProto {
+	if c.cfg.mode == "centrifugo" {
+		return centrifugoProto{c}
+	}
+	return sseProto{c}
 }
 
 // proto is how the client long-polls, by mode.
@@ -425,53 +402,6 @@ func (p liveProto) answer(a rawAnswer, at time.Time) error {
 	c.record(pg.Entries, at)
 	c.since = pg.Next
 	return nil
-}
-
-func (c *client) stream(mark func()) error {
-	u := fmt.Sprintf("%s/api/events/%s/stream?since=%d&epoch=%s", c.cfg.baseURL, url.PathEscape(c.cfg.event), c.since, url.QueryEscape(c.epoch))
-	req, _ := http.NewRequestWithContext(c.ctx, http.MethodGet, u, nil)
-	mark()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	r := newLineReader(resp.Body)
-	var event string
-	for {
-		line, err := r.line()
-		if err != nil {
-			return err
-		}
-		switch {
-		case strings.HasPrefix(line, "event: "):
-			event = line[7:]
-		case strings.HasPrefix(line, "data: "):
-			at := time.Now()
-			data := line[6:]
-			if event == "reset" || event == "snapshot" {
-				var p page
-				if err := json.Unmarshal([]byte(data), &p); err != nil {
-					return err
-				}
-				c.mu.Lock()
-				c.resets++
-				c.mu.Unlock()
-				c.since, c.epoch = p.Head, p.Epoch
-				continue
-			}
-			var e entry
-			if err := json.Unmarshal([]byte(data), &e); err != nil {
-				return err
-			}
-			c.record([]entry{e}, at)
-			c.since = max(c.since, e.Seq)
-		}
-	}
 }
 
 // record checks order and duplicates and keeps the latency of each add.

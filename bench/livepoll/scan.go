@@ -23,37 +23,7 @@ func parsePage(b []byte) (page, error) {
 		case "entries":
 			p.Entries = []entry{}
 			return s.array(func() error {
-				var e entry
-				err := s.object(func(key string) error {
-					switch strings.ToLower(key) {
-					case "seq":
-						return s.int(&e.Seq)
-					case "item":
-						if s.null() {
-							e.Item = nil
-							return nil
-						}
-						if e.Item == nil {
-							e.Item = &entryItem{}
-						}
-						return s.object(func(key string) error {
-							switch strings.ToLower(key) {
-							case "source":
-								return s.str(&e.Item.Source)
-							case "received_at":
-								var t string
-								if err := s.str(&t); err != nil {
-									return err
-								}
-								at, err := time.Parse(time.RFC3339Nano, t)
-								e.Item.ReceivedAt = at
-								return err
-							}
-							return s.skip()
-						})
-					}
-					return s.skip()
-				})
+				e, err := s.entry()
 				p.Entries = append(p.Entries, e)
 				return err
 			})
@@ -72,6 +42,54 @@ func parsePage(b []byte) (page, error) {
 		err = s.fail("text after the answer")
 	}
 	return p, err
+}
+
+// parseEntry reads one entry (an SSE event's data) as parsePage reads the
+// entries of a page.
+func parseEntry(b []byte) (entry, error) {
+	s := scanner{b: b}
+	e, err := s.entry()
+	if err == nil && s.ws() < len(b) {
+		err = s.fail("text after the entry")
+	}
+	return e, err
+}
+
+// entry reads an entry object: its seq, and its item's source and
+// received_at.
+func (s *scanner) entry() (entry, error) {
+	var e entry
+	err := s.object(func(key string) error {
+		switch strings.ToLower(key) {
+		case "seq":
+			return s.int(&e.Seq)
+		case "item":
+			if s.null() {
+				e.Item = nil
+				return nil
+			}
+			if e.Item == nil {
+				e.Item = &entryItem{}
+			}
+			return s.object(func(key string) error {
+				switch strings.ToLower(key) {
+				case "source":
+					return s.str(&e.Item.Source)
+				case "received_at":
+					var t string
+					if err := s.str(&t); err != nil {
+						return err
+					}
+					at, err := time.Parse(time.RFC3339Nano, t)
+					e.Item.ReceivedAt = at
+					return err
+				}
+				return s.skip()
+			})
+		}
+		return s.skip()
+	})
+	return e, err
 }
 
 // scanner walks JSON text.

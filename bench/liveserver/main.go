@@ -1,9 +1,14 @@
 // Command liveserver serves only the Live API (realtime.Handler over a Hub
-// and Log on Redis) with no other middleware, so bench/livepoll can measure
-// the live path alone and compare it with the full app. The event is given
-// on the command line; nothing is read from Postgres.
+// and Log on Redis) with no other middleware, through the loop server as
+// the app does (-loops=false: fiber's fasthttp server and the fast path), so
+// bench/livepoll can measure the live path alone and profile it. The event
+// is given on the command line; nothing is read from Postgres.
 //
 //	go run ./bench/liveserver -addr 127.0.0.1:3200 -redis 127.0.0.1:56379 -event demo -event-id 1 -cpuprofile cpu.out
+//
+// With -profile-signals the CPU profile runs from SIGUSR1 to SIGUSR2 (the
+// load harness brackets the deliveries with them) instead of from start to
+// SIGINT.
 package main
 
 import (
@@ -13,9 +18,11 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +58,8 @@ func main() {
 	slug := flag.String("event", "demo", "event slug")
 	id := flag.Int64("event-id", 1, "event id")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here until SIGINT")
+	profileSignals := flag.Bool("profile-signals", false, "profile from SIGUSR1 to SIGUSR2 instead of from start to SIGINT")
+	useLoops := flag.Bool("loops", true, "serve the live path on the loop server, as the app does")
 	postRate := flag.Int("post-rate", 6, "attendee posts per client per minute (RATE_LIMIT_POSTS)")
 	historyRate := flag.Int("history-rate", 60, "history requests per client per minute (RATE_LIMIT_HISTORY)")
 	flag.Parse()
@@ -72,30 +81,95 @@ func main() {
 		ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 75 * time.Second, Concurrency: 256 * 1024})
 	h.Register(app)
 	app.Server().Handler = h.FastLive(app.Server().Handler)
+	var loops *realtime.LoopServer
+	if *useLoops {
+		loops = realtime.NewLoopServer(h, realtime.LoopOptions{Logger: logger})
+		app.Server().Handler = loops.Hijack(app.Server().Handler)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go func() { _ = hub.Run(ctx) }()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
+	stopProfile := profile(*cpuprofile, *profileSignals)
+	defer stopProfile()
+	go func() {
+		<-ctx.Done()
+		h.Drain()
+		if loops != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = loops.Shutdown(sctx)
+			cancel()
+		}
+		_ = app.ShutdownWithTimeout(5 * time.Second)
+	}()
+	fmt.Fprintf(os.Stderr, "liveserver: serving event %s (id %d) on %s (loops %v)\n", *slug, *id, *addr, loops != nil)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if loops != nil {
+		err = loops.Serve(ln, app)
+	} else {
+		err = app.Listener(ln)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		log.Print(err)
+	}
+	stopProfile()
+	printLatency(metrics)
+}
+
+// profile starts the CPU profile into path (none when empty): at once, or
+// at SIGUSR1 until SIGUSR2. The returned func stops it (idempotent).
+func profile(path string, onSignals bool) func() {
+	if path == "" {
+		return func() {}
+	}
+	var mu sync.Mutex
+	var f *os.File
+	start := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if f != nil {
+			return
+		}
+		var err error
+		if f, err = os.Create(path); err != nil {
 			log.Fatal(err)
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			log.Fatal(err)
 		}
-		defer pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "liveserver: CPU profile started")
 	}
+	stopped := false
+	stop := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if f == nil || stopped {
+			return
+		}
+		stopped = true
+		pprof.StopCPUProfile()
+		_ = f.Close()
+		fmt.Fprintln(os.Stderr, "liveserver: CPU profile written to", path)
+	}
+	if !onSignals {
+		start()
+		return stop
+	}
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
 	go func() {
-		<-ctx.Done()
-		h.Drain()
-		_ = app.ShutdownWithTimeout(5 * time.Second)
+		for s := range sig {
+			if s == syscall.SIGUSR1 {
+				start()
+			} else {
+				stop()
+			}
+		}
 	}()
-	fmt.Fprintf(os.Stderr, "liveserver: serving event %s (id %d) on %s\n", *slug, *id, *addr)
-	if err := app.Listen(*addr); err != nil && !errors.Is(err, context.Canceled) {
-		log.Print(err)
-	}
-	printLatency(metrics)
+	return stop
 }
 
 // printLatency prints the hub's own arrival → delivery histogram (measured

@@ -42,6 +42,7 @@ func commands() []command {
 		{"createsuperuser", "create or update an admin superuser: createsuperuser --email E (password from stdin or prompt)", runCreateSuperuser},
 		{"event", "manage events from files: event apply -f FILE.yaml | event export SLUG", runEvent},
 		{"demo", "create or refresh the demo event with its replay source", runDemo},
+		{"source", "a source's stored token or its connection: source token EVENT SOURCE | source test EVENT SOURCE", runSource},
 	}
 }
 

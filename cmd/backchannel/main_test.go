@@ -28,10 +28,12 @@ func newCLI(t *testing.T) *cli {
 	db := testenv.NewDatabase(t)
 	r := testenv.NewRedis(t)
 	return &cli{t: t, db: db, env: map[string]string{
-		"DATABASE_URL": db.URL,
-		"REDIS_URL":    fmt.Sprintf("redis://%s/%d", r.Addrs[0], r.DB),
-		"REDIS_PREFIX": r.Namespace,
-		"DATA_DIR":     t.TempDir(),
+		// Production is the default; tests run as development.
+		"BACKCHANNEL_ENV": "development",
+		"DATABASE_URL":    db.URL,
+		"REDIS_URL":       fmt.Sprintf("redis://%s/%d", r.Addrs[0], r.DB),
+		"REDIS_PREFIX":    r.Namespace,
+		"DATA_DIR":        t.TempDir(),
 	}}
 }
 
@@ -156,6 +158,67 @@ func TestEventApplyOfABadFileNamesFileLineAndFieldAndChangesNothing(t *testing.T
 		if err := c.db.DB.Table(table).Count(&n).Error; err != nil || n != 0 {
 			t.Errorf("%s: %d rows after a bad file (%v)", table, n, err)
 		}
+	}
+}
+
+// The black-box probes of outbound safety: a token_env that is not a source
+// secret (the database's URL) and a feed at a metadata address are refused
+// with one line naming the file, line and field.
+func TestEventApplyRefusesANonSecretTokenEnvAndAMetadataFeed(t *testing.T) {
+	c := newCLI(t)
+	for name, tc := range map[string]struct{ source, field, want string }{
+		"token_env": {"  - kind: mastodon\n    instance: https://organizer.example\n    tag: conf\n    token_env: DATABASE_URL\n",
+			"sources[0].token_env", "DATABASE_URL is not a source secret"},
+		"metadata feed": {"  - kind: feed\n    url: http://169.254.169.254/latest/meta-data/iam/\n",
+			"sources[0].url", "cloud metadata address"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := goodEvent[:strings.Index(goodEvent, "  - kind: feed")] + tc.source
+			f := writeFile(t, "probe.yaml", body)
+			code, _, errs := c.run("", "event", "apply", "-f", f)
+			if code != 1 || !strings.Contains(errs, "probe.yaml:") || !strings.Contains(errs, tc.field) || !strings.Contains(errs, tc.want) {
+				t.Fatalf("code %d, stderr %q", code, errs)
+			}
+			if n := strings.Count(strings.TrimSpace(errs), "\n"); n != 0 {
+				t.Errorf("%d lines, want one: %q", n+1, errs)
+			}
+		})
+	}
+	var n int64
+	c.db.DB.Table("sources").Count(&n)
+	if n != 0 {
+		t.Errorf("%d sources created", n)
+	}
+}
+
+func TestSourceTokenIsStoredSealedAndNeverShown(t *testing.T) {
+	c := newCLI(t)
+	body := goodEvent[:strings.Index(goodEvent, "  - kind: feed")] +
+		"  - kind: mastodon\n    name: main\n    instance: https://mastodon.example\n    tag: conf\n    token_env: MASTODON_TOKEN\n"
+	if code, _, errs := c.run("", "event", "apply", "-f", writeFile(t, "conf.yaml", body)); code != 0 {
+		t.Fatalf("apply: %d %q", code, errs)
+	}
+	code, out, errs := c.run("tok-very-secret\n", "source", "token", "cli-conf", "main")
+	if code != 0 || !strings.Contains(out, "stored for mastodon.example") || strings.Contains(out+errs, "tok-very-secret") {
+		t.Fatalf("source token: %d %q %q", code, out, errs)
+	}
+	var row struct {
+		TokenCiphertext []byte
+		TokenHost       string
+	}
+	c.db.DB.Table("sources").Select("token_ciphertext, token_host").Take(&row)
+	if len(row.TokenCiphertext) == 0 || strings.Contains(string(row.TokenCiphertext), "tok-very-secret") || row.TokenHost != "mastodon.example" {
+		t.Errorf("stored %q for %q", row.TokenCiphertext, row.TokenHost)
+	}
+	code, out, _ = c.run("", "event", "export", "cli-conf")
+	if code != 0 || strings.Contains(out, "tok-") || strings.Contains(out, "token_ciphertext") {
+		t.Errorf("export shows the token: %q", out)
+	}
+	if code, _, errs := c.run("", "source", "token", "cli-conf", "nope"); code != 1 || !strings.Contains(errs, `there is no source "nope" in event "cli-conf"`) {
+		t.Errorf("unknown source: %d %q", code, errs)
+	}
+	if code, out, errs := c.run("", "source", "token", "--clear", "cli-conf", "main"); code != 0 || !strings.Contains(out, "removed") {
+		t.Errorf("clear: %d %q %q", code, out, errs)
 	}
 }
 

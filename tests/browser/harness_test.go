@@ -10,8 +10,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,6 +214,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	addr := freeAddr(t)
 	bin := buildBinary(t)
 	srv := &server{bin: bin, role: "serve", addr: addr, env: append(os.Environ(),
+		"BACKCHANNEL_ENV=development", // production is the default
 		"DATABASE_URL="+db.URL,
 		fmt.Sprintf("REDIS_URL=redis://%s/%d", testenv.RedisAddrs()[0], testenv.RedisDB),
 		"REDIS_PREFIX="+rdb.Namespace,
@@ -240,6 +244,25 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	go func() { _ = ctlSrv.Serve(ln) }()
 	t.Cleanup(func() { _ = ctlSrv.Close() })
 
+	// A proxy that holds streams back (as some corporate proxies and
+	// antivirus filters do): pages opened through it must fall back to long
+	// polling.
+	target, _ := url.Parse("http://" + addr)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if strings.HasSuffix(resp.Request.URL.Path, "/stream") {
+			resp.Body = &holdAll{r: resp.Body}
+		}
+		return nil
+	}
+	proxyLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxySrv := &http.Server{Handler: proxy}
+	go func() { _ = proxySrv.Serve(proxyLn) }()
+	t.Cleanup(func() { _ = proxySrv.Close() })
+
 	artifacts, _ := filepath.Abs(filepath.Join("..", "..", "artifacts", "browser"))
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
@@ -250,6 +273,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "node", spec)
 			cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "CONTROL_URL=http://"+ln.Addr().String(),
+				"BUFFERING_PROXY_URL=http://"+proxyLn.Addr().String(),
 				"EVENT=browser-conf", fmt.Sprintf("EVENT_ID=%d", ev.ID), "CHROMIUM="+chromium, "ARTIFACTS="+artifacts,
 				"ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword)
 			out, err := cmd.CombinedOutput()
@@ -263,6 +287,32 @@ func TestLivePageInARealBrowser(t *testing.T) {
 		})
 	}
 }
+
+// holdAll gives nothing of a body until all of it came: a stream, which
+// never ends, gets nothing through.
+type holdAll struct {
+	r    io.ReadCloser
+	buf  []byte
+	done bool
+}
+
+func (h *holdAll) Read(p []byte) (int, error) {
+	if !h.done {
+		b, err := io.ReadAll(h.r)
+		h.buf, h.done = b, true
+		if err != nil && len(b) == 0 {
+			return 0, err
+		}
+	}
+	if len(h.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, h.buf)
+	h.buf = h.buf[n:]
+	return n, nil
+}
+
+func (h *holdAll) Close() error { return h.r.Close() }
 
 func tail(s string, n int) string {
 	if len(s) <= n {

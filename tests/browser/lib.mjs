@@ -7,6 +7,8 @@ export const control = process.env.CONTROL_URL;
 export const event = process.env.EVENT;
 export const artifacts = process.env.ARTIFACTS;
 export const livePath = `${base}/events/${event}`;
+// The same page through a proxy that holds streams back: it must long-poll.
+export const bufferedLivePath = `${process.env.BUFFERING_PROXY_URL}/events/${event}`;
 
 export function launch() {
   return chromium.launch({
@@ -27,13 +29,19 @@ export async function ctl(path) {
 
 export const item = (page, seq) => page.locator(`[data-stream] [data-seq="${seq}"]`);
 
-// openLive opens the live page and gives its script a moment to start polling.
-export async function openLive(context) {
+// openLive opens the live page (at url, by default the server's own) and
+// gives its script a moment to start following the stream.
+export async function openLive(context, url = livePath) {
   const page = await context.newPage();
   page.on('pageerror', (e) => { console.error('page error:', e.message); process.exitCode = 1; });
-  await page.goto(livePath, { waitUntil: 'load' });
+  await page.goto(url, { waitUntil: 'load' });
   await page.waitForTimeout(300);
   return page;
+}
+
+// transportOf returns how a page follows the live log: "stream" or "poll".
+export async function transportOf(page, sel = '[data-live]') {
+  return page.locator(sel).getAttribute('data-transport');
 }
 
 export async function check(name, fn) {

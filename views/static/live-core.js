@@ -1,6 +1,7 @@
-/* Backchannel live core: long polling of the Live API (docs/API.md), the item
-   renderer (the same markup as views/item.templ) and an ordered, deduplicated
-   stream. Shared by live.js and wall.js; no dependencies. */
+/* Backchannel live core: following the Live API (docs/API.md) by a stream
+   (Server-Sent Events) or long polling, the item renderer (the same markup as
+   views/item.templ) and an ordered, deduplicated stream. Shared by live.js
+   and wall.js; no dependencies. */
 (function () {
   'use strict';
 
@@ -377,18 +378,26 @@
     });
   }
 
-  // poll long-polls api forever. It starts from (epoch, head) when the page
-  // was rendered with a snapshot, else from a fresh snapshot. since lives in
-  // memory only: a reload starts again from the server's snapshot.
+  // cursorOf is where a page stands in an event's live log: the epoch and
+  // the last seq it holds (since null: it holds nothing yet and starts from a
+  // snapshot). Both transports read and advance the same cursor, so a switch
+  // from one to the other loses and doubles nothing.
+  function cursorOf(opts) {
+    const epoch = opts.epoch || '';
+    return { epoch, since: epoch ? +opts.head || 0 : null };
+  }
+
+  // poll long-polls api forever. It starts from the cursor (opts.cursor, or
+  // the page's epoch and head, or a fresh snapshot). since lives in memory
+  // only: a reload starts again from the server's snapshot.
   function poll(api, opts) {
-    let epoch = opts.epoch || '';
-    let since = epoch ? +opts.head || 0 : null;
+    const cur = opts.cursor || cursorOf(opts);
     let fails = 0;
     let ctrl = null;
     let kicked = false;
 
     async function fetchOnce() {
-      const q = since == null ? '' : '?since=' + since + (epoch ? '&epoch=' + encodeURIComponent(epoch) : '');
+      const q = cur.since == null ? '' : '?since=' + cur.since + (cur.epoch ? '&epoch=' + encodeURIComponent(cur.epoch) : '');
       ctrl = new AbortController();
       const timer = setTimeout(() => ctrl.abort(), 75000); // dead connection guard (server waits at most 55 s)
       try {
@@ -422,19 +431,19 @@
         kicked = false;
         if (fails) { fails = 0; if (opts.onStatus) opts.onStatus(true, 0); }
         if (data.reset || Array.isArray(data.items)) {
-          epoch = data.epoch || '';
-          since = +(data.next != null ? data.next : data.head) || 0;
+          cur.epoch = data.epoch || '';
+          cur.since = +(data.next != null ? data.next : data.head) || 0;
           opts.onSnapshot(data.items || []);
           continue;
         }
         const entries = Array.isArray(data.entries) ? data.entries : [];
         for (const e of entries) {
-          if (since != null && +e.seq <= since) continue; // already applied
+          if (cur.since != null && +e.seq <= cur.since) continue; // already applied
           opts.onEntry(e);
-          since = +e.seq;
+          cur.since = +e.seq;
         }
-        if (+data.next > since) since = +data.next;
-        if (data.epoch) epoch = data.epoch;
+        if (+data.next > cur.since) cur.since = +data.next;
+        if (data.epoch) cur.epoch = data.epoch;
         // An empty answer that came back at once is not a long poll: pace it.
         if (!entries.length && !data.more && Date.now() - started < 1000) await sleep(1000);
       }
@@ -453,5 +462,111 @@
     return { now };
   }
 
-  window.Backchannel = { safeURL, cleanHTML, renderItem, timeFormats, updateTimes, trackSessions, Stream, poll, sleep };
+  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update'];
+  const TRANSPORT_KEY = 'backchannel.transport';
+
+  // follow keeps a page current through the Live API: Server-Sent Events
+  // (EventSource, resuming by Last-Event-ID) where a stream flows, long
+  // polling where it does not: a browser without EventSource, or a proxy
+  // that holds streams back (no "ready" event within readyTimeout) or keeps
+  // refusing them. Both advance one cursor; the switch is remembered for the
+  // browser tab. opts: epoch, head (the page's snapshot), onEntry,
+  // onSnapshot, onStatus(up, fails), onTransport(name), readyTimeout (ms),
+  // transport ('poll' forces long polling).
+  function follow(api, opts) {
+    const cur = cursorOf(opts);
+    const streamURL = opts.stream || api.replace(/\/live$/, '/stream');
+    const readyTimeout = opts.readyTimeout || 6000;
+    let saved = '';
+    try { saved = sessionStorage.getItem(TRANSPORT_KEY) || ''; } catch (e) { /* storage off */ }
+    let es = null;
+    let fails = 0;
+    let refused = 0; // failures in a row without a ready: a proxy that refuses streams
+    let readyTimer = 0;
+    let retryTimer = 0;
+    let polling = null;
+
+    function transport(name) {
+      if (opts.onTransport) opts.onTransport(name);
+    }
+
+    function toPolling(why) {
+      if (polling) return;
+      close();
+      try { sessionStorage.setItem(TRANSPORT_KEY, 'poll'); } catch (e) { /* storage off */ }
+      if (window.console && why) console.info('backchannel: long polling (' + why + ')');
+      transport('poll');
+      polling = poll(api, Object.assign({}, opts, { cursor: cur }));
+    }
+
+    function close() {
+      clearTimeout(readyTimer);
+      clearTimeout(retryTimer);
+      if (es) { es.close(); es = null; }
+    }
+
+    function open() {
+      close();
+      const q = cur.since == null ? '' : '?since=' + cur.since + (cur.epoch ? '&epoch=' + encodeURIComponent(cur.epoch) : '');
+      es = new EventSource(streamURL + q);
+      const mine = es;
+      readyTimer = setTimeout(() => { if (es === mine) toPolling('the stream did not flow'); }, readyTimeout);
+      es.addEventListener('ready', () => {
+        if (es !== mine) return;
+        clearTimeout(readyTimer);
+        refused = 0;
+        if (fails) { fails = 0; if (opts.onStatus) opts.onStatus(true, 0); }
+      });
+      const snapshot = (ev) => {
+        if (es !== mine) return;
+        const data = JSON.parse(ev.data);
+        cur.epoch = data.epoch || '';
+        cur.since = +(data.next != null ? data.next : data.head) || 0;
+        opts.onSnapshot(data.items || []);
+        // Reconnects must carry the new epoch: open again from here.
+        if (ev.type === 'reset') open();
+      };
+      es.addEventListener('snapshot', snapshot);
+      es.addEventListener('reset', snapshot);
+      for (const op of OPS) {
+        es.addEventListener(op, (ev) => {
+          if (es !== mine) return;
+          const e = JSON.parse(ev.data);
+          if (cur.since != null && +e.seq <= cur.since) return; // already applied
+          opts.onEntry(e);
+          cur.since = +e.seq;
+        });
+      }
+      es.onerror = () => {
+        if (es !== mine) return;
+        fails++;
+        if (opts.onStatus) opts.onStatus(false, fails);
+        if (es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+        // Refused (an error status, another content type): open again later
+        // from the cursor; a proxy that keeps refusing gets long polling.
+        clearTimeout(readyTimer);
+        es = null;
+        if (++refused >= 4) { toPolling('the stream was refused ' + refused + ' times'); return; }
+        const cap = Math.min(30000, 1000 * 2 ** (fails - 1));
+        retryTimer = setTimeout(open, cap / 2 + Math.random() * cap / 2);
+      };
+    }
+
+    function now() {
+      if (polling) { polling.now(); return; }
+      if (!es || es.readyState === EventSource.CLOSED) open();
+    }
+
+    if (typeof EventSource !== 'function' || opts.transport === 'poll' || saved === 'poll') {
+      toPolling(typeof EventSource !== 'function' ? 'no EventSource' : '');
+    } else {
+      transport('stream');
+      open();
+      document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') now(); });
+      window.addEventListener('online', now);
+    }
+    return { now, cursor: cur };
+  }
+
+  window.Backchannel = { safeURL, cleanHTML, renderItem, timeFormats, updateTimes, trackSessions, Stream, poll, follow, sleep };
 })();

@@ -32,10 +32,11 @@
   setInterval(advance, +root.dataset.advance || 8000);
   setInterval(() => B.updateTimes(list, tf), 30000);
 
-  B.poll(root.dataset.api, {
+  B.follow(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
     onEntry: (e) => stream.apply(e),
-    onSnapshot: (items) => stream.load(items)
+    onSnapshot: (items) => stream.load(items),
+    onTransport: (name) => { root.dataset.transport = name; }
   });
 })();

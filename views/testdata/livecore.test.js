@@ -1,5 +1,5 @@
 // Specification of views/static/live-core.js, run by `node --test` (see
-// js_test.go) against a minimal DOM: only what Stream and poll touch.
+// js_test.go) against a minimal DOM: only what Stream, poll and follow touch.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
@@ -83,7 +83,7 @@ class Elem extends Node {
   querySelector(sel) { return this.querySelectorAll(sel)[0] || null; }
 }
 
-function load(fetchImpl, timers) {
+function load(fetchImpl, timers, extra) {
   const listeners = {};
   const document = {
     createElement: (t) => new Elem(t),
@@ -103,6 +103,7 @@ function load(fetchImpl, timers) {
     clearTimeout: timers ? timers.clearTimeout : clearTimeout,
     setInterval: () => 0
   };
+  Object.assign(ctx, extra || {});
   vm.createContext(ctx);
   vm.runInContext(fs.readFileSync(path.join(__dirname, '../static/live-core.js'), 'utf8'), ctx);
   return { B: ctx.window.Backchannel, listeners };
@@ -286,4 +287,110 @@ test('errors back off exponentially with jitter up to 30 s, and recover', async 
   t.delays.slice(0, 8).forEach((d, i) => assert.ok(d >= caps[i] / 2 && d <= caps[i], `delay ${i} = ${d}, want within [${caps[i] / 2}, ${caps[i]}]`));
   assert.ok(t.delays[8] >= 40000, 'Retry-After is honoured');
   assert.strictEqual(statuses[0], false);
+});
+
+// Manual timers: nothing fires until the test says so.
+function manualTimers() {
+  let next = 1;
+  const pending = new Map();
+  return {
+    pending,
+    setTimeout: (f, ms) => { const id = next++; pending.set(id, { f, ms }); return id; },
+    clearTimeout: (id) => { pending.delete(id); },
+    // fire runs the pending timers of exactly ms.
+    fire(ms) { for (const [id, t] of [...pending]) if (t.ms === ms) { pending.delete(id); t.f(); } },
+    // fireAll runs every pending timer but the fetch guard.
+    fireAll() { for (const [id, t] of [...pending]) if (t.ms !== 75000) { pending.delete(id); t.f(); } }
+  };
+}
+
+// A fake EventSource: the test dispatches the server's events.
+function fakeEventSources() {
+  const opened = [];
+  class EventSource {
+    constructor(url) { this.url = url; this.readyState = 0; this.listeners = {}; this.closed = false; opened.push(this); }
+    addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }
+    close() { this.closed = true; this.readyState = 2; }
+    emit(type, data) { for (const f of this.listeners[type] || []) f({ type, data: JSON.stringify(data) }); }
+    fail(closed) { this.readyState = closed ? 2 : 0; this.onerror && this.onerror({}); }
+  }
+  EventSource.CLOSED = 2;
+  return { EventSource, opened };
+}
+
+function sessionStore() {
+  const m = new Map();
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), m };
+}
+
+test('following by a stream resumes from the rendered snapshot and applies each entry once', () => {
+  const { EventSource, opened } = fakeEventSources();
+  const { B } = load(undefined, manualTimers(), { EventSource, sessionStorage: sessionStore() });
+  const entries = [];
+  const transports = [];
+  B.follow('/api/events/e/live', { epoch: 'e1', head: '2', onEntry: (e) => entries.push(e.op + e.seq), onSnapshot() {}, onTransport: (t) => transports.push(t) });
+  assert.strictEqual(opened.length, 1);
+  assert.strictEqual(opened[0].url, '/api/events/e/stream?since=2&epoch=e1');
+  const es = opened[0];
+  es.emit('ready', {});
+  es.emit('add', add(3));
+  es.emit('add', add(3)); // a replay after a reconnect: skipped
+  es.emit('hide', { seq: 4, op: 'hide', target: 3 });
+  assert.deepStrictEqual(entries, ['add3', 'hide4']);
+  assert.deepStrictEqual(transports, ['stream']);
+});
+
+test('a stream that does not flow falls back to long polling from the same cursor', async () => {
+  const { EventSource, opened } = fakeEventSources();
+  const calls = [];
+  const fetch = (url) => { calls.push(url); return new Promise(() => {}); };
+  const t = manualTimers();
+  const store = sessionStore();
+  const { B } = load(fetch, t, { EventSource, sessionStorage: store });
+  const transports = [];
+  const f = B.follow('/api/events/e/live', { epoch: 'e1', head: '2', onEntry() {}, onSnapshot() {}, onTransport: (x) => transports.push(x) });
+  // A proxy lets the head through, buffers the body: no ready.
+  t.fire(6000);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.ok(opened[0].closed, 'the stream is closed');
+  assert.deepStrictEqual(calls, ['/api/events/e/live?since=2&epoch=e1']);
+  assert.deepStrictEqual(transports, ['stream', 'poll']);
+  assert.strictEqual(f.cursor.since, 2);
+  assert.strictEqual(store.m.get('backchannel.transport'), 'poll', 'the tab remembers');
+  // The next page of the tab polls at once.
+  const again = load(fetch, manualTimers(), { EventSource, sessionStorage: store }).B;
+  again.follow('/api/events/e/live', { epoch: 'e1', head: '5', onEntry() {}, onSnapshot() {} });
+  assert.strictEqual(opened.length, 1, 'no second stream');
+});
+
+test('the cursor a stream advanced is where long polling goes on', async () => {
+  const { EventSource, opened } = fakeEventSources();
+  const calls = [];
+  const fetch = (url) => { calls.push(url); return new Promise(() => {}); };
+  const t = manualTimers();
+  const { B } = load(fetch, t, { EventSource, sessionStorage: sessionStore() });
+  B.follow('/api/events/e/live', { epoch: 'e1', head: '2', onEntry() {}, onSnapshot() {} });
+  opened[0].emit('ready', {});
+  opened[0].emit('add', add(3));
+  opened[0].emit('reset', { reset: true, items: [item(1)], epoch: 'e2', head: 7, next: 7 });
+  assert.strictEqual(opened.length, 2, 'a reset opens the stream again with the new epoch');
+  assert.strictEqual(opened[1].url, '/api/events/e/stream?since=7&epoch=e2');
+  opened[1].emit('add', add(8));
+  for (let i = 0; i < 4; i++) { // refused four times (an error status): long polling
+    opened[opened.length - 1].fail(true);
+    t.fireAll();
+  }
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepStrictEqual(calls, ['/api/events/e/live?since=8&epoch=e2']);
+});
+
+test('a browser without EventSource long-polls', async () => {
+  const calls = [];
+  const fetch = (url) => { calls.push(url); return new Promise(() => {}); };
+  const { B } = load(fetch, manualTimers(), { sessionStorage: sessionStore() });
+  const transports = [];
+  B.follow('/api/events/e/live', { epoch: 'e1', head: '4', onEntry() {}, onSnapshot() {}, onTransport: (x) => transports.push(x) });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepStrictEqual(calls, ['/api/events/e/live?since=4&epoch=e1']);
+  assert.deepStrictEqual(transports, ['poll']);
 });
