@@ -40,6 +40,7 @@ var (
 		{Label: "People", Path: "/roles", Perm: auth.PermEventManage, Section: "roles"},
 		{Label: "Moderate", Path: "/moderate", Perm: auth.PermEventModerate, Section: "moderate"},
 		{Label: "Held queue", Path: "/queue", Perm: auth.PermEventModerate, Section: "queue"},
+		{Label: "Reports", Path: "/reports", Perm: auth.PermEventModerate, Section: "reports"},
 		{Label: "Bans", Path: "/rules", Perm: auth.PermEventModerate, Section: "rules"},
 		{Label: "History", Path: "/audit", Perm: auth.PermEventManage, Section: "audit"},
 		{Label: "Export", Path: "/export", Perm: auth.PermEventManage, Section: "export"},
@@ -86,7 +87,7 @@ func Mount(app *fiber.App, d Deps) error {
 			}
 			changed(ctx, eventID, what)
 		}})
-	cc := console.Config{Store: st, Auth: a, Verbs: verbs, Logger: log}
+	cc := console.Config{Store: st, Auth: a, Verbs: verbs, Redis: d.Redis, Namespace: d.Namespace, Logger: log, Now: d.Now}
 	dc := dashboard.Config{Store: st, Auth: a, Redis: d.Redis, Namespace: d.Namespace, Inspector: d.Inspector,
 		SourceStates: d.SourceStates, ReconnectSource: d.ReconnectSource, Logger: log, Now: d.Now}
 	if d.Log != nil {

@@ -104,3 +104,13 @@ func (s *Store) ClearReports(ctx context.Context, eventID int64, seqs []int64) e
 	}
 	return nil
 }
+
+// ReportedCount returns how many of the event's items have reports.
+func (s *Store) ReportedCount(ctx context.Context, eventID int64) (int, error) {
+	var n int
+	if err := s.db.WithContext(ctx).Raw(`SELECT count(DISTINCT seq) FROM item_reports WHERE event_id = ?`, eventID).
+		Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: reported items of event %d: %w", eventID, wrap(err))
+	}
+	return n, nil
+}
