@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/internal/web"
@@ -26,6 +28,7 @@ func (p *pages) Register(r fiber.Router) {
 	r.Get("/", p.home)
 	r.Get("/events/:event", p.live)
 	r.Get("/events/:event/wall", p.wall)
+	r.Get("/events/:event/overlay", p.overlay)
 }
 
 func (p *pages) home(c *fiber.Ctx) error {
@@ -63,6 +66,7 @@ func (p *pages) live(c *fiber.Ctx) error {
 	}
 	vm := views.NewEventVM(ev, snap, p.app.Now())
 	vm.Canonical = p.app.Config.BaseURL.String() + views.EventPath(ev.Slug)
+	frameable(c, ev)
 	return web.Render(c, fiber.StatusOK, views.EventLive(vm))
 }
 
@@ -71,5 +75,29 @@ func (p *pages) wall(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, views.Wall(views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())))
+	vm := views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())
+	vm.Room = roomParam(c)
+	frameable(c, ev)
+	return web.Render(c, fiber.StatusOK, views.Wall(vm))
+}
+
+// overlay is the transparent lower third for streaming software.
+func (p *pages) overlay(c *fiber.Ctx) error {
+	ev, snap, err := p.snapshot(c)
+	if err != nil {
+		return err
+	}
+	vm := views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())
+	vm.Room = roomParam(c)
+	frameable(c, ev)
+	return web.Render(c, fiber.StatusOK, views.Overlay(vm))
+}
+
+// roomParam is the wall's room (?room=), trimmed and bounded.
+func roomParam(c *fiber.Ctx) string {
+	r := strings.TrimSpace(c.Query("room"))
+	if len(r) > 100 {
+		r = r[:100]
+	}
+	return r
 }

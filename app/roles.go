@@ -60,7 +60,8 @@ func (a *App) NewWeb() (*Web, error) {
 		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
 		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
 		SecureCookie: !a.Config.Development(),
-		Moderate:     verbs.ScreenPost,
+		Moderate:     screenPost(verbs),
+		Report:       reportPost(verbs),
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}

@@ -28,10 +28,10 @@ type LiveLog interface {
 
 // Config is what New needs.
 type Config struct {
-	Store  *store.Store
-	Auth   *auth.Auth
-	Verbs  *moderation.Verbs
-	Log    LiveLog // nil: the console shows what Postgres holds
+	Store *store.Store
+	Auth  *auth.Auth
+	Verbs *moderation.Verbs
+	Log   LiveLog // nil: the console shows what Postgres holds
 	// Redis and Namespace keep which moderators have the console open
 	// (nil Redis: the console names only the reader).
 	Redis     rueidis.Client

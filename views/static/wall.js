@@ -1,6 +1,10 @@
 /* Backchannel wall (projector mode): the live stream through live-core.js,
-   at most data-max items in the DOM so hours of running cost no memory, and
-   a highlight that advances every data-advance ms over the visible items. */
+   at most data-max items in the DOM so hours of running cost no memory, a
+   highlight that advances every data-advance ms over the visible items, the
+   event's wall settings (data-content: photos only or text only; data-speed:
+   at most one new item every so many seconds; data-accent), and the
+   spotlight: a moderator's "show on screen now" takes the screen for its
+   seconds (only on this room's wall when it names a room). */
 (function () {
   'use strict';
   const B = window.Backchannel;
@@ -9,13 +13,54 @@
   const tf = B.timeFormats(root.dataset.tz);
   const list = root.querySelector('[data-stream]');
   const empty = root.querySelector('[data-empty]');
+  const spot = root.querySelector('[data-spotlight]');
+  const speed = (+root.dataset.speed || 0) * 1000;
+  const photosOnly = root.dataset.content === 'photos';
+  if (root.dataset.accent) document.body.style.setProperty('--accent', root.dataset.accent);
+
   const stream = new B.Stream(list, {
     tf,
     max: +root.dataset.max || 50,
-    onChange: () => { empty.hidden = list.children.length > 0; }
+    // With a speed, new items queue and come out one at a time.
+    hold: () => speed > 0,
+    onChange: () => { empty.hidden = list.children.length > 0; },
+    onSpotlight: show
   });
+  if (speed > 0) {
+    setInterval(() => {
+      const seq = stream.pending.shift();
+      if (seq === undefined) return;
+      const rec = stream.recs.get(seq);
+      if (!rec) return;
+      rec.held = false;
+      stream.fresh(rec.el);
+      stream.place(seq, rec);
+      stream.trim();
+      stream.onChange();
+    }, speed);
+  }
   B.updateTimes(list, tf);
   B.trackSessions(root);
+
+  // The spotlight: the item, large, over the wall until its time is up or
+  // a spotlight of 0 seconds ends it.
+  let spotTimer = 0;
+  function show(item, sp) {
+    if (sp.room && sp.room !== (root.dataset.room || '')) return;
+    clearTimeout(spotTimer);
+    if (!sp.seconds) { hide(); return; }
+    spot.replaceChildren(B.renderItem(item, tf));
+    spot.dataset.seq = item.seq;
+    spot.hidden = false;
+    root.classList.add('is-spotlit');
+    spotTimer = setTimeout(hide, sp.seconds * 1000);
+  }
+  function hide() {
+    spot.hidden = true;
+    spot.replaceChildren();
+    delete spot.dataset.seq;
+    root.classList.remove('is-spotlit');
+  }
 
   // The highlight follows seq, not an element: updates replace elements.
   let current = 0;
@@ -32,11 +77,12 @@
   setInterval(advance, +root.dataset.advance || 8000);
   setInterval(() => B.updateTimes(list, tf), 30000);
 
+  const fits = (it) => !photosOnly || (it.media || []).length > 0;
   B.follow(root.dataset.api, {
     epoch: root.dataset.epoch,
     head: root.dataset.head,
-    onEntry: (e) => stream.apply(e),
-    onSnapshot: (items) => stream.load(items),
+    onEntry: (e) => { if (e.op !== 'add' || !e.item || fits(e.item)) stream.apply(e); },
+    onSnapshot: (items) => stream.load(items.filter(fits)),
     onTransport: (name) => { root.dataset.transport = name; }
   });
 })();
