@@ -42,6 +42,7 @@ var (
 		{Label: "Held queue", Path: "/queue", Perm: auth.PermEventModerate, Section: "queue"},
 		{Label: "Reports", Path: "/reports", Perm: auth.PermEventModerate, Section: "reports"},
 		{Label: "Bans", Path: "/rules", Perm: auth.PermEventModerate, Section: "rules"},
+		{Label: "Embed", Path: "/embed", Perm: auth.PermEventManage, Section: "embed"},
 		{Label: "History", Path: "/audit", Perm: auth.PermEventManage, Section: "audit"},
 		{Label: "Export", Path: "/export", Perm: auth.PermEventManage, Section: "export"},
 	}

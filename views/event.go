@@ -1,8 +1,8 @@
 package views
 
 import (
-	"slices"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 

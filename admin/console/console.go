@@ -73,6 +73,7 @@ func (k *Console) Register(g fiber.Router) {
 	g.Post(ev+"/items/:seq/ban-poster", mod(k.banPoster))
 	g.Post(ev+"/items/:seq/spotlight", mod(k.spotlight))
 	g.Get(ev+"/reports", mod(k.reports))
+	g.Get(ev+"/embed", k.a.Guard(auth.PermEventManage, k.embed))
 	g.Post(ev+"/block-word", mod(k.blockWord))
 	g.Get(ev+"/queue", mod(k.queue))
 	g.Post(ev+"/queue", mod(k.review))

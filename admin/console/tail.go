@@ -315,3 +315,29 @@ func (k *Console) reports(c *fiber.Ctx) error {
 	page := auth.EventPage("Reports", ev, "reports", ui.Home, ui.Crumb{Label: ev.Title}, ui.Crumb{Label: "Reports"})
 	return web.Render(c, fiber.StatusOK, ReportsPage(k.a.Chrome(c, page), v))
 }
+
+// EmbedView is the embed page's view model: the snippets organizers paste
+// into their sites.
+type EmbedView struct {
+	Base    string
+	Origins []string
+	Wall    string
+	Live    string
+	Overlay string
+}
+
+// embed shows copy-paste snippets that frame the event's wall and live
+// page, and which sites may use them (the event's form sets the list).
+func (k *Console) embed(c *fiber.Ctx) error {
+	ev, err := k.a.Event(c)
+	if err != nil {
+		return err
+	}
+	site := c.BaseURL() + "/events/" + ev.Slug
+	v := EmbedView{Base: fmt.Sprintf("/admin/events/%d", ev.ID), Origins: ev.FrameAncestors(),
+		Wall: fmt.Sprintf(`<iframe src="%s/wall" title="%s wall" width="1280" height="720" style="border:0" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>`, site, ev.Title),
+		Live: fmt.Sprintf(`<iframe src="%s" title="%s live" width="480" height="800" style="border:0" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>`, site, ev.Title),
+		Overlay: site + "/overlay"}
+	page := auth.EventPage("Embed", ev, "embed", ui.Home, ui.Crumb{Label: ev.Title}, ui.Crumb{Label: "Embed"})
+	return web.Render(c, fiber.StatusOK, EmbedPage(k.a.Chrome(c, page), v))
+}
