@@ -540,7 +540,7 @@
     return { now };
   }
 
-  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update'];
+  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update', 'approve', 'reject', 'hold', 'spotlight'];
   const TRANSPORT_KEY = 'backchannel.transport';
 
   // follow keeps a page current through the Live API: Server-Sent Events
