@@ -17,8 +17,11 @@ import (
 // to an event's items. Room posters are sealed into their posts with keys
 // derived from SECRET_KEY, so a ban follows their browser.
 func (a *App) newModeration(log *realtime.Log, changed func(ctx context.Context, eventID int64)) *moderation.Verbs {
-	return moderation.New(a.Store, moderation.LogOf(log, realtime.ErrUnknownTarget, realtime.ErrNotShown),
-		moderation.Options{Changed: changed, Logger: a.Logger, Keys: a.Config.Keyring()})
+	o := moderation.Options{Changed: changed, Logger: a.Logger}
+	if len(a.Config.SecretKey) > 0 {
+		o.Keys = a.Config.Keyring()
+	}
+	return moderation.New(a.Store, moderation.LogOf(log, realtime.ErrUnknownTarget, realtime.ErrNotShown), o)
 }
 
 // screenPost applies the event's rules to an attendee's post; a banned

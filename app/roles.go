@@ -54,6 +54,7 @@ func (a *App) NewWeb() (*Web, error) {
 	events := store.NewEvents(a.Store, store.EventsOptions{Logger: a.Logger, Now: a.Now})
 	var w *Web
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
+	roomCards := a.newCards(log, verbs.Item)
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
@@ -62,6 +63,9 @@ func (a *App) NewWeb() (*Web, error) {
 		SecureCookie: !a.Config.Development(),
 		Moderate:     screenPost(verbs),
 		Report:       reportPost(verbs),
+		Appended: func(_ context.Context, eventID int64, it live.Item) {
+			roomCards.appended(eventID, it)
+		},
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
@@ -144,7 +148,9 @@ func (a *App) RunWorker(ctx context.Context) error {
 	defer queue.Close()
 
 	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
-	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger}, a.SourceOptions())
+	verbs := a.newModeration(log, nil)
+	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger,
+		cards: a.newCards(log, verbs.Item)}, a.SourceOptions())
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)
@@ -240,6 +246,7 @@ type volumeAppender struct {
 	log    *realtime.Log
 	queue  *asynq.Client
 	logger *slog.Logger
+	cards  *cards // nil: items get no link card
 }
 
 func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it live.Item) (realtime.AppendResult, error) {
@@ -248,6 +255,8 @@ func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it live.I
 		if _, terr := jobs.TriggerOnVolume(ctx, v.queue, eventID, res.Seq, strainOnVolume); terr != nil {
 			v.logger.Warn("strain trigger", "event", eventID, "err", terr)
 		}
+		it.Seq = res.Seq
+		v.cards.appended(eventID, it)
 	}
 	return res, err
 }

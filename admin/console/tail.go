@@ -335,8 +335,8 @@ func (k *Console) embed(c *fiber.Ctx) error {
 	}
 	site := c.BaseURL() + "/events/" + ev.Slug
 	v := EmbedView{Base: fmt.Sprintf("/admin/events/%d", ev.ID), Origins: ev.FrameAncestors(),
-		Wall: fmt.Sprintf(`<iframe src="%s/wall" title="%s wall" width="1280" height="720" style="border:0" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>`, site, ev.Title),
-		Live: fmt.Sprintf(`<iframe src="%s" title="%s live" width="480" height="800" style="border:0" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>`, site, ev.Title),
+		Wall:    fmt.Sprintf(`<iframe src="%s/wall" title="%s wall" width="1280" height="720" style="border:0" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>`, site, ev.Title),
+		Live:    fmt.Sprintf(`<iframe src="%s" title="%s live" width="480" height="800" style="border:0" loading="lazy" referrerpolicy="strict-origin-when-cross-origin"></iframe>`, site, ev.Title),
 		Overlay: site + "/overlay"}
 	page := auth.EventPage("Embed", ev, "embed", ui.Home, ui.Crumb{Label: ev.Title}, ui.Crumb{Label: "Embed"})
 	return web.Render(c, fiber.StatusOK, EmbedPage(k.a.Chrome(c, page), v))
