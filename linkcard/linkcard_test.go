@@ -18,7 +18,7 @@ import (
 func TestParseReadsOpenGraphThenTwitterThenTheTitle(t *testing.T) {
 	base, _ := url.Parse("https://blog.example/posts/1")
 	cases := []struct {
-		name, page                         string
+		name, page                        string
 		title, desc, image, site, cardURL string
 	}{
 		{"open graph", `<html><head><title>Ignored</title>
