@@ -51,6 +51,14 @@ func TestEachFormShowsValidationErrorsPerField(t *testing.T) {
 			map[string]string{"starts_at": "starts before the event", "slug": "a-z"}, []string{"title", "ends_at"}},
 		{"source", ev + "/sources/new", url.Values{"kind": {"mastodon"}, "config": {`{"instance": "ftp://x", "tag": "a b"}`}},
 			map[string]string{"config": "token_env"}, []string{"kind"}},
+		// The outbound probes: a server secret as token_env, a feed at a
+		// cloud metadata address.
+		{"source token_env not a source secret", ev + "/sources/new", url.Values{"kind": {"mastodon"},
+			"config": {`{"instance": "https://organizer.example", "tag": "conf", "token_env": "DATABASE_URL"}`}},
+			map[string]string{"config": "DATABASE_URL is not a source secret"}, []string{"kind"}},
+		{"source feed at a metadata address", ev + "/sources/new", url.Values{"kind": {"feed"},
+			"config": {`{"url": "http://169.254.169.254/latest/meta-data/iam/"}`}},
+			map[string]string{"config": "cloud metadata address"}, []string{"kind"}},
 		{"source json", ev + "/sources/new", url.Values{"kind": {"feed"}, "config": {`not json`}},
 			map[string]string{"config": "JSON object"}, nil},
 		{"rule", ev + "/rules/new", url.Values{"kind": {"author"}, "value": {"  "}},
@@ -58,7 +66,7 @@ func TestEachFormShowsValidationErrorsPerField(t *testing.T) {
 		{"role", ev + "/roles/new", url.Values{"email": {"ghost@example.org"}, "role": {"moderator"}},
 			map[string]string{"email": "no account"}, []string{"role"}},
 		{"user", "/admin/users/new", url.Values{"email": {"nope"}, "password": {"short"}},
-			map[string]string{"email": "valid email", "password": "at least 10"}, nil},
+			map[string]string{"email": "valid email", "password": "at least 12"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

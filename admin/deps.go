@@ -5,10 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/secrets"
+
 	"github.com/hibiken/asynq"
 	"github.com/redis/rueidis"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/admin/dashboard"
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/moderation"
@@ -51,8 +55,18 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now (tests pin it).
 	Now func() time.Time
-	// SessionTTL is how long a signed-in session lasts; default 12 hours.
-	SessionTTL time.Duration
+	// Keys are the keys derived from SECRET_KEY (secrets.Keyring): they sign
+	// the sign-in forms and device cookies and seal second-factor secrets.
+	Keys auth.Keys
+	// SourceKeys seal the tokens organizers enter for sources (SECRET_KEY's
+	// keyring) and TestSource makes one request of a source as its runner
+	// would (sources.Manager.TestConnection). With both, each source has a
+	// token page.
+	SourceKeys *secrets.Keyring
+	TestSource func(ctx context.Context, src models.Source) error
+	// SessionIdle ends a session unused this long (default 1 hour);
+	// SessionMax ends it this long after sign-in (default 12 hours).
+	SessionIdle, SessionMax time.Duration
 	// OnChange, when set, is told after a committed change to an event's
 	// rows: what is the resource key ("events", "sessions", "sources", ...)
 	// or "items" for moderation. The wiring uses it to invalidate archive

@@ -2,7 +2,13 @@ package admin
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,12 +55,14 @@ func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	db := testenv.NewDatabase(t).DB
 	rdb := testenv.NewRedis(t)
 	e := &env{t: t, db: db, rdb: rdb, log: realtime.NewLog(rdb.Client, rdb.Namespace)}
-	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true,
+	e.deps = Deps{DB: db, Redis: rdb.Client, Namespace: rdb.Namespace, Log: e.log, Dev: true, Keys: testKeys{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(&e.deps)
 	}
-	e.app = fiber.New(fiber.Config{DisableStartupMessage: true})
+	// The test client names its address in X-Forwarded-For (app.Test
+	// gives every request the same peer).
+	e.app = fiber.New(fiber.Config{DisableStartupMessage: true, ProxyHeader: fiber.HeaderXForwardedFor})
 	if err := Mount(e.app, e.deps); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +129,7 @@ type client struct {
 	e       *env
 	cookies map[string]string
 	ip      string
+	ua      string
 }
 
 func (e *env) client() *client { return &client{e: e, cookies: map[string]string{}, ip: "192.0.2.10"} }
@@ -139,6 +148,9 @@ func (c *client) do(method, path string, form url.Values, hdr ...string) *http.R
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	req.Header.Set("X-Forwarded-For", c.ip)
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
 	req.RemoteAddr = c.ip + ":1234"
 	var parts []string
 	for k, v := range c.cookies {
@@ -187,7 +199,10 @@ func (c *client) token() string {
 	if m := csrfField.FindStringSubmatch(body); m != nil && resp.StatusCode == http.StatusOK {
 		return m[1]
 	}
-	return c.csrf("/admin/")
+	if resp, body := c.get("/admin/"); resp.StatusCode == http.StatusOK {
+		return csrfField.FindStringSubmatch(body)[1]
+	}
+	return c.csrf("/admin/account/two-factor") // a session that must set up its second factor
 }
 
 // post submits a form with a fresh CSRF token taken from tokenPage.
@@ -207,6 +222,47 @@ func (c *client) login(email string) {
 	if resp.StatusCode != http.StatusSeeOther {
 		c.e.t.Fatalf("login %s: status %d: %s", email, resp.StatusCode, body)
 	}
+}
+
+// testKeys stands in for secrets.Keyring: HMAC-SHA256 and AES-GCM under
+// keys derived per purpose from a fixed test secret.
+type testKeys struct{}
+
+func (testKeys) key(purpose string) []byte {
+	m := hmac.New(sha256.New, []byte("test secret key of the admin tests, 32+ chars"))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}
+
+func (k testKeys) Sign(purpose string, msg []byte) []byte {
+	m := hmac.New(sha256.New, k.key("sign/"+purpose))
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+func (k testKeys) Verify(purpose string, msg, mac []byte) bool {
+	return hmac.Equal(k.Sign(purpose, msg), mac)
+}
+
+func (k testKeys) aead(purpose string) cipher.AEAD {
+	b, _ := aes.NewCipher(k.key("seal/" + purpose))
+	g, _ := cipher.NewGCM(b)
+	return g
+}
+
+func (k testKeys) Seal(purpose string, pt, bound []byte) ([]byte, error) {
+	g := k.aead(purpose)
+	nonce := make([]byte, g.NonceSize())
+	_, _ = rand.Read(nonce)
+	return g.Seal(nonce, nonce, pt, bound), nil
+}
+
+func (k testKeys) Open(purpose string, ct, bound []byte) ([]byte, error) {
+	g := k.aead(purpose)
+	if len(ct) < g.NonceSize() {
+		return nil, errors.New("short")
+	}
+	return g.Open(nil, ct[:g.NonceSize()], ct[g.NonceSize():], bound)
 }
 
 func readBody(t testing.TB, resp *http.Response) string {

@@ -30,6 +30,7 @@ var (
 		{Label: "Events", Path: "/events", Perm: auth.PermAccess, Section: "events"},
 		{Label: "Users", Path: "/users", Perm: auth.PermSystem, Section: "users"},
 		{Label: "Audit log", Path: "/audit", Perm: auth.PermSystem, Section: "audit"},
+		{Label: "Security", Path: "/security", Perm: auth.PermSystem, Section: "security"},
 		{Label: "Dashboard", Path: "/dashboard", Perm: auth.PermSystem, Section: "dashboard"},
 		{Label: "Import", Path: "/import", Perm: auth.PermSystem, Section: "import"},
 	}
@@ -53,8 +54,8 @@ var (
 // pages (internal/web's mapping, in the admin's chrome) and CSRF; each
 // route also passes the permission check its part declares.
 func Mount(app *fiber.App, d Deps) error {
-	if d.DB == nil || d.Redis == nil {
-		return errors.New("admin: mount: Deps.DB and Deps.Redis are required")
+	if d.DB == nil || d.Redis == nil || d.Keys == nil {
+		return errors.New("admin: mount: Deps.DB, Deps.Redis and Deps.Keys are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -78,9 +79,11 @@ func Mount(app *fiber.App, d Deps) error {
 		verbs = moderation.New(st, ml, moderation.Options{Logger: log,
 			Changed: func(ctx context.Context, eventID int64) { changed(ctx, eventID, "items") }})
 	}
-	a := auth.New(auth.Config{Store: st, Redis: d.Redis, Namespace: d.Namespace, Dev: d.Dev, SessionTTL: d.SessionTTL,
+	a := auth.New(auth.Config{Store: st, Redis: d.Redis, Namespace: d.Namespace, Keys: d.Keys, Dev: d.Dev,
+		SessionIdle: d.SessionIdle, SessionMax: d.SessionMax,
 		Menu: menu, EventMenu: eventMenu, Logger: log, Now: d.Now})
-	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log}
+	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log,
+		Tokens: resources.SourceTokens{Keys: d.SourceKeys, Test: d.TestSource}}
 	site := crud.New(crud.Config{Store: st, Auth: a, Resources: resources.All(rd), Logger: log,
 		Changed: func(ctx context.Context, eventID int64, what string) {
 			if what == "rules" {

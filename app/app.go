@@ -12,6 +12,7 @@ import (
 	"github.com/redis/rueidis"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/internal/clientip"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/store"
 )
@@ -35,6 +36,9 @@ type App struct {
 	Namespace string
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// ClientIP decides a request's client address behind TRUSTED_PROXIES:
+	// fiber's c.IP() and the live path's admission both use it.
+	ClientIP *clientip.Resolver
 
 	httpDuration *prometheus.HistogramVec
 }
@@ -66,8 +70,12 @@ func New(cfg *Config, logger *slog.Logger, db *gorm.DB, rdb rueidis.Client, name
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 60},
 	}, []string{"method", "route", "status"})
 	reg.MustRegister(hist)
+	ips, err := clientip.New(cfg.TrustedProxies)
+	if err != nil { // LoadConfig checked the list already
+		logger.Error("app: trusted proxies", "err", err)
+	}
 	return &App{Config: cfg, Logger: logger, DB: db, Store: store.New(db), Redis: rdb, Metrics: reg, Namespace: namespace,
-		Now: time.Now, httpDuration: hist}
+		Now: time.Now, ClientIP: ips, httpDuration: hist}
 }
 
 // Close releases the stores.

@@ -21,7 +21,7 @@ import (
 // newTestApp builds an App over a fresh database and the test Redis.
 func newTestApp(t *testing.T) *App {
 	t.Helper()
-	cfg, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir()}))
+	cfg, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir(), "METRICS_TOKEN": testMetricsToken}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +30,16 @@ func newTestApp(t *testing.T) *App {
 	return New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), db.DB, r.Client, r.Namespace)
 }
 
+// testMetricsToken opens /metrics and /readyz to the tests' requests
+// (app.Test's requests come from 0.0.0.0, not loopback).
+const testMetricsToken = "test-metrics-token-0123456789"
+
 // get sends a GET to f and returns the status and body.
 func get(t *testing.T, f *fiber.App, path string) (int, string, http.Header) {
 	t.Helper()
-	resp, err := f.Test(httptest.NewRequest(http.MethodGet, path, nil), 10_000)
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	resp, err := f.Test(req, 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,17 @@ import (
 // Config is everything the process reads from its environment, parsed and
 // validated once at start-up (see docs/API.md for the variables and defaults).
 type Config struct {
-	Env             string // "production" (default) or "development"
-	DatabaseURL     string
-	RedisAddrs      []string // one address, or several seeds of a Redis Cluster
-	RedisDB         int
-	RedisPassword   string
+	Env           string // "production" (default) or "development"
+	DatabaseURL   string
+	RedisAddrs    []string // one address, or several seeds of a Redis Cluster
+	RedisDB       int
+	RedisPassword string
+	RedisUsername string // an ACL user (REDIS_URL's user part)
+	// RedisTLS is set by a rediss:// REDIS_URL: every Redis connection
+	// (rueidis and asynq) speaks TLS, verified against the system's roots
+	// or REDIS_CA_FILE's.
+	RedisTLS        bool
+	RedisCAFile     string
 	RedisPrefix     string // prefix of every key the app writes (REDIS_PREFIX, default none)
 	HTTPAddr        string
 	SecretKey       []byte
@@ -46,6 +52,8 @@ type Config struct {
 	// LiveLoops serves long polls and streams on event loops
 	// (realtime.LoopServer); LIVE_LOOPS=off leaves them to fiber.
 	LiveLoops bool
+	// Security is what hardens the public side and the admin (config_security.go).
+	Security SecurityConfig
 }
 
 // Rate is a count of requests allowed per period, written like "6/min".
@@ -141,6 +149,18 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, &ConfigError{"LIVE_LOOPS", fmt.Sprintf("%q is neither on nor off", v)}
 	}
+	if c.Security, err = loadSecurity(get); err != nil {
+		return nil, err
+	}
+	c.RedisCAFile = get("REDIS_CA_FILE", "")
+	if c.RedisCAFile != "" {
+		if !c.RedisTLS {
+			return nil, &ConfigError{"REDIS_CA_FILE", "is only used with a rediss:// REDIS_URL"}
+		}
+		if _, err := readCAFile(c.RedisCAFile); err != nil {
+			return nil, &ConfigError{"REDIS_CA_FILE", err.Error()}
+		}
+	}
 
 	secret := get("SECRET_KEY", "")
 	switch {
@@ -188,12 +208,20 @@ func (c *Config) parseRedis(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return &ConfigError{"REDIS_URL", "want redis://[:password@]host:port/db"}
+		return &ConfigError{"REDIS_URL", "want redis[s]://[user:password@]host:port/db (or host:port,host:port… of a cluster)"}
 	}
-	c.RedisAddrs = []string{u.Host}
+	c.RedisTLS = u.Scheme == "rediss"
+	// rediss://host1:port,host2:port: the seeds of a cluster, over TLS.
+	for _, a := range strings.Split(u.Host, ",") {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return &ConfigError{"REDIS_URL", fmt.Sprintf("%q is not host:port", a)}
+		}
+		c.RedisAddrs = append(c.RedisAddrs, a)
+	}
 	if p, ok := u.User.Password(); ok {
 		c.RedisPassword = p
 	}
+	c.RedisUsername = u.User.Username()
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		n, err := strconv.Atoi(db)
 		if err != nil || n < 0 || n > 15 {

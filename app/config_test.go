@@ -170,3 +170,40 @@ func TestSourceSettingsAreRead(t *testing.T) {
 		t.Errorf("worker id %q", cfg.WorkerID)
 	}
 }
+
+func TestSecuritySettingsHaveDefaultsAndRefuseBadValues(t *testing.T) {
+	cfg, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Security
+	if s.MaxWaitsPerAddress != 2000 || s.AdminSessionIdle != time.Hour || s.AdminSessionMax != 12*time.Hour ||
+		s.PostingGrace != 30*time.Minute || s.RateReads != (Rate{30, time.Minute}) || s.MetricsToken != "" {
+		t.Fatalf("defaults: %+v", s)
+	}
+	if cfg.RedisTLS {
+		t.Fatal("redis:// turned TLS on")
+	}
+	for name, val := range map[string]string{
+		"METRICS_TOKEN":         "short",
+		"MAX_WAITS_PER_ADDRESS": "-1",
+		"ADMIN_SESSION_IDLE":    "13h",
+		"ADMIN_SESSION_MAX":     "soon",
+		"POSTING_GRACE":         "-5m",
+		"RATE_LIMIT_READS":      "lots",
+		"REDIS_CA_FILE":         "/etc/hosts",
+	} {
+		_, err := LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir(), name: val}))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Var != name {
+			t.Errorf("%s=%q: %v; want a ConfigError naming it", name, val, err)
+		}
+	}
+	cfg, err = LoadConfig(envMap(map[string]string{"BACKCHANNEL_ENV": "development", "DATA_DIR": t.TempDir(), "REDIS_URL": "rediss://app:pw@10.0.0.1:6380,10.0.0.2:6380"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.RedisTLS || len(cfg.RedisAddrs) != 2 || cfg.RedisUsername != "app" || cfg.RedisPassword != "pw" {
+		t.Fatalf("rediss cluster seeds: %+v", cfg)
+	}
+}

@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/subtle"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,8 +24,9 @@ func (h health) Register(r fiber.Router) {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(fiber.Map{"status": "ok", "version": Version})
 	})
-	r.Get("/readyz", h.readyz)
-	r.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(h.app.Metrics, promhttp.HandlerOpts{})))
+	internal := internalOnly(h.app.Config.Security.MetricsToken)
+	r.Get("/readyz", internal, h.readyz)
+	r.Get("/metrics", internal, adaptor.HTTPHandler(promhttp.HandlerFor(h.app.Metrics, promhttp.HandlerOpts{})))
 }
 
 // readyz answers 200 only when Postgres and Redis answer and every migration
@@ -68,4 +72,29 @@ func (h health) readyz(c *fiber.Ctx) error {
 		status = fiber.StatusServiceUnavailable
 	}
 	return c.Status(status).JSON(fiber.Map{"ready": ok, "checks": checks})
+}
+
+// internalOnly lets a request through to /metrics and /readyz when it
+// comes from this machine (a loopback client address that no proxy
+// forwarded: a request nginx passes on carries X-Forwarded-For) or carries
+// "Authorization: Bearer <METRICS_TOKEN>" (compared in constant time);
+// anything else gets 403. They say which parts are down and how the
+// process is doing: nothing for the public.
+func internalOnly(token string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if token != "" {
+			if got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok &&
+				subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
+				return c.Next()
+			}
+		}
+		ip, err := netip.ParseAddr(c.IP())
+		forwarded := len(c.Request().Header.Peek(fiber.HeaderXForwardedFor)) > 0 ||
+			len(c.Request().Header.Peek("Forwarded")) > 0 || len(c.Request().Header.Peek("X-Real-Ip")) > 0
+		if err == nil && ip.Unmap().IsLoopback() && !forwarded {
+			return c.Next()
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return fiber.NewError(fiber.StatusForbidden, "This answers only on this machine or with the metrics token.")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -58,9 +59,14 @@ func (a *App) NewWeb() (*Web, error) {
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
-		PostRate:     realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
-		HistoryRate:  realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
-		SecureCookie: !a.Config.Development(),
+		PostRate:           realtime.RateLimit{Count: a.Config.RatePosts.Count, Period: a.Config.RatePosts.Period},
+		HistoryRate:        realtime.RateLimit{Count: a.Config.RateHistory.Count, Period: a.Config.RateHistory.Period},
+		SecureCookie:       !a.Config.Development(),
+		ClientAddr:         a.ClientIP.String,
+		ClientAddrOf:       func(peer netip.Addr, xff [][]byte) string { return a.ClientIP.Resolve(peer, xff).String() },
+		MaxWaitsPerAddress: a.Config.Security.waitsPerAddress(),
+		// POSTING_GRACE=0 closes posting at the end itself (0 here is the default).
+		PostingGrace: max(a.Config.Security.PostingGrace, time.Nanosecond),
 		Moderate:     screenPost(verbs),
 		Report:       reportPost(verbs),
 		Appended: func(_ context.Context, eventID int64, it live.Item) {
@@ -70,7 +76,8 @@ func (a *App) NewWeb() (*Web, error) {
 	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
-		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now})
+		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now,
+		Limit: a.readLimit(realtime.NewLimiter(a.Redis, a.Namespace))})
 	w.Fiber = a.NewFiber(ServerOptions{
 		ErrorPage: views.RenderError,
 		Live:      []web.Routes{live.LiveRoutes()},
@@ -78,11 +85,14 @@ func (a *App) NewWeb() (*Web, error) {
 			live.PostRoutes(), &pages{app: a, hub: hub, events: events}, arch},
 		Mounts: []func(*fiber.App) error{func(f *fiber.App) error {
 			return admin.Mount(f, admin.Deps{DB: a.DB, Redis: a.Redis, Namespace: a.Namespace, Log: log, Moderation: verbs,
-				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger,
+				Inspector: w.insp, Dev: a.Config.Development(), Logger: a.Logger, Keys: adminKeys{a.Config.SecretKey},
+				SessionIdle: a.Config.Security.AdminSessionIdle, SessionMax: a.Config.Security.AdminSessionMax,
 				ReconnectSource: func(ctx context.Context, id int64) error {
 					return sources.RequestReconnect(ctx, a.Redis, a.Namespace, id)
 				},
-				OnChange: w.eventChanged})
+				SourceKeys: a.Config.Keyring(),
+				TestSource: sources.NewManager(a.DB, a.Redis, nil, a.SourceOptions()).TestConnection,
+				OnChange:   w.eventChanged})
 		}},
 	})
 	if w.Fiber == nil {

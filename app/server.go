@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/backchannel/backchannel/internal/clientip"
 	"github.com/backchannel/backchannel/internal/web"
 	"github.com/backchannel/backchannel/realtime"
 )
@@ -33,20 +34,24 @@ type ServerOptions struct {
 
 // NewFiber builds the fiber app with middleware and the given routes.
 func (a *App) NewFiber(opts ServerOptions) *fiber.App {
-	f := fiber.New(fiber.Config{
-		AppName:                 "backchannel",
-		ErrorHandler:            web.Handler(opts.ErrorPage),
-		ReadTimeout:             10 * time.Second,
-		WriteTimeout:            30 * time.Second,
-		IdleTimeout:             75 * time.Second,
-		BodyLimit:               4 << 20,
-		DisableStartupMessage:   true,
-		EnableTrustedProxyCheck: true,
-		TrustedProxies:          a.Config.TrustedProxies,
-		ProxyHeader:             proxyHeader(a.Config),
+	fc := fiber.Config{
+		AppName:               "backchannel",
+		ErrorHandler:          web.Handler(opts.ErrorPage),
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           75 * time.Second,
+		BodyLimit:             4 << 20,
+		DisableStartupMessage: true,
 		// Long polls park one goroutine each; allow as many as the fd limit.
 		Concurrency: 256 * 1024,
-	})
+	}
+	// c.IP() is clientip's answer: the right-most untrusted hop of
+	// X-Forwarded-For behind TRUSTED_PROXIES, the peer otherwise.
+	clientip.FiberConfig(&fc, a.Config.TrustedProxies)
+	f := fiber.New(fc)
+	if len(a.Config.TrustedProxies) > 0 {
+		f.Use(a.ClientIP.Middleware())
+	}
 	if len(opts.Live) > 0 {
 		// Other /api/events routes pass through this too, then on to the
 		// general middleware: recovering twice costs nothing.
@@ -69,13 +74,6 @@ func (a *App) NewFiber(opts ServerOptions) *fiber.App {
 		return fiber.NewError(fiber.StatusNotFound, "Not found.")
 	})
 	return f
-}
-
-func proxyHeader(cfg *Config) string {
-	if len(cfg.TrustedProxies) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // ListenAndServe serves f on the configured address until ctx ends, then

@@ -46,6 +46,15 @@ func (h *Handler) apiItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case q != "":
+		err = h.limit(c, "search")
+	case after > 0:
+		err = h.limit(c, "deep")
+	}
+	if err != nil {
+		return err
+	}
 	var sessionID int64
 	slug := c.Query("session")
 	if slug != "" {

@@ -60,6 +60,9 @@ func (h *Handler) exportJSON(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := h.limit(c, "export"); err != nil {
+		return err
+	}
 	batch, err := h.firstBatch(c, ec)
 	if err != nil {
 		return err
@@ -103,6 +106,9 @@ var csvHeader = []string{"seq", "id", "source", "kind", "session", "author_name"
 func (h *Handler) exportCSV(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
+		return err
+	}
+	if err := h.limit(c, "export"); err != nil {
 		return err
 	}
 	first, err := h.firstBatch(c, ec)

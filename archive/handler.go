@@ -39,6 +39,11 @@ type Options struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Limit, when set, is asked before each expensive read, kind being
+	// "search", "export" or "deep" (an archive page past the first): it
+	// returns an error answering 429, Retry-After set, when the client has
+	// read too much (the wiring limits per client in Redis).
+	Limit func(c *fiber.Ctx, kind string) error
 }
 
 // Handler serves the archive pages, feeds, exports and JSON API.
@@ -253,4 +258,12 @@ func withAfter(path string, after int64, extra url.Values) string {
 		return path
 	}
 	return path + "?" + q.Encode()
+}
+
+// limit asks Options.Limit about an expensive read of kind.
+func (h *Handler) limit(c *fiber.Ctx, kind string) error {
+	if h.opts.Limit == nil {
+		return nil
+	}
+	return h.opts.Limit(c, kind)
 }

@@ -82,6 +82,11 @@ func (h *Handler) sessionPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if after > 0 {
+		if err := h.limit(c, "deep"); err != nil {
+			return err
+		}
+	}
 	now := h.opts.Now()
 	return h.render(c, ec.key("session", sess.Slug, strconv.FormatInt(after, 10)), func() (templ.Component, error) {
 		ctx := c.UserContext()
@@ -191,6 +196,11 @@ func (h *Handler) search(c *fiber.Ctx) error {
 	after, err := afterParam(c)
 	if err != nil {
 		return err
+	}
+	if q != "" {
+		if err := h.limit(c, "search"); err != nil {
+			return err
+		}
 	}
 	now := h.opts.Now()
 	return h.render(c, ec.key("search", strconv.FormatInt(after, 10), url.QueryEscape(q)), func() (templ.Component, error) {

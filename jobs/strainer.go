@@ -157,6 +157,13 @@ func (s *Strainer) strainBatch(ctx context.Context, eventID int64, epoch string,
 			"event", eventID, "cursor_epoch", tx.Epoch, "log_epoch", epoch, "cursor", cur)
 	}
 	if head < cur {
+		// The head was read before the cursor's lock: another worker's
+		// strainer may have passed it since. Read it again before alarming.
+		if _, h, herr := s.log.Head(ctx, eventID); herr == nil {
+			head = h
+		}
+	}
+	if head < cur {
 		// Rows in Postgres are never dropped to match: whoever rebuilt the
 		// log must continue its seq past what Postgres holds.
 		s.opts.Logger.Error("strainer: live log head is behind Postgres; waiting for it to pass the cursor",

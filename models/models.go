@@ -75,7 +75,31 @@ type User struct {
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// TOTPSecret is the second factor's secret, sealed (nil: none);
+	// TOTPEnabledAt when it was turned on.
+	TOTPSecret    []byte     `gorm:"column:totp_secret"`
+	TOTPEnabledAt *time.Time `gorm:"column:totp_enabled_at"`
+	// PasswordChangedAt and EmailChangedAt are set by the database whenever
+	// either changes, whichever path changed it.
+	PasswordChangedAt *time.Time
+	EmailChangedAt    *time.Time
 }
+
+// SecurityEvent is one line of the security log: a sign-in, a failure, a
+// sign-out, an ended session, a second-factor change or a refused request.
+type SecurityEvent struct {
+	ID        int64
+	At        time.Time
+	Kind      string
+	UserID    *int64
+	Email     string
+	IP        string `gorm:"column:ip"`
+	UserAgent string
+	Detail    string
+}
+
+// TableName maps SecurityEvent to the security_log table.
+func (SecurityEvent) TableName() string { return "security_log" }
 
 // EventRole gives a user a role on one event.
 type EventRole struct {

@@ -46,6 +46,9 @@ func NewClientID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// ValidClientID reports whether s is a client id as NewClientID makes them.
+func ValidClientID(s string) bool { return validClientID(s) }
+
 func validClientID(s string) bool {
 	if len(s) != clientIDLen {
 		return false

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/backchannel/backchannel/internal/web"
@@ -31,6 +33,9 @@ type LiveEvent struct {
 	Slug       string
 	Posting    string // open | moderated | closed
 	Moderation string // after | before
+	// EndsAt is when the event ends: attendees may post until
+	// HandlerDeps.PostingGrace after it (zero: never closes by time).
+	EndsAt time.Time
 }
 
 // EventLookup finds an event by slug: the seam between the live API and
@@ -69,10 +74,22 @@ type HandlerDeps struct {
 	// MaxWaitsPerClient bounds a client's parked polls and streams on one
 	// node (default 8; negative: unbounded).
 	MaxWaitsPerClient int
-	// MaxWaitsPerAddress bounds parked polls and streams per remote address
-	// on one node, against scripts that drop the cookie (default 0:
-	// unbounded, since a whole venue may share one address).
+	// MaxWaitsPerAddress bounds parked polls and streams per client address
+	// on one node, above the per-client bound, against scripts that drop
+	// the cookie (MAX_WAITS_PER_ADDRESS, default 2,000: generous, since a
+	// whole venue may share one address; negative: unbounded).
 	MaxWaitsPerAddress int
+	// ClientAddr returns a request's client address, the key of every
+	// per-address limit (clientip.Resolver.String: the peer, or the right
+	// client behind trusted proxies). Default: the connection's peer.
+	ClientAddr func(*fasthttp.RequestCtx) string
+	// ClientAddrOf is ClientAddr for the loop server, which reads the peer
+	// and the X-Forwarded-For lines itself (clientip.Resolver.Resolve).
+	// Default: the peer.
+	ClientAddrOf func(peer netip.Addr, forwardedFor [][]byte) string
+	// PostingGrace is how long after its end an event still takes
+	// attendees' posts (POSTING_GRACE, default 30 minutes; negative: none).
+	PostingGrace time.Duration
 	// KeepAlive is the SSE comment interval (default 15s).
 	KeepAlive time.Duration
 	// SecureCookie marks the client cookie Secure (outside development).
@@ -97,6 +114,9 @@ type HandlerDeps struct {
 // ErrPostRefused refuses an attendee's post (403): a moderator banned the
 // browser it comes from or its address.
 var ErrPostRefused = errors.New("realtime: posting refused to this browser")
+
+// DefaultPostingGrace is how long after its end an event takes posts.
+const DefaultPostingGrace = 30 * time.Minute
 
 // Handler serves the Live API: long poll, SSE stream and attendees' posts.
 type Handler struct {
@@ -133,6 +153,18 @@ func NewHandler(deps HandlerDeps) *Handler {
 	}
 	if deps.MaxWaitsPerClient == 0 {
 		deps.MaxWaitsPerClient = 8
+	}
+	if deps.MaxWaitsPerAddress == 0 {
+		deps.MaxWaitsPerAddress = DefaultMaxWaitsPerAddress
+	}
+	if deps.ClientAddrOf == nil {
+		deps.ClientAddrOf = func(peer netip.Addr, _ [][]byte) string { return peer.String() }
+	}
+	if deps.ClientAddr == nil {
+		deps.ClientAddr = func(ctx *fasthttp.RequestCtx) string { return ctx.RemoteIP().String() }
+	}
+	if deps.PostingGrace == 0 {
+		deps.PostingGrace = DefaultPostingGrace
 	}
 	if deps.KeepAlive <= 0 {
 		deps.KeepAlive = 15 * time.Second
@@ -262,7 +294,7 @@ func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	ceiling := RateLimit{Count: r.Count * h.deps.IPCeiling, Period: r.Period}
-	ok, retry, err := h.deps.Limiter.AllowClient(ctx, kind, client, c.IP(), r, ceiling)
+	ok, retry, err := h.deps.Limiter.AllowClient(ctx, kind, client, h.deps.ClientAddr(c.Context()), r, ceiling)
 	if err != nil {
 		h.logger.Warn("realtime: rate limit unavailable, letting the request through", "kind", kind, "err", err)
 		return nil
@@ -273,18 +305,18 @@ func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 	return nil
 }
 
-// park takes a waiting slot for the client and its address, or answers 429.
-// The returned func gives them back.
+// park takes a waiting slot for the client and its address (limit.go's
+// admission, shared with the fast paths), or answers 429. The returned
+// func gives them back.
 func (h *Handler) park(c *fiber.Ctx, client string) (func(), error) {
-	ip := c.IP()
-	if !h.waits.acquire(client) {
+	ip := h.deps.ClientAddr(c.Context())
+	switch h.admitWait(client, ip) {
+	case waitClientFull:
 		return nil, tooMany(c, 5*time.Second, "This browser has too many requests waiting already.")
-	}
-	if !h.ipWaits.acquire(ip) {
-		h.waits.release(client)
+	case waitAddressFull:
 		return nil, tooMany(c, 5*time.Second, "Too many requests are waiting from this address.")
 	}
-	return func() { h.ipWaits.release(ip); h.waits.release(client) }, nil
+	return func() { h.releaseWait(client, ip) }, nil
 }
 
 // tooMany sets Retry-After (whole seconds, at least 1) and returns a 429.

@@ -35,5 +35,5 @@ func (r rowEvents) FreshLive(slug []byte) (LiveEvent, bool) {
 }
 
 func liveEventOf(ev *models.Event) LiveEvent {
-	return LiveEvent{ID: ev.ID, Slug: ev.Slug, Posting: ev.Posting, Moderation: ev.Moderation}
+	return LiveEvent{ID: ev.ID, Slug: ev.Slug, Posting: ev.Posting, Moderation: ev.Moderation, EndsAt: ev.EndsAt}
 }

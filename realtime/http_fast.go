@@ -19,7 +19,7 @@ import (
 // a sixth of a delivery's CPU. Every other request goes to next untouched,
 // and so does a long poll the fast path cannot take whole (an event not in
 // the lookup cache, a client without a cookie, a since behind memory, a
-// full waiting slot, draining, a per-address bound): next answers those the
+// full waiting slot, draining): next answers those the
 // ordinary way, errors included. The answers are the same either way; a
 // test holds them byte for byte.
 func (h *Handler) FastLive(next fasthttp.RequestHandler) fasthttp.RequestHandler {
@@ -38,7 +38,7 @@ var (
 // serveFast answers ctx if it is a long poll the fast path can take whole,
 // and reports whether it did.
 func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
-	if !ctx.IsGet() || h.draining.Load() || h.deps.MaxWaitsPerAddress > 0 {
+	if !ctx.IsGet() || h.draining.Load() {
 		return false
 	}
 	path := ctx.URI().PathOriginal()
@@ -59,10 +59,14 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	client := string(cookie)
-	if !validClientID(client) || !h.waits.acquire(client) {
+	if !validClientID(client) {
 		return false
 	}
-	defer h.waits.release(client)
+	ip := h.deps.ClientAddr(ctx)
+	if h.admitWait(client, ip) != waitAdmitted {
+		return false // fiber's path answers the 429
+	}
+	defer h.releaseWait(client, ip)
 	defer func() {
 		if r := recover(); r != nil {
 			h.writeFastError(ctx, fmt.Errorf("realtime: panic in a long poll: %v", r))

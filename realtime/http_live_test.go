@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backchannel/backchannel/internal/clientip"
 )
 
 func TestSnapshotAnswersNewestVisibleItemsOldestFirst(t *testing.T) {
@@ -183,6 +185,59 @@ func TestWaitingPollsCanBeBoundedPerAddress(t *testing.T) {
 	}
 	e.get(t, e.livePath("?since=1&wait=3"), NewClientID()).expect(t, http.StatusTooManyRequests)
 	(<-first).expect(t, http.StatusOK)
+	if n, m := e.handler.waits.keys(), e.handler.ipWaits.keys(); n != 0 || m != 0 {
+		t.Fatalf("slots leak: %d clients and %d addresses still hold some", n, m)
+	}
+}
+
+func TestTheAddressCeilingIsOnByDefault(t *testing.T) {
+	h := NewHandler(HandlerDeps{})
+	if h.deps.MaxWaitsPerAddress != DefaultMaxWaitsPerAddress || DefaultMaxWaitsPerAddress < 1000 {
+		t.Fatalf("default per-address ceiling %d; want %d, generous for a venue behind one NAT",
+			h.deps.MaxWaitsPerAddress, DefaultMaxWaitsPerAddress)
+	}
+}
+
+// Behind a trusted proxy the ceiling counts the client's address as
+// clientip resolves it: forged entries on the left of X-Forwarded-For
+// neither escape it nor use up someone else's, on the fast path as on
+// fiber's.
+func TestTheAddressCeilingCountsTheResolvedAddressOnEveryPath(t *testing.T) {
+	proxy, err := clientip.New([]string{"0.0.0.0/32"}) // app.Test's peer is the proxy
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newLiveEnv(t, "open", func(d *HandlerDeps) { d.MaxWaitsPerAddress = 2; d.ClientAddr = proxy.String })
+	e.appendItems(t, 1)
+	e.get(t, e.livePath("?since=1&wait=0"), "").expect(t, http.StatusOK) // caches the event: the fast path takes the rest
+	park := func(xff string) chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			ch <- e.call(t, http.MethodGet, e.livePath("?since=1&wait=3"), NewClientID(), "", "", "X-Forwarded-For", xff)
+		}()
+		return ch
+	}
+	waitFor := func(ip string, n int) {
+		deadline := time.Now().Add(5 * time.Second)
+		for e.handler.ipWaits.count(ip) < n && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := e.handler.ipWaits.count(ip); got != n {
+			t.Fatalf("%s holds %d slots; want %d", ip, got, n)
+		}
+	}
+	first, second := park("6.6.6.6, 198.51.100.1"), park("7.7.7.7, 198.51.100.1")
+	waitFor("198.51.100.1", 2)
+	a := e.call(t, http.MethodGet, e.livePath("?since=1&wait=3"), NewClientID(), "", "", "X-Forwarded-For", "8.8.8.8, 198.51.100.1")
+	a.expect(t, http.StatusTooManyRequests)
+	if !strings.Contains(a.raw, "from this address") {
+		t.Fatalf("429 does not say why: %s", a.raw)
+	}
+	other := park("198.51.100.1, 198.51.100.2") // another client; the forged left part is not its address
+	waitFor("198.51.100.2", 1)
+	for _, ch := range []chan answer{first, second, other} {
+		(<-ch).expect(t, http.StatusOK)
+	}
 	if n, m := e.handler.waits.keys(), e.handler.ipWaits.keys(); n != 0 || m != 0 {
 		t.Fatalf("slots leak: %d clients and %d addresses still hold some", n, m)
 	}

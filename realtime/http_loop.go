@@ -51,8 +51,10 @@ type LoopServer struct {
 	serving atomic.Bool
 	closing atomic.Bool
 	open    atomic.Int64 // connections on the loops
-	stop    chan struct{}
-	swept   sync.WaitGroup
+	// fallbacks counts live requests the loops left to fiber's handler.
+	fallbacks atomic.Int64
+	stop      chan struct{}
+	swept     sync.WaitGroup
 }
 
 // LoopOptions tune a LoopServer. Zero values take the defaults, which are

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,7 @@ type loopConn struct {
 	// client is the waiting slot the loops took ("": none); release gives
 	// back the slots fiber took for an adopted wait.
 	client  string
+	ip      string
 	release func()
 	// header is fiber's answer header of an adopted poll (nil: the live
 	// headers).
@@ -144,9 +146,9 @@ func (lc *loopConn) endWait() {
 		lc.release()
 		lc.release = nil
 	} else if lc.client != "" {
-		lc.s.h.waits.release(lc.client)
+		lc.s.h.releaseWait(lc.client, lc.ip)
 	}
-	lc.client = ""
+	lc.client, lc.ip = "", ""
 	if lc.waiting {
 		lc.s.h.deps.Hub.leaveWait()
 		lc.waiting = false
@@ -257,7 +259,7 @@ func livePath(path []byte) ([]byte, pathKind) {
 // hub's window and takes the slot, or nil: fiber's handler decides.
 func (lc *loopConn) admitFast(slug []byte, head *requestHead, q LiveQuery) (*liveEvent, bool) {
 	h := lc.s.h
-	if h.draining.Load() || h.deps.MaxWaitsPerAddress > 0 || head.cookieSeen != 1 || !q.HasSince {
+	if h.draining.Load() || head.cookieSeen != 1 || !q.HasSince {
 		return nil, false
 	}
 	ev, ok := h.cachedEvent(slug)
@@ -269,10 +271,11 @@ func (lc *loopConn) admitFast(slug []byte, head *requestHead, q LiveQuery) (*liv
 		return nil, false
 	}
 	client := string(head.cookie)
-	if !h.waits.acquire(client) {
-		return nil, false
+	ip := h.deps.ClientAddrOf(peerAddr(lc.c.RemoteAddr()), head.forwardedFor)
+	if h.admitWait(client, ip) != waitAdmitted {
+		return nil, false // fiber's handler answers the 429
 	}
-	lc.client, lc.release, lc.header = client, nil, nil
+	lc.client, lc.ip, lc.release, lc.header = client, ip, nil, nil
 	return hev, true
 }
 
@@ -607,6 +610,7 @@ func (lc *loopConn) blockedStream() {
 // fallback runs fiber's handler for a live request on a goroutine (see
 // LoopServer): it answers, or hands a wait it admitted back to the loops.
 func (lc *loopConn) fallback(raw []byte) {
+	lc.s.fallbacks.Add(1)
 	raw = append([]byte(nil), raw...)
 	local, remote := lc.c.LocalAddr(), lc.c.RemoteAddr()
 	closeAfter := lc.closeAfter
@@ -883,4 +887,13 @@ func (w *postWriter) Write(p []byte) (int, error) {
 	}
 	w.lc.l.post(loopEvent{lc: w.lc, gen: w.gen, kind: evWrite, data: append([]byte(nil), p...)})
 	return len(p), nil
+}
+
+// peerAddr is a connection's remote address as netip (an IPv4 peer on a
+// dual-stack socket unmapped), the zero Addr when it is not TCP.
+func peerAddr(a net.Addr) netip.Addr {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }

@@ -29,6 +29,9 @@ type requestHead struct {
 	// lastEventID is Last-Event-ID's value; lastEventIDs counts them.
 	lastEventID  []byte
 	lastEventIDs int
+	// forwardedFor holds the X-Forwarded-For lines in the order received:
+	// the client address behind trusted proxies (HandlerDeps.ClientAddrOf).
+	forwardedFor [][]byte
 	// connClose: the client asked to close the connection after the answer.
 	connClose bool
 	// handOver: a header the loops leave to fasthttp (a body, Expect,
@@ -94,6 +97,8 @@ func parseHead(buf []byte) (requestHead, error) {
 		switch {
 		case asciiFold(name, "cookie"):
 			h.readCookies(value)
+		case asciiFold(name, "x-forwarded-for"):
+			h.forwardedFor = append(h.forwardedFor, value)
 		case asciiFold(name, "last-event-id"):
 			h.lastEventID = value
 			h.lastEventIDs++

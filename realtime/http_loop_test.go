@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/backchannel/backchannel/internal/clientip"
 	"github.com/backchannel/backchannel/internal/testenv"
 	"github.com/backchannel/backchannel/internal/web"
 )
@@ -189,8 +191,17 @@ func TestTheLoopsStreamExactlyAsFiberDoes(t *testing.T) {
 }
 
 func TestTheLoopsApplyTheSameLimitsAsFiber(t *testing.T) {
+	// Loopback is the trusted proxy: the address is X-Forwarded-For's
+	// right-most entry, on fiber's path (ClientAddr) and the loops' alike.
+	proxy, err := clientip.New([]string{"127.0.0.1/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := newTwoNodes(t, func(d *HandlerDeps) {
 		d.MaxWaitsPerClient = 2
+		d.MaxWaitsPerAddress = 3
+		d.ClientAddr = proxy.String
+		d.ClientAddrOf = func(peer netip.Addr, xff [][]byte) string { return proxy.Resolve(peer, xff).String() }
 		d.HistoryRate = RateLimit{Count: 2, Period: time.Minute}
 	})
 	slug, head := n.e.ev.Slug, n.head
@@ -207,6 +218,34 @@ func TestTheLoopsApplyTheSameLimitsAsFiber(t *testing.T) {
 			rc := dialRaw(t, addr)
 			rc.send("GET", at, cookie(id))
 			answers[i] = rc.read(10 * time.Second)
+		}
+		if answers[1].comparable() != answers[0].comparable() || !strings.Contains(answers[0].status, "429") {
+			t.Fatalf("the loops answered\n%s\n\nfiber answered\n%s", answers[1].comparable(), answers[0].comparable())
+		}
+	})
+	t.Run("too many waits from one address behind the proxy", func(t *testing.T) {
+		var answers [2]rawAnswer
+		for i, addr := range []string{n.fiber, n.loops} {
+			client := []string{"198.51.100.7", "198.51.100.8"}[i]
+			xff := "X-Forwarded-For: 6.6.6.6, " + client
+			fallbacks := n.ls.fallbacks.Load()
+			for j := range 3 { // three browsers of one venue
+				rc := dialRaw(t, addr)
+				rc.send("GET", at, cookie(fmt.Sprintf("venue%d%016d", i, j)), xff)
+			}
+			waitUntil(t, func() bool { return n.lh.ipWaits.count(client) == 3 || n.e.handler.ipWaits.count(client) == 3 })
+			if f := n.ls.fallbacks.Load() - fallbacks; addr == n.loops && f != 0 {
+				t.Fatalf("%d of the parked polls went to fiber: the loops must admit them themselves", f)
+			}
+			rc := dialRaw(t, addr)
+			rc.send("GET", at, cookie(fmt.Sprintf("venue%d%016d", i, 9)), xff)
+			answers[i] = rc.read(10 * time.Second)
+			// Another address behind the same proxy still gets in.
+			other := dialRaw(t, addr)
+			other.send("GET", fmt.Sprintf("/api/events/%s/live?since=%d&wait=0", slug, head), cookie(fmt.Sprintf("other%d%016d", i, 0)), "X-Forwarded-For: "+client+", 203.0.113.5")
+			if a := other.read(10 * time.Second); !strings.Contains(a.status, "200") {
+				t.Fatalf("another address was refused: %s %s", a.status, a.body)
+			}
 		}
 		if answers[1].comparable() != answers[0].comparable() || !strings.Contains(answers[0].status, "429") {
 			t.Fatalf("the loops answered\n%s\n\nfiber answered\n%s", answers[1].comparable(), answers[0].comparable())

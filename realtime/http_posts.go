@@ -39,6 +39,9 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	if ev.Posting == PostingClosed {
 		return fiber.NewError(fiber.StatusForbidden, "Posting is closed for this event.")
 	}
+	if err := h.postingOpen(ev); err != nil {
+		return err
+	}
 	in, err := readPost(c)
 	if err != nil {
 		return err
@@ -140,4 +143,18 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 		return postInput{Name: c.FormValue("name"), Text: c.FormValue("text"), ClientPostID: c.FormValue("client_post_id")}, nil
 	}
 	return postInput{}, fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the post as JSON or as a form.")
+}
+
+// postingOpen refuses a post once the event has ended, PostingGrace
+// (POSTING_GRACE) after its end: the room has left, and an open form on a
+// finished event only invites spam into the archive.
+func (h *Handler) postingOpen(ev LiveEvent) error {
+	if ev.EndsAt.IsZero() || h.deps.PostingGrace < 0 {
+		return nil
+	}
+	closes := ev.EndsAt.Add(h.deps.PostingGrace)
+	if h.now().Before(closes) {
+		return nil
+	}
+	return fiber.NewError(fiber.StatusForbidden, "Posting closed when this event ended (at "+closes.UTC().Format("2006-01-02 15:04")+" UTC).")
 }

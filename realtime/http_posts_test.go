@@ -76,6 +76,32 @@ func TestPostToAClosedEventIs403AndAppendsNothing(t *testing.T) {
 		http.StatusForbidden, nil, `{"error":"Posting is closed for this event."}`))
 }
 
+// The event of newLiveEnv ends an hour from now; posting closes
+// PostingGrace (30 minutes by default) after that.
+func TestPostsCloseWhenTheEventEndsAfterTheGracePeriod(t *testing.T) {
+	at := func(d time.Duration) func(*HandlerDeps) {
+		return func(h *HandlerDeps) { h.Now = func() time.Time { return time.Now().Add(d) } }
+	}
+	for _, tc := range []struct {
+		name   string
+		tweak  func(*HandlerDeps)
+		status int
+		ops    []string
+		want   []string
+	}{
+		{"ended 20 minutes ago: within the grace", at(80 * time.Minute), http.StatusCreated, []string{live.OpAdd}, nil},
+		{"ended an hour ago", at(2 * time.Hour), http.StatusForbidden, nil, []string{`{"error":"Posting closed when this event ended (at `}},
+		{"ended an hour ago, a grace of three hours", func(h *HandlerDeps) { at(2 * time.Hour)(h); h.PostingGrace = 3 * time.Hour },
+			http.StatusCreated, []string{live.OpAdd}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newLiveEnv(t, "open", tc.tweak)
+			apitest.Run(t, e.api(), e.postScenario(tc.name, "application/json", `{"name":"Ana","text":"thanks all"}`,
+				tc.status, tc.ops, tc.want...))
+		})
+	}
+}
+
 func TestInvalidPostsAre400NamingTheFieldAndAppendNothing(t *testing.T) {
 	e := newLiveEnv(t, "open", nil)
 	var scenarios []apitest.Scenario

@@ -120,6 +120,41 @@ func gcraParams(r RateLimit) (interval, burst string) {
 	return strconv.FormatInt(i, 10), strconv.FormatInt(i*int64(r.Count), 10)
 }
 
+// DefaultMaxWaitsPerAddress is the per-address ceiling on parked polls and
+// streams on one node: room for a packed venue behind one NAT, far below
+// the node's 20,000 file handles.
+const DefaultMaxWaitsPerAddress = 2000
+
+// waitAdmission is admitWait's answer.
+type waitAdmission int
+
+const (
+	waitAdmitted waitAdmission = iota
+	waitClientFull
+	waitAddressFull
+)
+
+// admitWait is the one admission of a parked request (a long poll or a
+// stream), on every path (fiber's, the fast path, the loops): it takes a
+// slot of the client's allowance and one of its address's ceiling, or
+// neither. A slot taken must be given back with releaseWait.
+func (h *Handler) admitWait(client, ip string) waitAdmission {
+	if !h.waits.acquire(client) {
+		return waitClientFull
+	}
+	if !h.ipWaits.acquire(ip) {
+		h.waits.release(client)
+		return waitAddressFull
+	}
+	return waitAdmitted
+}
+
+// releaseWait gives back what admitWait took.
+func (h *Handler) releaseWait(client, ip string) {
+	h.ipWaits.release(ip)
+	h.waits.release(client)
+}
+
 // waiters bounds concurrent waits (long polls and streams) per client on
 // this node. A waiter is a parked request; bounding them per client keeps
 // one browser (or script) from holding thousands of the node's file handles.

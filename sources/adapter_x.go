@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // X allows one filtered-stream connection per app (a second one is refused
@@ -82,9 +83,9 @@ type xMember struct {
 
 // group lists the enabled X sources of this source's app, lowest id first.
 func (a *x) group(ctx context.Context) ([]xMember, error) {
-	var list []models.Source
-	if err := a.r.m.db.WithContext(ctx).Where("enabled AND kind = ?", "x").Order("id").Find(&list).Error; err != nil {
-		return nil, fmt.Errorf("sources: x: list sources: %w", err)
+	list, err := store.New(a.r.m.db).EnabledSources(ctx, store.SourceKinds{Kinds: []string{"x"}})
+	if err != nil {
+		return nil, fmt.Errorf("sources: x: %w", err)
 	}
 	var out []xMember
 	for _, s := range list {

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // Manager runs the enabled streamed sources of every event: one runner per
@@ -266,10 +267,10 @@ func (t *takeover) acquire(ctx context.Context, free []models.Source) []acquired
 }
 
 func (m *Manager) enabledSources(ctx context.Context) ([]models.Source, error) {
-	var list []models.Source
 	// Polled kinds run as asynq periodic tasks (HandlePoll), never here.
-	if err := m.db.WithContext(ctx).Where("enabled AND kind NOT IN ?", polledKinds).Order("id").Find(&list).Error; err != nil {
-		return nil, fmt.Errorf("sources: list enabled sources: %w", err)
+	list, err := store.New(m.db).EnabledSources(ctx, store.SourceKinds{Kinds: polledKinds, Not: true})
+	if err != nil {
+		return nil, fmt.Errorf("sources: %w", err)
 	}
 	return list, nil
 }

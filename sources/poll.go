@@ -10,9 +10,9 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/rueidis"
-	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // TypePoll is the asynq task type of one poll of a polled source.
@@ -83,14 +83,14 @@ const (
 // failure, by the runners' backoff). Polls of one source then come at most
 // one interval apart and never much closer, however many workers schedule.
 func (m *Manager) pollOnce(ctx context.Context, id int64) (kind string, _ pollOutcome, _ error) {
-	var src models.Source
-	err := m.db.WithContext(ctx).Where("id = ? AND enabled AND kind IN ?", id, polledKinds).Take(&src).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return src.Kind, pollGone, nil
+	found, err := store.New(m.db).EnabledSource(ctx, id, polledKinds)
+	if errors.Is(err, models.ErrNotFound) {
+		return "", pollGone, nil
 	}
 	if err != nil {
-		return src.Kind, pollFailed, fmt.Errorf("sources: poll: load source %d: %w", id, err)
+		return "", pollFailed, fmt.Errorf("sources: poll: %w", err)
 	}
+	src := *found
 	token := m.opts.Holder + ":" + randomHex()
 	leaseKey := m.k.lease(id)
 	ok, err := acquireLease(ctx, m.redis, leaseKey, token, m.opts.LeaseTTL)

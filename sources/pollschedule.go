@@ -7,10 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/backchannel/backchannel/store"
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
-
-	"github.com/backchannel/backchannel/models"
 )
 
 // PollSyncInterval is how often the periodic task manager re-reads the
@@ -35,10 +34,9 @@ var _ asynq.PeriodicTaskConfigProvider = (*PollProvider)(nil)
 func (p *PollProvider) GetConfigs() ([]*asynq.PeriodicTaskConfig, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var list []models.Source
-	err := p.db.WithContext(ctx).Where("enabled AND kind IN ?", polledKinds).Order("id").Find(&list).Error
+	list, err := store.New(p.db).EnabledSources(ctx, store.SourceKinds{Kinds: polledKinds})
 	if err != nil {
-		return nil, fmt.Errorf("sources: list polled sources: %w", err)
+		return nil, fmt.Errorf("sources: polled sources: %w", err)
 	}
 	out := make([]*asynq.PeriodicTaskConfig, 0, len(list))
 	for _, s := range list {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/store"
 )
 
 // setNotice records a lasting condition for the dashboard ("" clears it).
@@ -29,11 +29,11 @@ func (r *runner) backfilled(n int64, done bool) {
 
 // eventStart is the starts_at of the source's event.
 func (r *runner) eventStart(ctx context.Context) (time.Time, error) {
-	var ev models.Event
-	if err := r.m.db.WithContext(ctx).Select("starts_at").Where("id = ?", r.src.EventID).Take(&ev).Error; err != nil {
-		return time.Time{}, fmt.Errorf("sources: starts_at of event %d: %w", r.src.EventID, err)
+	t, err := store.New(r.m.db).EventStart(ctx, r.src.EventID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sources: %w", err)
 	}
-	return ev.StartsAt, nil
+	return t, nil
 }
 
 // recentIDs remembers the last n item IDs a runner appended (or found

@@ -51,12 +51,9 @@ func SetToken(ctx context.Context, db *gorm.DB, keys *secrets.Keyring, sourceID 
 	if len(v.Fields) > 0 {
 		return v
 	}
-	var src models.Source
-	if err := db.WithContext(ctx).Take(&src, sourceID).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return models.NotFound("source", strconv.FormatInt(sourceID, 10))
-		}
-		return fmt.Errorf("sources: set token of source %d: %w", sourceID, err)
+	src, err := st.Source(ctx, sourceID)
+	if err != nil {
+		return fmt.Errorf("sources: set token: %w", err)
 	}
 	host := SourceHost(src.Kind, src.Config)
 	if host == "" {

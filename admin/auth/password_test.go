@@ -108,3 +108,28 @@ func BenchmarkHashPassword(b *testing.B) {
 		}
 	}
 }
+
+func TestPasswordsNeedTwelveCharactersAndMayNotBeCommon(t *testing.T) {
+	for _, tc := range []struct {
+		pw   string
+		want string // part of the message; "" for accepted
+	}{
+		{"elevenchars", "at least 12"},          // 11 characters: the black-box probe's case
+		{"ünïcödé-pw!", "at least 12"},          // 11 runes, more bytes: runes count
+		{"qwerty123456", "common and breached"}, // on the list
+		{"QWERTY123456", "common and breached"}, // compared case-insensitively
+		{"1qaz2wsx3edc", "common and breached"}, // a keyboard walk from the list
+		{"a long test password", ""},            // the browser tests' password
+		{"correct horse battery", ""},           // the admin tests' password
+		{"twelve chars", ""},                    // exactly 12, spaces allowed, no rule of classes
+		{strings.Repeat("x", MaxPasswordBytes+1), "at most"},
+	} {
+		got := ValidatePassword(tc.pw)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("ValidatePassword(%q) = %q; want a message with %q", tc.pw, got, tc.want)
+		}
+	}
+	if n := CommonPasswordCount(); n < 40000 {
+		t.Fatalf("the embedded list holds %d passwords; want the ~44,000 of the vendored file", n)
+	}
+}

@@ -14,8 +14,13 @@ import (
 	"github.com/backchannel/backchannel/store"
 )
 
-// MinPasswordLength is the shortest password an account may have.
-const MinPasswordLength = 10
+// MinPasswordLength is the shortest password an account may have (OWASP
+// ASVS 4.0, 2.1.1); MaxPasswordBytes the longest, far above what anyone
+// types (2.1.2) and short enough to bound argon2id's input.
+const (
+	MinPasswordLength = 12
+	MaxPasswordBytes  = 1024
+)
 
 // ValidateEmail returns the normalised address or a message for the user.
 func ValidateEmail(email string) (string, string) {
@@ -30,13 +35,19 @@ func ValidateEmail(email string) (string, string) {
 	return email, ""
 }
 
-// ValidatePassword returns a message when pw is not acceptable.
+// ValidatePassword returns a message when pw is not acceptable: shorter
+// than MinPasswordLength, longer than MaxPasswordBytes, or on the list of
+// common and breached passwords shipped with the binary (commonpw.go). Any
+// character is allowed and none is required (ASVS 2.1.4, 2.1.9).
 func ValidatePassword(pw string) string {
 	if utf8.RuneCountInString(pw) < MinPasswordLength {
 		return fmt.Sprintf("Use at least %d characters.", MinPasswordLength)
 	}
-	if len(pw) > 1024 {
-		return "Use at most 1024 bytes."
+	if len(pw) > MaxPasswordBytes {
+		return fmt.Sprintf("Use at most %d bytes.", MaxPasswordBytes)
+	}
+	if IsCommonPassword(pw) {
+		return "This password is on a list of common and breached passwords; choose another."
 	}
 	return ""
 }

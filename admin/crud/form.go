@@ -37,6 +37,8 @@ type FormView struct {
 	CancelURL  string
 	DeleteURL  string
 	HistoryURL string
+	// Pages are the object's pages beside the form (Resource.Pages).
+	Pages []ui.Crumb
 }
 
 // FieldView is one input with its value and error.
@@ -59,6 +61,9 @@ func (r *Resource) formView(sc Scope, id int64, vals Values, verr *models.Valida
 			v.DeleteURL = r.ObjectURL(sc.EventID(), id) + "/delete"
 		}
 		v.HistoryURL = r.ObjectURL(sc.EventID(), id) + "/history"
+		for _, pg := range r.Pages {
+			v.Pages = append(v.Pages, ui.Crumb{Label: pg.Label, Href: r.ObjectURL(sc.EventID(), id) + pg.Path})
+		}
 	}
 	known := map[string]bool{}
 	for _, f := range r.Fields {

@@ -152,6 +152,15 @@ type Resource struct {
 	CanDelete func(sc Scope, ids []int64) error
 	// Link, when set, is where a row of the list leads instead of its form.
 	Link func(sc Scope, id int64) string
+	// Pages are an object's pages beside its form (a source's token), shown
+	// in the form's title bar: Path is appended to the object's URL.
+	Pages []ObjectPage
+}
+
+// ObjectPage is a page of one object beside its form.
+type ObjectPage struct {
+	Label string
+	Path  string // "/token": the page is ObjectURL + Path
 }
 
 func (r *Resource) key() string {

@@ -25,4 +25,9 @@ func (p *Pages) Register(g fiber.Router) {
 	g.Get("/audit/:id", a.Guard(auth.PermSystem, p.auditEntry(false)))
 	g.Get("/events/:event/audit/:id", a.Guard(auth.PermEventManage, p.auditEntry(true)))
 	g.Get("/events/:event/export", a.Guard(auth.PermEventManage, p.exportFile))
+	if p.d.Tokens.Keys != nil && p.d.Tokens.Test != nil {
+		g.Get("/events/:event/sources/:id/token", a.Guard(auth.PermEventManage, p.tokenPage))
+		g.Post("/events/:event/sources/:id/token", a.Guard(auth.PermEventManage, p.setToken))
+		g.Post("/events/:event/sources/:id/token/test", a.Guard(auth.PermEventManage, p.testToken))
+	}
 }

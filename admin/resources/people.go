@@ -92,7 +92,7 @@ func Users() *crud.Resource {
 		ViewPerm:    auth.PermSystem, EditPerm: auth.PermSystem, CreatePerm: auth.PermSystem, DeletePerm: auth.PermSystem,
 		Fields: []crud.Field{
 			{Name: "email", Label: "Email", Type: "email", Required: true},
-			{Name: "password", Label: "Password", Type: "password", Help: "At least 10 characters. When changing a user, leave empty to keep the current one."},
+			{Name: "password", Label: "Password", Type: "password", Help: "At least 12 characters, not a common or breached password. When changing a user, leave empty to keep the current one."},
 			{Name: "is_superuser", Label: "Superuser (every permission)", Type: "checkbox"},
 			{Name: "is_active", Label: "Active (may sign in)", Type: "checkbox"},
 		},

@@ -15,12 +15,15 @@ type Deps struct {
 	Auth   *auth.Auth
 	Verbs  *moderation.Verbs
 	Logger *slog.Logger
+	// Tokens, when set, gives each source a token page (sealed, write-only
+	// tokens and "test connection").
+	Tokens SourceTokens
 }
 
 // All declares every model the admin manages, each once.
 func All(d Deps) []*crud.Resource {
 	return []*crud.Resource{
-		Events(), Sessions(), Sources(d.Store), Rules(d.Verbs),
+		Events(), Sessions(), Sources(d.Store, d.Tokens.Keys != nil && d.Tokens.Test != nil), Rules(d.Verbs),
 		Roles(), Users(), AuditLog(), EventHistory(),
 	}
 }

@@ -17,11 +17,17 @@ import (
 )
 
 // Sources declares one event's sources (organizers): the form takes the
-// same fields as the event file, checked by eventfile.ValidateSource.
-func Sources(st *store.Store) *crud.Resource {
+// same fields as the event file, checked by eventfile.ValidateSource. With
+// tokens, each source has a token page beside its form (sourcetoken.go).
+func Sources(st *store.Store, tokens bool) *crud.Resource {
 	kinds := crud.Choices(eventfile.SourceKinds()...)
+	var pages []crud.ObjectPage
+	if tokens {
+		pages = []crud.ObjectPage{{Label: "Token and connection test", Path: "/token"}}
+	}
 	return &crud.Resource{
-		Key: "sources", Singular: "source", Plural: "Sources", ObjectType: "source",
+		Pages: pages,
+		Key:   "sources", Singular: "source", Plural: "Sources", ObjectType: "source",
 		Table: "sources", Kind: crud.InEvent, UpdatedAt: true, Title: "t.kind || ' ' || t.key",
 		Columns: []crud.Column{
 			{Key: "key", Label: "Source", SQL: "t.key", Sortable: true, Link: true},
@@ -41,7 +47,7 @@ func Sources(st *store.Store) *crud.Resource {
 		Fields: []crud.Field{
 			{Name: "kind", Label: "Kind", Type: "select", Required: true, Choices: kinds},
 			{Name: "config", Label: "Configuration", Type: "json", Required: true,
-				Help: `The source's fields as in the event file, in JSON, e.g. {"instance": "https://mastodon.social", "tag": "aeaboston", "token_env": "MASTODON_TOKEN"}. Secrets are named (token_env), never written here.`},
+				Help: `The source's fields as in the event file, in JSON, e.g. {"instance": "https://mastodon.social", "tag": "aeaboston", "token_env": "MASTODON_TOKEN"}. Secrets are never written here: name an environment variable the operator allows (token_env), or enter the token on the source's token page.`},
 			{Name: "enabled", Label: "Enabled (a worker runs it)", Type: "checkbox"},
 		},
 		Cascade: []store.AdminCountQuery{

@@ -19,11 +19,12 @@
 //	go run ./bench/chaos -mode load               # bench/livepoll at 1,000 / 10,000 / 19,000 clients
 //	go run ./bench/chaos -mode soak -duration 10m # steady load; goroutines and RSS at start and end
 //
-// It owns only what it starts: its database (bc_chaos_<random>, dropped
-// after a clean run), its redis-server (a spare port, data under
-// .data/chaos/), the child processes (logs under .data/chaos/logs/) and the
-// fake upstreams. It talks to loopback addresses only, stops by itself, and
-// cleans up on every exit path, Ctrl-C included. The one shared thing it
-// touches on purpose is the local Postgres cluster of scripts/services.sh,
-// which the "postgres" fault restarts (pg_ctl restart -m immediate).
+// It owns only what it starts: its Postgres cluster (internal/pgcluster,
+// under .data/chaos/pg-<random>, which the "postgres" fault stops with -m
+// immediate and starts again; removed after a clean run), its database in
+// it, its redis-server (a spare port, data under .data/chaos/), the child
+// processes (logs under .data/chaos/logs/) and the fake upstreams. It talks
+// to loopback addresses only, stops by itself, and cleans up on every exit
+// path, Ctrl-C included. With -pg it uses that shared cluster instead, and
+// the "postgres" fault restarts all of it (pg_ctl restart -m immediate).
 package main

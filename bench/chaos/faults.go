@@ -140,7 +140,14 @@ func (h *harness) strike(ctx context.Context, f *fault) error {
 		}
 		return waitUntil(ctx, 30*time.Second, "redis", func() bool { return redisPing(h.redisAddr) })
 	case "postgres":
-		return h.pg.restartImmediate(ctx, filepath.Join(h.logs, "postgres-restart.log"))
+		if h.pgc == nil {
+			return h.pg.restartImmediate(ctx, filepath.Join(h.logs, "postgres-restart.log"))
+		}
+		if err := h.pgc.Stop("immediate"); err != nil {
+			return err
+		}
+		pause()
+		return h.pgc.Start()
 	}
 	return fmt.Errorf("unknown fault kind %q", f.kind)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/backchannel/backchannel/internal/pgcluster"
 	"log"
 	"net/http"
 	"os"
@@ -25,7 +26,9 @@ type harness struct {
 	o                     options
 	root, bin, data, logs string
 
-	pg      *pgAdmin
+	pg *pgAdmin
+	// pgc is the run's own Postgres cluster (nil with -pg: a shared one).
+	pgc     *pgcluster.Cluster
 	dbName  string
 	dbURL   string
 	edb     *eventDB
@@ -95,8 +98,28 @@ func (h *harness) setupStores(ctx context.Context) error {
 			return err
 		}
 	}
+	pgURL := h.o.pgURL
+	if pgURL == "" {
+		// A cluster of the run's own: the postgres fault crashes it, and
+		// must not crash the shared server that tests and other runs use.
+		dir := filepath.Join(h.data, "pg-"+randomHex(4))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		c, err := pgcluster.Init(dir)
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return err
+		}
+		h.pgc = c
+		if err := c.Start(); err != nil {
+			return err
+		}
+		pgURL = c.AdminURL
+		log.Printf("postgres of the run's own on port %d (%s)", c.Port, dir)
+	}
 	var err error
-	if h.pg, err = openPG(ctx, h.o.pgURL); err != nil {
+	if h.pg, err = openPG(ctx, pgURL); err != nil {
 		return err
 	}
 	h.dbName = "bc_chaos_" + randomHex(4)
@@ -385,6 +408,14 @@ func (h *harness) cleanup() {
 			cancel()
 		}
 		h.pg.db.Close()
+	}
+	if h.pgc != nil {
+		if h.failed || h.o.keep {
+			_ = h.pgc.Stop("fast")
+			log.Printf("kept the run's Postgres cluster in %s (its log: %s)", h.pgc.Dir, h.pgc.Log())
+		} else if err := h.pgc.Remove(); err != nil {
+			log.Printf("remove the run's Postgres: %v", err)
+		}
 	}
 	if h.redis != nil && !h.failed && !h.o.keep {
 		_ = os.RemoveAll(filepath.Join(h.data, "redis-"+h.dbName))

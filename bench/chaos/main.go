@@ -54,7 +54,7 @@ func main() {
 	flag.BoolVar(&o.cluster, "cluster", false, "use the local Redis Cluster of scripts/redis-cluster.sh (127.0.0.1:57001-57003)")
 	flag.StringVar(&o.bin, "bin", "bin/backchannel", "the backchannel binary")
 	flag.StringVar(&o.data, "data", ".data/chaos", "folder for Redis data, logs and the event file")
-	flag.StringVar(&o.pgURL, "pg", "postgres://backchannel:backchannel@127.0.0.1:55432/backchannel?sslmode=disable", "the local Postgres cluster (a database of the run's own is created in it)")
+	flag.StringVar(&o.pgURL, "pg", "", "a shared Postgres cluster to use (a database of the run's own is created in it; the postgres fault restarts that whole cluster); empty: a cluster of the run's own under -data")
 	flag.IntVar(&o.wait, "wait", 10, "long-poll wait of the clients, seconds")
 	flag.DurationVar(&o.settle, "settle", 3*time.Minute, "how long to wait at the end for the log, strainer and clients to settle")
 	flag.DurationVar(&o.quiet, "quiet", 20*time.Second, "a log head unchanged this long counts as settled")

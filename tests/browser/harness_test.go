@@ -294,7 +294,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs", "wall.spec.mjs"} {
+	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs", "auth.spec.mjs", "wall.spec.mjs"} {
 		t.Run(strings.TrimSuffix(spec, ".spec.mjs"), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
