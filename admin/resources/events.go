@@ -172,15 +172,11 @@ func cleanWall(v crud.Values) (crud.Columns, *models.ValidationError) {
 		"wall_theme":       choice("wall_theme", models.ThemeDark, models.ThemeLight),
 		"wall_speed":       number("wall_speed", 0, 60, 0),
 	}
-	var langs []string
-	for _, l := range strings.FieldsFunc(strings.ToLower(v["filter_languages"]), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
-			bad("filter_languages", fmt.Sprintf("%q is not a language code like en or de", l))
-			continue
-		}
-		langs = append(langs, l)
+	langs, lerr := cleanLanguages(v["filter_languages"])
+	if lerr != nil {
+		verr.Fields = append(verr.Fields, lerr.Fields...)
 	}
-	cols["filter_languages"] = strings.Join(langs, ",")
+	cols["filter_languages"] = langs
 	logo := strings.TrimSpace(v["wall_logo_url"])
 	if u, err := url.Parse(logo); logo != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
 		bad("wall_logo_url", "must be an https URL")
@@ -208,3 +204,18 @@ func cleanWall(v crud.Values) (crud.Columns, *models.ValidationError) {
 }
 
 var accentRe = regexp.MustCompile(`^#[0-9a-f]{6}$`)
+
+// cleanLanguages reads a list of ISO 639-1 (or 639-2) codes separated by
+// commas or spaces, as the ingest filters keep it: "en,de".
+func cleanLanguages(s string) (string, *models.ValidationError) {
+	var langs []string
+	var verr *models.ValidationError
+	for _, l := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
+			verr = crud.Merge(verr, crud.FieldError("filter_languages", "%q is not a language code like en or de", l))
+			continue
+		}
+		langs = append(langs, l)
+	}
+	return strings.Join(langs, ","), verr
+}
