@@ -2,7 +2,7 @@
 // moderation desk fit for a keynote): an item reaches a moderator's console
 // within a second; a spotlight from the console (key s) reaches two open
 // walls within a second; a sensitive image is blurred on the wall and the
-// live page; a reported item reaches the reports queue; a banned room poster
+// live page (the overlay keeps the spotlighted item); a reported item reaches the reports queue; a banned room poster
 // who changes their name is still refused; the wall loads framed by the
 // event's listed site and is refused by another. Times are taken by the
 // pages' own clocks (MutationObserver), so Playwright's polling is not
@@ -79,6 +79,7 @@ await run(async (browser) => {
   const ctxB = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const wallA = await openWall(ctxA);
   const wallB = await openWall(ctxB);
+  const overlay = await openWall(ctxB, `${base}/events/${event}/overlay`);
 
   await check('a spotlight (key s in the console) reaches two open walls within a second', async () => {
     const { seq } = await ctl('/append?text=' + encodeURIComponent('Spotlight me, please'));
@@ -100,6 +101,13 @@ await run(async (browser) => {
     console.log(`    on wall A ${a} ms, on wall B ${b} ms after the key press`);
     assert.ok(a < 1000 && b < 1000, `took ${a} / ${b} ms`);
     await wallA.screenshot({ path: `${artifacts}/wall-spotlight.png` });
+    // The overlay (transparent) keeps the spotlighted item while newer ones arrive.
+    await overlay.locator(`[data-overlay][data-spotlight="${seq}"]`).waitFor({ timeout: 5000 });
+    const { seq: newer } = await ctl('/append?text=' + encodeURIComponent('a newer post'));
+    await item(wallA, newer).waitFor({ timeout: 5000 });
+    assert.equal(await overlay.locator('[data-lower-third] [data-seq]').getAttribute('data-seq'), String(seq), 'the overlay left the spotlight');
+    assert.equal(await overlay.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgba(0, 0, 0, 0)', 'the overlay is not transparent');
+    await overlay.screenshot({ path: `${artifacts}/overlay.png`, omitBackground: true });
   });
 
   await check('a sensitive image is blurred on the wall and on the live page (revealed there on a click only)', async () => {
