@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/backchannel/backchannel/models"
@@ -72,4 +73,7 @@ type Deps struct {
 	// or "items" for moderation. The wiring uses it to invalidate archive
 	// caches at once and to re-assign items after session edits.
 	OnChange func(ctx context.Context, eventID int64, what string)
+	// Fetch fetches schedules by URL for the schedule import: the outbound
+	// client (package outbound). Nil: uploads only.
+	Fetch *http.Client
 }

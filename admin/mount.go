@@ -36,7 +36,9 @@ var (
 	}
 	eventMenu = []ui.MenuEntry{
 		{Label: "Event", Path: "", Perm: auth.PermEventManage, Section: "event"},
+		{Label: "Rooms", Path: "/rooms", Perm: auth.PermEventManage, Section: "rooms"},
 		{Label: "Sessions", Path: "/sessions", Perm: auth.PermEventManage, Section: "sessions"},
+		{Label: "Schedule", Path: "/schedule", Perm: auth.PermEventManage, Section: "schedule"},
 		{Label: "Sources", Path: "/sources", Perm: auth.PermEventManage, Section: "sources"},
 		{Label: "People", Path: "/roles", Perm: auth.PermEventManage, Section: "roles"},
 		{Label: "Moderate", Path: "/moderate", Perm: auth.PermEventModerate, Section: "moderate"},
@@ -82,7 +84,7 @@ func Mount(app *fiber.App, d Deps) error {
 	a := auth.New(auth.Config{Store: st, Redis: d.Redis, Namespace: d.Namespace, Keys: d.Keys, Dev: d.Dev,
 		SessionIdle: d.SessionIdle, SessionMax: d.SessionMax,
 		Menu: menu, EventMenu: eventMenu, Logger: log, Now: d.Now})
-	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log,
+	rd := resources.Deps{Store: st, Auth: a, Verbs: verbs, Logger: log, Fetch: d.Fetch, Changed: changed,
 		Tokens: resources.SourceTokens{Keys: d.SourceKeys, Test: d.TestSource}}
 	site := crud.New(crud.Config{Store: st, Auth: a, Resources: resources.All(rd), Logger: log,
 		Changed: func(ctx context.Context, eventID int64, what string) {

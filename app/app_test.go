@@ -177,7 +177,7 @@ func TestEventAPIShowsSessionsWithCounts(t *testing.T) {
 	a := newTestApp(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	ev := seedEvent(t, a, "conf", now.Add(-time.Hour), now.Add(time.Hour))
-	s := models.Session{EventID: ev.ID, Slug: "keynote", Title: "Keynote", Room: "Main", StartsAt: now.Add(-time.Hour), EndsAt: now}
+	s := models.Session{EventID: ev.ID, Slug: "keynote", Title: "Keynote", StartsAt: now.Add(-time.Hour), EndsAt: now}
 	if err := a.DB.Create(&s).Error; err != nil {
 		t.Fatal(err)
 	}

@@ -26,14 +26,26 @@ type EventJSON struct {
 
 // SessionJSON is a session with its count of visible items.
 type SessionJSON struct {
-	Slug     string    `json:"slug"`
-	Title    string    `json:"title"`
-	Speaker  string    `json:"speaker,omitempty"`
-	Room     string    `json:"room,omitempty"`
-	StartsAt time.Time `json:"starts_at"`
-	EndsAt   time.Time `json:"ends_at"`
-	Items    int64     `json:"items"`
-	URL      string    `json:"url"`
+	Slug    string `json:"slug"`
+	Title   string `json:"title"`
+	Speaker string `json:"speaker,omitempty"`
+	// Room is the room's name (as it always was); RoomSlug its slug.
+	Room           string    `json:"room,omitempty"`
+	RoomSlug       string    `json:"room_slug,omitempty"`
+	Track          string    `json:"track,omitempty"`
+	Tags           []string  `json:"tags,omitempty"`
+	SpeakerHandles []string  `json:"speaker_handles,omitempty"`
+	StartsAt       time.Time `json:"starts_at"`
+	EndsAt         time.Time `json:"ends_at"`
+	Items          int64     `json:"items"`
+	URL            string    `json:"url"`
+}
+
+// RoomJSON is one room of an event.
+type RoomJSON struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
 }
 
 // EventDetailJSON is GET /api/events/{event}: the event, its sessions and counts.
@@ -41,6 +53,7 @@ type EventDetailJSON struct {
 	EventJSON
 	Description string        `json:"description,omitempty"`
 	Items       int64         `json:"items"`
+	Rooms       []RoomJSON    `json:"rooms"`
 	Sessions    []SessionJSON `json:"sessions"`
 }
 
@@ -92,10 +105,14 @@ func (e eventsAPI) detail(c *fiber.Ctx) error {
 		return err
 	}
 	out := EventDetailJSON{EventJSON: a.eventJSON(ev, a.Now()), Description: ev.Description, Items: total,
-		Sessions: make([]SessionJSON, 0, len(ev.Sessions))}
+		Rooms: make([]RoomJSON, 0, len(ev.Rooms)), Sessions: make([]SessionJSON, 0, len(ev.Sessions))}
+	for _, r := range ev.Rooms {
+		out.Rooms = append(out.Rooms, RoomJSON{Slug: r.Slug, Name: r.Name, URL: out.URL + "/rooms/" + r.Slug})
+	}
 	for _, s := range ev.Sessions {
 		out.Sessions = append(out.Sessions, SessionJSON{Slug: s.Slug, Title: s.Title, Speaker: s.Speaker,
-			Room: s.Room, StartsAt: s.StartsAt.UTC(), EndsAt: s.EndsAt.UTC(), Items: counts[s.ID],
+			Room: s.RoomName(), RoomSlug: s.RoomSlug(), Track: s.Track, Tags: s.Tags, SpeakerHandles: s.SpeakerHandles,
+			StartsAt: s.StartsAt.UTC(), EndsAt: s.EndsAt.UTC(), Items: counts[s.ID],
 			URL: out.URL + "/sessions/" + s.Slug})
 	}
 	return c.JSON(out)

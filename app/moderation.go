@@ -8,6 +8,7 @@ import (
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/moderation"
 	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/schedule"
 )
 
 // newModeration builds this process's moderation verbs over the live log:
@@ -42,4 +43,17 @@ func reportPost(verbs *moderation.Verbs) func(ctx context.Context, eventID, seq 
 		r, err := verbs.Report(ctx, eventID, seq, reporter, reason)
 		return realtime.ReportResult{Duplicate: r.Duplicate}, err
 	}
+}
+
+// newSchedules is this process's cache of events' compiled schedules, for
+// placing items at ingest (the sources' runners and the attendee posts):
+// the same rule the strainer and re-assignment run (package schedule).
+func (a *App) newSchedules() *schedule.Cache {
+	return schedule.NewCache(func(ctx context.Context, eventID int64) (*schedule.Schedule, error) {
+		_, sessions, err := a.Store.EventSchedule(ctx, eventID)
+		if err != nil {
+			return nil, err
+		}
+		return schedule.New(sessions), nil
+	}, schedule.CacheOptions{Logger: a.Logger, Now: a.Now})
 }

@@ -1,19 +1,23 @@
 package app
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/backchannel/backchannel/internal/web"
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/realtime"
 	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
 )
 
-// snapshotSize is how many items the live page and the wall render on the server.
-const snapshotSize = 50
+// snapshotSize is how many items the live page and the wall render on the
+// server; roomSnapshotSize how many newest items of the whole event a page
+// following one room picks its items from.
+const (
+	snapshotSize     = 50
+	roomSnapshotSize = 500
+)
 
 // pages serves the public HTML pages that are not archives: home, the live
 // page and the wall.
@@ -44,19 +48,37 @@ func (p *pages) home(c *fiber.Ctx) error {
 // the event from the one cached lookup (its last good copy while Postgres
 // is down), the items from the hub (Redis), so the live page and the wall
 // need no Postgres.
+//
+// With ?room=, the page follows one room: its items are picked from the
+// event's newest roomSnapshotSize (items carry their room from ingest), and
+// the client keeps only that room's entries (live.js, wall.js).
 func (p *pages) snapshot(c *fiber.Ctx) (*models.Event, views.LiveSnapshot, error) {
 	ctx := c.UserContext()
 	ev, err := p.events.BySlug(ctx, c.Params("event"))
 	if err != nil {
 		return nil, views.LiveSnapshot{}, err
 	}
-	snap, err := p.hub.Snapshot(ctx, ev.ID, snapshotSize)
+	room := c.Query("room")
+	size := snapshotSize
+	if room != "" {
+		size = roomSnapshotSize
+	}
+	snap, err := p.hub.Snapshot(ctx, ev.ID, size)
 	if err != nil {
 		return nil, views.LiveSnapshot{}, err
 	}
+	items := snap.Items
+	if room != "" {
+		items = make([]live.Item, 0, len(snap.Items))
+		for _, it := range snap.Items {
+			if it.Room == room {
+				items = append(items, it)
+			}
+		}
+	}
 	// The page embeds the log position it shows, so it must never be cached.
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return ev, views.LiveSnapshot{Items: snap.Items, Epoch: snap.Epoch, Head: snap.Head}, nil
+	return ev, views.LiveSnapshot{Items: items, Epoch: snap.Epoch, Head: snap.Head}, nil
 }
 
 func (p *pages) live(c *fiber.Ctx) error {
@@ -66,6 +88,9 @@ func (p *pages) live(c *fiber.Ctx) error {
 	}
 	vm := views.NewEventVM(ev, snap, p.app.Now())
 	vm.Canonical = p.app.Config.BaseURL.String() + views.EventPath(ev.Slug)
+	if err := vm.FollowRoom(ev, c.Query("room"), snapshotSize); err != nil {
+		return err
+	}
 	frameable(c, ev)
 	return web.Render(c, fiber.StatusOK, views.EventLive(vm))
 }
@@ -76,28 +101,24 @@ func (p *pages) wall(c *fiber.Ctx) error {
 		return err
 	}
 	vm := views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())
-	vm.Room = roomParam(c)
+	if err := vm.FollowRoom(ev, c.Query("room")); err != nil {
+		return err
+	}
 	frameable(c, ev)
 	return web.Render(c, fiber.StatusOK, views.Wall(vm))
 }
 
-// overlay is the transparent lower third for streaming software.
+// overlay is the transparent lower third for streaming software, for the
+// whole event or one room (?room=).
 func (p *pages) overlay(c *fiber.Ctx) error {
 	ev, snap, err := p.snapshot(c)
 	if err != nil {
 		return err
 	}
 	vm := views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())
-	vm.Room = roomParam(c)
+	if err := vm.FollowRoom(ev, c.Query("room")); err != nil {
+		return err
+	}
 	frameable(c, ev)
 	return web.Render(c, fiber.StatusOK, views.Overlay(vm))
-}
-
-// roomParam is the wall's room (?room=), trimmed and bounded.
-func roomParam(c *fiber.Ctx) string {
-	r := strings.TrimSpace(c.Query("room"))
-	if len(r) > 100 {
-		r = r[:100]
-	}
-	return r
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/outbound"
 	"github.com/backchannel/backchannel/realtime"
+	"github.com/backchannel/backchannel/schedule"
 	"github.com/backchannel/backchannel/sources"
 	"github.com/backchannel/backchannel/store"
 	"github.com/backchannel/backchannel/views"
@@ -38,6 +39,8 @@ type Web struct {
 	// Events is the node's one cached event-by-slug lookup, shared by every
 	// handler (store.Events).
 	Events *store.Events
+	// Schedules places attendee posts at ingest (schedule.Cache).
+	Schedules *schedule.Cache
 	// Loops answers long polls and streams on event loops (nil: fiber does).
 	Loops *realtime.LoopServer
 	app   *App
@@ -54,6 +57,7 @@ func (a *App) NewWeb() (*Web, error) {
 	hub := realtime.NewHub(a.Redis, log, a.Store, realtime.HubOptions{Metrics: metrics, Logger: a.Logger})
 	events := store.NewEvents(a.Store, store.EventsOptions{Logger: a.Logger, Now: a.Now})
 	var w *Web
+	schedules := a.newSchedules()
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
 	roomCards := a.newCards(log, verbs.Item)
 	live := realtime.NewHandler(realtime.HandlerDeps{
@@ -72,8 +76,9 @@ func (a *App) NewWeb() (*Web, error) {
 		Appended: func(_ context.Context, eventID int64, it live.Item) {
 			roomCards.appended(eventID, it)
 		},
+		Place: schedules.Apply,
 	})
-	w = &Web{Hub: hub, Log: log, Live: live, Events: events, app: a,
+	w = &Web{Hub: hub, Log: log, Live: live, Events: events, Schedules: schedules, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
 	arch := archive.NewHandler(a.Store, events, archive.Options{Redis: a.Redis, Namespace: a.Namespace,
 		BaseURL: a.Config.BaseURL.String(), Logger: a.Logger, Now: a.Now,
@@ -92,7 +97,7 @@ func (a *App) NewWeb() (*Web, error) {
 				},
 				SourceKeys: a.Config.Keyring(),
 				TestSource: sources.NewManager(a.DB, a.Redis, nil, a.SourceOptions()).TestConnection,
-				OnChange:   w.eventChanged})
+				OnChange:   w.eventChanged, Fetch: outbound.NewClient(a.Config.Outbound())})
 		}},
 	})
 	if w.Fiber == nil {
@@ -114,10 +119,11 @@ func (a *App) NewWeb() (*Web, error) {
 // re-rendered at once, and items follow edited sessions.
 func (w *Web) eventChanged(ctx context.Context, eventID int64, what string) {
 	w.Events.Invalidate(eventID)
+	w.Schedules.Invalidate(eventID)
 	if err := archive.BumpVersion(ctx, w.app.Redis, w.app.Namespace, eventID); err != nil {
 		w.app.Logger.Warn("archive stamp", "event", eventID, "err", err)
 	}
-	if what == "sessions" || what == "events" {
+	if what == "sessions" || what == "events" || what == "rooms" {
 		if _, err := w.queue.EnqueueContext(ctx, jobs.NewReassignTask(eventID)); err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
 			w.app.Logger.Warn("enqueue session re-assignment", "event", eventID, "err", err)
 		}
@@ -158,9 +164,11 @@ func (a *App) RunWorker(ctx context.Context) error {
 	defer queue.Close()
 
 	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
+	srcOpts := a.SourceOptions()
+	srcOpts.Place = a.newSchedules().Apply
 	verbs := a.newModeration(log, nil)
 	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger,
-		cards: a.newCards(log, verbs.Item)}, a.SourceOptions())
+		cards: a.newCards(log, verbs.Item)}, srcOpts)
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)

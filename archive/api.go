@@ -23,7 +23,8 @@ type itemsPage struct {
 	Next *int64 `json:"next"`
 }
 
-// apiItems serves GET /api/events/{event}/items?session=S&after=SEQ&limit=L&q=TEXT:
+// apiItems serves GET /api/events/{event}/items?session=S&after=SEQ&limit=L&q=TEXT
+// (or room=R or track=T instead of session):
 // visible strained items in seq order, keyset-paginated.
 func (h *Handler) apiItems(c *fiber.Ctx) error {
 	after, err := afterParam(c)
@@ -55,18 +56,13 @@ func (h *Handler) apiItems(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var sessionID int64
-	slug := c.Query("session")
-	if slug != "" {
-		s, err := h.session(ec, slug)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "The event has no session "+strconv.Quote(slug)+".")
-		}
-		sessionID = s.ID
+	sc, err := h.scopeOf(c, ec)
+	if err != nil {
+		return err
 	}
-	key := ec.key("api", slug, strconv.FormatInt(after, 10), strconv.Itoa(limit), q)
+	key := ec.key("api", sc.key(), strconv.FormatInt(after, 10), strconv.Itoa(limit), q)
 	page, err := cached(h.cache, key, func() (*itemsPage, int64, error) {
-		rows, err := h.store.Items(c.UserContext(), store.ItemQuery{EventID: ec.ev.ID, SessionID: sessionID, After: after, Limit: limit + 1, Q: q})
+		rows, err := h.store.Items(c.UserContext(), sc.query(store.ItemQuery{EventID: ec.ev.ID, After: after, Limit: limit + 1, Q: q}))
 		if err != nil {
 			return nil, 0, err
 		}

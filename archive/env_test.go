@@ -40,7 +40,9 @@ func newEnv(t testing.TB) *env {
 	e.ev = models.Event{Slug: "conf", Title: "Conf 2026", Timezone: "America/New_York",
 		StartsAt: t0, EndsAt: t0.Add(8 * time.Hour), Posting: "open", Moderation: "after"}
 	must(t, e.db.DB.Create(&e.ev).Error)
-	e.talk = models.Session{EventID: e.ev.ID, Slug: "keynote", Title: "The Future of CSS", Speaker: "Jen", Room: "Main Hall",
+	hall := models.Room{EventID: e.ev.ID, Slug: "main-hall", Name: "Main Hall"}
+	must(t, e.db.DB.Create(&hall).Error)
+	e.talk = models.Session{EventID: e.ev.ID, Slug: "keynote", Title: "The Future of CSS", Speaker: "Jen", RoomID: &hall.ID,
 		StartsAt: t0, EndsAt: t0.Add(time.Hour)}
 	e.panel = models.Session{EventID: e.ev.ID, Slug: "panel", Title: "Panel", StartsAt: t0.Add(time.Hour), EndsAt: t0.Add(2 * time.Hour)}
 	must(t, e.db.DB.Create(&e.talk).Error)

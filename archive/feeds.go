@@ -2,6 +2,7 @@ package archive
 
 import (
 	"html"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,14 @@ func (h *Handler) eventFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.feed(c, ec, 0, "")
+	sc, err := h.scopeOf(c, ec)
+	if err != nil {
+		return err
+	}
+	if sc.kind == "session" {
+		return h.feed(c, ec, scope{kind: "session", name: sc.name, sessionID: sc.sessionID}, sc.name)
+	}
+	return h.feed(c, ec, sc, "")
 }
 
 // sessionFeed serves /events/{event}/sessions/{session}/feed.atom.
@@ -35,13 +43,14 @@ func (h *Handler) sessionFeed(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.feed(c, ec, sess.ID, sess.Slug)
+	return h.feed(c, ec, scope{kind: "session", name: sess.Slug, sessionID: sess.ID}, sess.Slug)
 }
 
-// feed writes the newest visible items of an event (or one session) as Atom.
-func (h *Handler) feed(c *fiber.Ctx, ec *eventCtx, sessionID int64, sessionSlug string) error {
-	body, err := cached(h.cache, ec.key("feed", sessionSlug), func() ([]byte, int64, error) {
-		rows, err := h.store.Items(c.UserContext(), store.ItemQuery{EventID: ec.ev.ID, SessionID: sessionID, Desc: true, Limit: feedSize})
+// feed writes the newest visible items of an event (or of one session,
+// room or track: ?room=R, ?track=T on the event's feed) as Atom.
+func (h *Handler) feed(c *fiber.Ctx, ec *eventCtx, sc scope, sessionSlug string) error {
+	body, err := cached(h.cache, ec.key("feed", sessionSlug, sc.key()), func() ([]byte, int64, error) {
+		rows, err := h.store.Items(c.UserContext(), sc.query(store.ItemQuery{EventID: ec.ev.ID, Desc: true, Limit: feedSize}))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -51,11 +60,18 @@ func (h *Handler) feed(c *fiber.Ctx, ec *eventCtx, sessionID int64, sessionSlug 
 		}
 		ev := ec.ev
 		title, page, self := ev.Title, views.EventPath(ev.Slug)+"/archive", views.EventPath(ev.Slug)+"/feed.atom"
-		if sessionSlug != "" {
+		switch {
+		case sessionSlug != "":
 			s := ec.bySlug[sessionSlug]
 			title = s.Title + " · " + ev.Title
 			page = views.SessionPath(ev.Slug, sessionSlug)
 			self = page + "/feed.atom"
+		case sc.kind == "room":
+			title = ec.rooms[sc.name].Name + " · " + ev.Title
+			self += "?room=" + url.QueryEscape(sc.name)
+		case sc.kind == "track":
+			title = sc.name + " · " + ev.Title
+			self += "?track=" + url.QueryEscape(sc.name)
 		}
 		f := &feeds.Feed{
 			Title:       title,

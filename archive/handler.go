@@ -129,6 +129,9 @@ type eventInfo struct {
 	loc      *time.Location
 	bySlug   map[string]*models.Session
 	slugByID map[int64]string
+	// roomOf is the room slug of each session id; rooms are by slug.
+	roomOf map[int64]string
+	rooms  map[string]*models.Room
 }
 
 func (e *eventCtx) key(parts ...string) string {
@@ -162,11 +165,16 @@ func (h *Handler) resolve(c *fiber.Ctx) (*eventCtx, error) {
 		key = strconv.FormatInt(ev.ID, 10) + ":info:" + rev
 	}
 	ec.eventInfo, err = cached(h.cache, key, func() (*eventInfo, int64, error) {
-		info := &eventInfo{ev: ev, rev: rev, loc: ev.Location(), bySlug: map[string]*models.Session{}, slugByID: map[int64]string{}}
+		info := &eventInfo{ev: ev, rev: rev, loc: ev.Location(), bySlug: map[string]*models.Session{}, slugByID: map[int64]string{},
+			roomOf: map[int64]string{}, rooms: map[string]*models.Room{}}
+		for i := range ev.Rooms {
+			info.rooms[ev.Rooms[i].Slug] = &ev.Rooms[i]
+		}
 		for i := range ev.Sessions {
 			s := &ev.Sessions[i]
 			info.bySlug[s.Slug] = s
 			info.slugByID[s.ID] = s.Slug
+			info.roomOf[s.ID] = s.RoomSlug()
 		}
 		return info, int64(1024 + 512*len(ev.Sessions)), nil
 	})

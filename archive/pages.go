@@ -16,14 +16,22 @@ import (
 	av "github.com/backchannel/backchannel/views/archive"
 )
 
-// eventArchive serves /events/{event}/archive.
+// eventArchive serves /events/{event}/archive, or one room's or track's
+// part of it (?room=R, ?track=T: their sessions, and their posts counted).
 func (h *Handler) eventArchive(c *fiber.Ctx) error {
 	ec, err := h.resolve(c)
 	if err != nil {
 		return err
 	}
+	sc, err := h.scopeOf(c, ec)
+	if err != nil {
+		return err
+	}
+	if sc.kind == "session" {
+		return fiber.NewError(fiber.StatusBadRequest, "The archive is by room or track; a session has its own page.")
+	}
 	now := h.opts.Now()
-	return h.render(c, ec.key("archive"), func() (templ.Component, error) {
+	return h.render(c, ec.key("archive", sc.key()), func() (templ.Component, error) {
 		ctx := c.UserContext()
 		ev := ec.ev
 		counts, err := h.store.SessionCounts(ctx, ev.ID)
@@ -64,6 +72,29 @@ func (h *Handler) eventArchive(c *fiber.Ctx) error {
 			vm.Sessions = append(vm.Sessions, av.SessionRowVM{Session: s, Count: n, Spark: spark})
 		}
 		vm.Unassigned = max(total-assigned, 0)
+		if err := h.unplacedUnder(ctx, ec, vm.Sessions, now); err != nil {
+			return nil, err
+		}
+		vm.Scopes = scopeLinks(ev)
+		if sc.kind != "" {
+			// One room's or track's archive: its sessions and their posts.
+			in := map[int64]bool{}
+			for _, id := range sc.sessionIDs {
+				in[id] = true
+			}
+			kept := vm.Sessions[:0]
+			vm.Total = 0
+			for _, r := range vm.Sessions {
+				if s := ec.bySlug[r.Session.Slug]; s != nil && in[s.ID] {
+					r.Unplaced = nil
+					kept = append(kept, r)
+					vm.Total += r.Count
+				}
+			}
+			vm.Sessions, vm.Unassigned = kept, 0
+			vm.Scope = scopeLabel(ec, sc)
+			vm.Canonical = h.absolute(links(ev.Slug).Archive + "?" + sc.kind + "=" + url.QueryEscape(sc.name))
+		}
 		return av.EventArchive(vm), nil
 	})
 }

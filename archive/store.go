@@ -20,7 +20,7 @@ func (h *Handler) item(ec *eventCtx, m models.Item) live.Item {
 	if m.SessionID != nil {
 		sid = *m.SessionID
 	}
-	it := live.FromRow(m, ec.sessionSlug(sid))
+	it := live.FromRow(m, ec.sessionSlug(sid), ec.roomOf[sid])
 	if it.HTML != "" {
 		it.HTML = h.policy.Sanitize(it.HTML)
 	}

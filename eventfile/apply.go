@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -84,6 +85,16 @@ type applier struct {
 	actor store.Actor
 	res   *Result
 	now   time.Time
+	// via names the operation in audit messages ("" reads "event apply").
+	via string
+}
+
+// what names the operation in audit messages.
+func (a *applier) what() string {
+	if a.via == "" {
+		return "event apply"
+	}
+	return a.via
 }
 
 // What an event file sets of each object: two objects whose snaps are
@@ -101,12 +112,22 @@ type eventSnap struct {
 }
 
 type sessionSnap struct {
-	Slug     string    `json:"slug"`
-	Title    string    `json:"title"`
-	Speaker  string    `json:"speaker"`
-	Room     string    `json:"room"`
-	StartsAt time.Time `json:"starts_at"`
-	EndsAt   time.Time `json:"ends_at"`
+	Slug           string    `json:"slug"`
+	Title          string    `json:"title"`
+	Speaker        string    `json:"speaker"`
+	SpeakerHandles []string  `json:"speaker_handles"`
+	Room           string    `json:"room"`
+	Track          string    `json:"track"`
+	Tags           []string  `json:"tags"`
+	ScheduleID     string    `json:"schedule_id"`
+	StartsAt       time.Time `json:"starts_at"`
+	EndsAt         time.Time `json:"ends_at"`
+}
+
+type roomSnap struct {
+	Slug     string `json:"slug"`
+	Name     string `json:"name"`
+	Position int    `json:"position"`
 }
 
 type sourceSnap struct {
@@ -122,7 +143,15 @@ func snapEvent(e *models.Event) eventSnap {
 }
 
 func snapSession(s *models.Session) sessionSnap {
-	return sessionSnap{s.Slug, s.Title, s.Speaker, s.Room, s.StartsAt.UTC(), s.EndsAt.UTC()}
+	return sessionSnap{s.Slug, s.Title, s.Speaker, nonNil(s.SpeakerHandles), s.RoomSlug(), s.Track, nonNil(s.Tags),
+		s.ScheduleID, s.StartsAt.UTC(), s.EndsAt.UTC()}
+}
+
+func nonNil(l models.StringList) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
 
 func (a *applier) apply(f *File) error {
@@ -152,10 +181,87 @@ func (a *applier) apply(f *File) error {
 		}
 	}
 	a.res.EventID = ev.ID
-	if err := a.sessions(ev.ID, f.Sessions); err != nil {
+	rooms, err := a.rooms(ev.ID, f.Rooms)
+	if err != nil {
+		return err
+	}
+	if err := a.sessions(ev.ID, f.Sessions, rooms, true); err != nil {
+		return err
+	}
+	if err := a.dropRooms(ev.ID, rooms); err != nil {
 		return err
 	}
 	return a.sources(ev.ID, f.Sources)
+}
+
+// rooms creates or updates want's rooms by slug and returns every room of
+// the event by slug, each marked with whether want keeps it.
+func (a *applier) rooms(eventID int64, want []models.Room) (map[string]*keptRoom, error) {
+	have, err := a.tx.RoomsOfEvent(a.ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*keptRoom, len(have))
+	for i := range have {
+		out[have[i].Slug] = &keptRoom{Room: have[i]}
+	}
+	for i, w := range want {
+		w.Position = i
+		cur, ok := out[w.Slug]
+		if !ok {
+			id, err := a.tx.InsertRow(a.ctx, "rooms", "id", map[string]any{"event_id": eventID, "slug": w.Slug,
+				"name": w.Name, "position": w.Position, "created_at": a.now, "updated_at": a.now})
+			if err != nil {
+				return nil, fmt.Errorf("create room %q: %w", w.Slug, err)
+			}
+			if err := a.created(ObjectRoom, "rooms", id, eventID); err != nil {
+				return nil, err
+			}
+			a.res.add(ActionCreate, ObjectRoom, w.Slug, id, nil)
+			w.ID, w.EventID = id, eventID
+			out[w.Slug] = &keptRoom{Room: w, keep: true}
+			continue
+		}
+		cur.keep = true
+		changed := diffFields(roomSnap{cur.Slug, cur.Name, cur.Position}, roomSnap{w.Slug, w.Name, w.Position})
+		if len(changed) == 0 {
+			continue
+		}
+		if err := a.updated(ObjectRoom, "rooms", cur.ID, eventID, changed, map[string]any{
+			"name": w.Name, "position": w.Position, "updated_at": a.now}); err != nil {
+			return nil, fmt.Errorf("update room %q: %w", w.Slug, err)
+		}
+		a.res.add(ActionUpdate, ObjectRoom, w.Slug, cur.ID, changed)
+		cur.Name, cur.Position = w.Name, w.Position
+	}
+	return out, nil
+}
+
+// keptRoom is a room of the event and whether the applied file keeps it.
+type keptRoom struct {
+	models.Room
+	keep bool
+}
+
+// dropRooms deletes the rooms the file no longer has (their sessions are
+// updated first, so none points at them).
+func (a *applier) dropRooms(eventID int64, rooms map[string]*keptRoom) error {
+	slugs := make([]string, 0, len(rooms))
+	for slug := range rooms {
+		slugs = append(slugs, slug)
+	}
+	sort.Strings(slugs)
+	for _, slug := range slugs {
+		r := rooms[slug]
+		if r.keep {
+			continue
+		}
+		if err := a.deleted(ObjectRoom, "rooms", r.ID, eventID); err != nil {
+			return fmt.Errorf("delete room %q: %w", slug, err)
+		}
+		a.res.add(ActionDelete, ObjectRoom, slug, r.ID, nil)
+	}
+	return nil
 }
 
 // lockOrCreateEvent returns the event with want's slug, locked for the
@@ -184,7 +290,7 @@ func (a *applier) created(object, table string, id, eventID int64) error {
 		return err
 	}
 	return a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionCreate, ObjectType: object, ObjectID: store.ID(id),
-		EventID: eventID, After: after, Message: "created by event apply"})
+		EventID: eventID, After: after, Message: "created by " + a.what()})
 }
 
 // updated writes cols to a row and audits it with its snapshots.
@@ -201,7 +307,7 @@ func (a *applier) updated(object, table string, id, eventID int64, changed []str
 		return err
 	}
 	return a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionUpdate, ObjectType: object, ObjectID: store.ID(id),
-		EventID: eventID, Before: before, After: after, Message: "event apply changed " + joinFields(changed)})
+		EventID: eventID, Before: before, After: after, Message: a.what() + " changed " + joinFields(changed)})
 }
 
 // deleted audits a row, then deletes it: logged before it goes, as
@@ -212,19 +318,28 @@ func (a *applier) deleted(object, table string, id, eventID int64) error {
 		return err
 	}
 	if err := a.tx.Audit(a.ctx, store.Change{Actor: a.actor, Action: ActionDelete, ObjectType: object, ObjectID: store.ID(id),
-		EventID: eventID, Before: before, Message: "deleted by event apply: not in the file"}); err != nil {
+		EventID: eventID, Before: before, Message: "deleted by " + a.what() + ": not in the file"}); err != nil {
 		return err
 	}
 	return a.tx.DeleteRow(a.ctx, table, "id", id, store.Cond{})
 }
 
-func (a *applier) sessions(eventID int64, want []models.Session) error {
+// sessions creates, updates and (with drop) deletes the event's sessions to
+// match want, by slug; rooms are the event's rooms by slug.
+func (a *applier) sessions(eventID int64, want []models.Session, rooms map[string]*keptRoom, drop bool) error {
 	have, err := a.tx.SessionsOfEvent(a.ctx, eventID)
 	if err != nil {
 		return err
 	}
+	byID := map[int64]*models.Room{}
+	for _, r := range rooms {
+		byID[r.ID] = &r.Room
+	}
 	bySlug := make(map[string]*models.Session, len(have))
 	for i := range have {
+		if id := have[i].RoomID; id != nil {
+			have[i].Room = byID[*id]
+		}
 		bySlug[have[i].Slug] = &have[i]
 	}
 	keep := map[string]bool{}
@@ -233,7 +348,7 @@ func (a *applier) sessions(eventID int64, want []models.Session) error {
 	}
 	for i := range have {
 		s := &have[i]
-		if keep[s.Slug] {
+		if keep[s.Slug] || !drop {
 			continue
 		}
 		if err := a.deleted(ObjectSession, "sessions", s.ID, eventID); err != nil {
@@ -243,11 +358,21 @@ func (a *applier) sessions(eventID int64, want []models.Session) error {
 	}
 	for _, w := range want {
 		w.StartsAt, w.EndsAt = normalize(w.StartsAt), normalize(w.EndsAt)
+		var roomID *int64
+		if slug := w.RoomSlug(); slug != "" {
+			r, ok := rooms[slug]
+			if !ok {
+				return fmt.Errorf("session %q: no room %q", w.Slug, slug)
+			}
+			roomID = &r.ID
+		}
+		cols := map[string]any{"title": w.Title, "speaker": w.Speaker, "room_id": roomID, "track": w.Track,
+			"tags": w.Tags, "speaker_handles": w.SpeakerHandles, "schedule_id": w.ScheduleID,
+			"starts_at": w.StartsAt, "ends_at": w.EndsAt, "updated_at": a.now}
 		cur, ok := bySlug[w.Slug]
 		if !ok {
-			id, err := a.tx.InsertRow(a.ctx, "sessions", "id", map[string]any{"event_id": eventID, "slug": w.Slug,
-				"title": w.Title, "speaker": w.Speaker, "room": w.Room, "starts_at": w.StartsAt, "ends_at": w.EndsAt,
-				"created_at": a.now, "updated_at": a.now})
+			cols["event_id"], cols["slug"], cols["created_at"] = eventID, w.Slug, a.now
+			id, err := a.tx.InsertRow(a.ctx, "sessions", "id", cols)
 			if err != nil {
 				return fmt.Errorf("create session %q: %w", w.Slug, err)
 			}
@@ -261,10 +386,7 @@ func (a *applier) sessions(eventID int64, want []models.Session) error {
 		if len(changed) == 0 {
 			continue
 		}
-		err := a.updated(ObjectSession, "sessions", cur.ID, eventID, changed, map[string]any{
-			"title": w.Title, "speaker": w.Speaker, "room": w.Room,
-			"starts_at": w.StartsAt, "ends_at": w.EndsAt, "updated_at": a.now,
-		})
+		err := a.updated(ObjectSession, "sessions", cur.ID, eventID, changed, cols)
 		if err != nil {
 			return fmt.Errorf("update session %q: %w", w.Slug, err)
 		}
@@ -367,7 +489,9 @@ func fieldOrder(snap any) []string {
 	case eventSnap:
 		return []string{"slug", "title", "description", "hashtag", "timezone", "starts_at", "ends_at", "posting", "moderation"}
 	case sessionSnap:
-		return []string{"slug", "title", "speaker", "room", "starts_at", "ends_at"}
+		return []string{"slug", "title", "speaker", "speaker_handles", "room", "track", "tags", "schedule_id", "starts_at", "ends_at"}
+	case roomSnap:
+		return []string{"slug", "name", "position"}
 	case sourceSnap:
 		return []string{"kind", "key", "enabled", "config"}
 	}

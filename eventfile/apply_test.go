@@ -51,10 +51,10 @@ func mustApply(t *testing.T, db *gorm.DB, name string, data []byte) *Result {
 func TestApplyCreatesEventSessionsAndSourcesWithOneAuditRowEach(t *testing.T) {
 	db := testenv.NewDatabase(t).DB
 	res := mustApply(t, db, "aea-boston.yaml", readTestdata(t, "aea-boston.yaml"))
-	if !res.Changed() || len(res.Created()) != 7 || len(res.Updated()) != 0 || len(res.Deleted()) != 0 {
+	if !res.Changed() || len(res.Created()) != 8 || len(res.Updated()) != 0 || len(res.Deleted()) != 0 {
 		t.Fatalf("result:\n%s", res.Summary())
 	}
-	if !strings.HasPrefix(res.Summary(), "event aea-boston-2026: 7 created, 0 updated, 0 deleted\n  created event aea-boston-2026\n  created session opening-keynote") {
+	if !strings.HasPrefix(res.Summary(), "event aea-boston-2026: 8 created, 0 updated, 0 deleted\n  created event aea-boston-2026\n  created room main-hall\n  created session opening-keynote") {
 		t.Errorf("summary:\n%s", res.Summary())
 	}
 	ev, err := store.New(db).EventBySlug(context.Background(), "aea-boston-2026")
@@ -76,16 +76,16 @@ func TestApplyCreatesEventSessionsAndSourcesWithOneAuditRowEach(t *testing.T) {
 		t.Errorf("stored source = %+v (%v)", src, err)
 	}
 	rows := auditRows(t, db)
-	if len(rows) != 7 {
-		t.Fatalf("%d audit rows, want 7", len(rows))
+	if len(rows) != 8 {
+		t.Fatalf("%d audit rows, want 8", len(rows))
 	}
 	for _, r := range rows {
 		if r.Actor != "cli:test" || r.Action != "create" || r.Before != nil || len(r.After) == 0 || r.EventID == nil || *r.EventID != ev.ID {
 			t.Errorf("audit row = %+v", r)
 		}
 	}
-	if rows[0].ObjectType != "event" || rows[1].ObjectType != "session" || rows[2].ObjectType != "source" {
-		t.Errorf("audit object types = %s, %s, %s", rows[0].ObjectType, rows[1].ObjectType, rows[2].ObjectType)
+	if rows[0].ObjectType != "event" || rows[1].ObjectType != "room" || rows[2].ObjectType != "session" || rows[3].ObjectType != "source" {
+		t.Errorf("audit object types = %s, %s, %s, %s", rows[0].ObjectType, rows[1].ObjectType, rows[2].ObjectType, rows[3].ObjectType)
 	}
 }
 
@@ -259,7 +259,7 @@ func TestConcurrentAppliesOfANewEventBothSucceedAndCreateItOnce(t *testing.T) {
 		}
 	}
 	counts := rowCounts(t, db)
-	if counts["events"] != 1 || counts["sessions"] != 4 || counts["sources"] != 3 || counts["audit_log"] != 8 {
+	if counts["events"] != 1 || counts["sessions"] != 4 || counts["sources"] != 3 || counts["audit_log"] != 10 { // and the two rooms
 		t.Errorf("rows = %v, want one event created once", counts)
 	}
 }

@@ -44,7 +44,7 @@ func TestDemoAlwaysHasASessionHappeningNow(t *testing.T) {
 		rooms := map[string]bool{}
 		happening := 0
 		for _, s := range f.Sessions {
-			rooms[s.Room] = true
+			rooms[s.RoomSlug()] = true
 			if s.EndsAt.Sub(s.StartsAt) != time.Hour {
 				t.Errorf("session %s lasts %v", s.Slug, s.EndsAt.Sub(s.StartsAt))
 			}
@@ -66,7 +66,7 @@ func TestApplyDemoTwiceIsANoOp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Created()) != 8 { // event, 6 sessions, 1 source
+	if len(res.Created()) != 10 { // event, 2 rooms, 6 sessions, 1 source
 		t.Errorf("first demo apply:\n%s", res.Summary())
 	}
 	before := rowCounts(t, db)

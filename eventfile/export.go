@@ -37,9 +37,9 @@ func Load(ctx context.Context, db *gorm.DB, slug string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventfile: load sources of %q: %w", slug, err)
 	}
-	f := &File{Name: slug + ".yaml", Sessions: ev.Sessions}
+	f := &File{Name: slug + ".yaml", Rooms: ev.Rooms, Sessions: ev.Sessions}
 	f.Event = *ev
-	f.Event.Sessions = nil
+	f.Event.Sessions, f.Event.Rooms = nil, nil
 	for _, s := range srcs {
 		fields := map[string]any{}
 		if err := json.Unmarshal(s.Config, &fields); err != nil {
@@ -69,6 +69,16 @@ func (f *File) Marshal() ([]byte, error) {
 	put(root, "ends_at", stamp(ev.EndsAt, loc))
 	put(root, "posting", str(ev.Posting))
 	put(root, "moderation", str(ev.Moderation))
+	if len(f.Rooms) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, r := range f.Rooms {
+			m := &yaml.Node{Kind: yaml.MappingNode}
+			put(m, "slug", str(r.Slug))
+			put(m, "name", str(r.Name))
+			seq.Content = append(seq.Content, m)
+		}
+		put(root, "rooms", seq)
+	}
 	if len(f.Sessions) > 0 {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
 		for _, s := range f.Sessions {
@@ -78,8 +88,20 @@ func (f *File) Marshal() ([]byte, error) {
 			if s.Speaker != "" {
 				put(m, "speaker", str(s.Speaker))
 			}
-			if s.Room != "" {
-				put(m, "room", str(s.Room))
+			if len(s.SpeakerHandles) > 0 {
+				put(m, "speaker_handles", flowList(s.SpeakerHandles))
+			}
+			if r := s.RoomSlug(); r != "" {
+				put(m, "room", str(r))
+			}
+			if s.Track != "" {
+				put(m, "track", str(s.Track))
+			}
+			if len(s.Tags) > 0 {
+				put(m, "tags", flowList(s.Tags))
+			}
+			if s.ScheduleID != "" {
+				put(m, "schedule_id", str(s.ScheduleID))
 			}
 			put(m, "starts_at", stamp(s.StartsAt, loc))
 			put(m, "ends_at", stamp(s.EndsAt, loc))
@@ -181,6 +203,14 @@ func valueNode(v any) (*yaml.Node, error) {
 		return str(formatDuration(x)), nil
 	}
 	return nil, fmt.Errorf("value of type %T", v)
+}
+
+func flowList(l []string) *yaml.Node {
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, s := range l {
+		seq.Content = append(seq.Content, str(s))
+	}
+	return seq
 }
 
 func put(m *yaml.Node, key string, v *yaml.Node) {

@@ -18,7 +18,11 @@ type File struct {
 	// Event holds the event's fields; its ID, timestamps, Sessions and
 	// Sources are ignored.
 	Event models.Event
-	// Sessions in file order; IDs, EventID and timestamps are ignored.
+	// Rooms in file order (their Position); IDs and timestamps are ignored.
+	// A file without a rooms list has the rooms its sessions name.
+	Rooms []models.Room
+	// Sessions in file order; IDs, EventID and timestamps are ignored. A
+	// session's Room points into Rooms (nil for none).
 	Sessions []models.Session
 	// Sources in file order.
 	Sources []Source
@@ -66,6 +70,16 @@ func (f *File) check() Errors {
 		}
 	}
 	add("", ValidateEvent(&f.Event))
+	roomSlugs := map[string]int{}
+	for i := range f.Rooms {
+		prefix := fmt.Sprintf("rooms[%d].", i)
+		add(prefix, ValidateRoom(&f.Rooms[i]))
+		if j, dup := roomSlugs[f.Rooms[i].Slug]; dup && f.Rooms[i].Slug != "" {
+			errs = append(errs, &Error{File: f.Name, Line: f.line(prefix + "slug"), Field: prefix + "slug",
+				Message: fmt.Sprintf("%q is already the slug of rooms[%d]", f.Rooms[i].Slug, j)})
+		}
+		roomSlugs[f.Rooms[i].Slug] = i
+	}
 	for i := range f.Sessions {
 		add(fmt.Sprintf("sessions[%d].", i), ValidateSession(&f.Event, &f.Sessions[i], f.Sessions[:i]))
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -60,7 +61,9 @@ func sameFile(a, b *File) bool {
 			return false
 		}
 		sa.StartsAt, sa.EndsAt = sb.StartsAt, sb.EndsAt
-		if sa != sb {
+		if sa.Slug != sb.Slug || sa.Title != sb.Title || sa.Speaker != sb.Speaker || sa.RoomSlug() != sb.RoomSlug() ||
+			sa.Track != sb.Track || sa.ScheduleID != sb.ScheduleID || strings.Join(sa.Tags, "\x00") != strings.Join(sb.Tags, "\x00") ||
+			strings.Join(sa.SpeakerHandles, "\x00") != strings.Join(sb.SpeakerHandles, "\x00") {
 			return false
 		}
 	}

@@ -38,6 +38,7 @@ func Parse(filename string, data []byte) (*File, error) {
 		return nil, p.errs
 	}
 	p.event(root)
+	p.resolveRooms()
 	errs := append(p.errs, p.f.check()...)
 	if len(errs) > 0 {
 		sortErrors(errs)
@@ -53,6 +54,9 @@ func Parse(filename string, data []byte) (*File, error) {
 type parser struct {
 	f    *File
 	errs Errors
+	// roomOf is each session's room as written (a slug or a name), by index.
+	roomOf    []string
+	roomsSeen bool // the file has a rooms list
 }
 
 func (p *parser) errorf(line int, field, format string, args ...any) {
@@ -182,7 +186,7 @@ func (p *parser) unknown(k *yaml.Node, path, known string) {
 	p.errorf(k.Line, path, "unknown field (known: %s)", known)
 }
 
-const eventFields = "slug, title, description, hashtag, timezone, starts_at, ends_at, posting, moderation, sessions, sources"
+const eventFields = "slug, title, description, hashtag, timezone, starts_at, ends_at, posting, moderation, rooms, sessions, sources"
 
 func (p *parser) event(root *yaml.Node) {
 	ev := &p.f.Event
@@ -216,6 +220,9 @@ func (p *parser) event(root *yaml.Node) {
 			ev.StartsAt = p.time(v, key)
 		case "ends_at":
 			ev.EndsAt = p.time(v, key)
+		case "rooms":
+			p.roomsSeen = true
+			p.list(v, key, p.room)
 		case "sessions":
 			p.list(v, key, p.session)
 		case "sources":
@@ -244,10 +251,32 @@ func (p *parser) list(n *yaml.Node, path string, each func(path string, n *yaml.
 	}
 }
 
-const sessionFields = "slug, title, speaker, room, starts_at, ends_at"
+const roomFields = "slug, name"
+
+func (p *parser) room(path string, n *yaml.Node) {
+	r := models.Room{Position: len(p.f.Rooms)}
+	p.fields(n, path, func(key string, k, v *yaml.Node) {
+		field := path + "." + key
+		switch key {
+		case "slug":
+			r.Slug, _ = p.str(v, field)
+		case "name":
+			r.Name, _ = p.str(v, field)
+		default:
+			p.unknown(k, field, roomFields)
+		}
+	})
+	if r.Name == "" {
+		r.Name = r.Slug
+	}
+	p.f.Rooms = append(p.f.Rooms, r)
+}
+
+const sessionFields = "slug, title, speaker, speaker_handles, room, track, tags, schedule_id, starts_at, ends_at"
 
 func (p *parser) session(path string, n *yaml.Node) {
 	var s models.Session
+	room := ""
 	p.fields(n, path, func(key string, k, v *yaml.Node) {
 		field := path + "." + key
 		switch key {
@@ -258,7 +287,15 @@ func (p *parser) session(path string, n *yaml.Node) {
 		case "speaker":
 			s.Speaker, _ = p.str(v, field)
 		case "room":
-			s.Room, _ = p.str(v, field)
+			room, _ = p.str(v, field)
+		case "track":
+			s.Track, _ = p.str(v, field)
+		case "schedule_id":
+			s.ScheduleID, _ = p.str(v, field)
+		case "tags":
+			s.Tags = p.strings(v, field)
+		case "speaker_handles":
+			s.SpeakerHandles = p.strings(v, field)
 		case "starts_at":
 			s.StartsAt = p.time(v, field)
 		case "ends_at":
@@ -269,6 +306,77 @@ func (p *parser) session(path string, n *yaml.Node) {
 	})
 	// Appended even when not a mapping, so indexes keep matching the file.
 	p.f.Sessions = append(p.f.Sessions, s)
+	p.roomOf = append(p.roomOf, room)
+}
+
+// strings reads a list of single values (one value reads as a list of one).
+func (p *parser) strings(n *yaml.Node, path string) models.StringList {
+	v, ok := p.value(n, path)
+	if !ok || v == nil {
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		return models.StringList{strings.TrimSpace(x)}
+	case []any:
+		out := make(models.StringList, 0, len(x))
+		for _, e := range x {
+			out = append(out, e.(string))
+		}
+		return out
+	}
+	return nil
+}
+
+// resolveRooms points each session at its room. With a rooms list, a
+// session's room is one of its slugs (or names); without one, the rooms are
+// those the sessions name, each with a slug made from its name.
+func (p *parser) resolveRooms() {
+	f := p.f
+	if !p.roomsSeen {
+		bySlug := map[string]int{}
+		for _, name := range p.roomOf {
+			if name == "" {
+				continue
+			}
+			slug := Slugify(name, "room")
+			if _, ok := bySlug[slug]; !ok {
+				bySlug[slug] = len(f.Rooms)
+				f.Rooms = append(f.Rooms, models.Room{Slug: slug, Name: name, Position: len(f.Rooms)})
+			}
+		}
+	}
+	for i, want := range p.roomOf {
+		if want == "" || i >= len(f.Sessions) {
+			continue
+		}
+		if r := findRoom(f.Rooms, want); r != nil {
+			f.Sessions[i].Room = r
+			continue
+		}
+		slugs := make([]string, len(f.Rooms))
+		for j := range f.Rooms {
+			slugs[j] = f.Rooms[j].Slug
+		}
+		field := fmt.Sprintf("sessions[%d].room", i)
+		p.errorf(f.pos[field], field, "%q is not one of the rooms (%s)", want, strings.Join(slugs, ", "))
+	}
+}
+
+// findRoom finds a room by slug, else by name (case-insensitively), else by
+// the slug its name makes.
+func findRoom(rooms []models.Room, want string) *models.Room {
+	for i := range rooms {
+		if rooms[i].Slug == want {
+			return &rooms[i]
+		}
+	}
+	for i := range rooms {
+		if strings.EqualFold(rooms[i].Name, want) || rooms[i].Slug == Slugify(want, "") {
+			return &rooms[i]
+		}
+	}
+	return nil
 }
 
 func (p *parser) source(path string, n *yaml.Node) {

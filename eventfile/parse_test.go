@@ -28,7 +28,7 @@ func TestParseReadsTheAPIExample(t *testing.T) {
 	if want := time.Date(2026, 5, 24, 13, 0, 0, 0, time.UTC); !f.Event.StartsAt.Equal(want) {
 		t.Errorf("starts_at = %v, want %v", f.Event.StartsAt, want)
 	}
-	if len(f.Sessions) != 1 || f.Sessions[0].Speaker != "Jen Simmons" || f.Sessions[0].Room != "Main Hall" {
+	if len(f.Sessions) != 1 || f.Sessions[0].Speaker != "Jen Simmons" || f.Sessions[0].RoomName() != "Main Hall" {
 		t.Errorf("sessions = %+v", f.Sessions)
 	}
 	wantKeys := []string{

@@ -16,6 +16,7 @@ const (
 const (
 	ObjectEvent   = "event"
 	ObjectSession = "session"
+	ObjectRoom    = "room"
 	ObjectSource  = "source"
 )
 
@@ -50,7 +51,7 @@ func (r *Result) Changed() bool { return len(r.Changes) > 0 }
 // deleted: items then need re-assigning to sessions.
 func (r *Result) SessionsChanged() bool {
 	for _, c := range r.Changes {
-		if c.Object == ObjectSession {
+		if c.Object == ObjectSession || c.Object == ObjectRoom {
 			return true
 		}
 	}

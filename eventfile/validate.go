@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/models"
+	"github.com/backchannel/backchannel/schedule"
 )
 
 // Limits on free text, in characters.
@@ -21,6 +22,10 @@ const (
 	maxSpeaker     = 200
 	maxRoom        = 100
 	maxHashtag     = 100
+	maxTrack       = 100
+	maxTag         = 100
+	maxTags        = 50
+	maxScheduleID  = 200
 )
 
 // slugPattern matches the schema's CHECK constraint on slugs.
@@ -86,7 +91,10 @@ func ValidateSession(ev *models.Event, s *models.Session, others []models.Sessio
 	}
 	checkText(v, "title", s.Title, maxTitle, true, false)
 	checkText(v, "speaker", s.Speaker, maxSpeaker, false, false)
-	checkText(v, "room", s.Room, maxRoom, false, false)
+	checkText(v, "track", s.Track, maxTrack, false, false)
+	checkText(v, "schedule_id", s.ScheduleID, maxScheduleID, false, false)
+	checkTags(v, s.Tags)
+	checkHandles(v, s.SpeakerHandles)
 	okWindow := checkWindow(v, s.StartsAt, s.EndsAt)
 	loc := time.UTC
 	if ev != nil {
@@ -100,10 +108,9 @@ func ValidateSession(ev *models.Event, s *models.Session, others []models.Sessio
 			}
 		}
 	}
-	room := strings.TrimSpace(s.Room)
 	// One clash of each sort is enough to act on (and keeps a file of
 	// identical sessions from producing n² messages).
-	dupSlug, overlap := false, false
+	dupSlug, dupID, overlap := false, false, false
 	for i := range others {
 		o := &others[i]
 		if s.ID != 0 && o.ID == s.ID {
@@ -113,7 +120,11 @@ func ValidateSession(ev *models.Event, s *models.Session, others []models.Sessio
 			dupSlug = true
 			v.Add("slug", "%q is already used by another session of this event", s.Slug)
 		}
-		if overlap || !okWindow || room == "" || !strings.EqualFold(room, strings.TrimSpace(o.Room)) {
+		if !dupID && s.ScheduleID != "" && o.ScheduleID == s.ScheduleID {
+			dupID = true
+			v.Add("schedule_id", "%q is already the schedule id of session %q", s.ScheduleID, o.Slug)
+		}
+		if overlap || !okWindow || !SameRoom(s, o) {
 			continue
 		}
 		if s.StartsAt.Before(o.EndsAt) && o.StartsAt.Before(s.EndsAt) {
@@ -122,12 +133,73 @@ func ValidateSession(ev *models.Event, s *models.Session, others []models.Sessio
 			if !s.StartsAt.Before(o.StartsAt) {
 				field = "starts_at"
 			}
-			v.Add(field, "overlaps session %q in room %q (%s–%s)", o.Slug, o.Room,
+			v.Add(field, "overlaps session %q in room %q (%s–%s)", o.Slug, roomLabel(o),
 				o.StartsAt.In(loc).Format("Jan 2 15:04"), o.EndsAt.In(loc).Format("15:04"))
 		}
 	}
 	return orNil(v)
 }
+
+// SameRoom reports whether two sessions are in one room: the same room id
+// when both are stored, else the same room slug. Sessions without a room
+// are in none.
+func SameRoom(a, b *models.Session) bool {
+	if a.RoomID != nil && b.RoomID != nil {
+		return *a.RoomID == *b.RoomID
+	}
+	return a.RoomSlug() != "" && a.RoomSlug() == b.RoomSlug()
+}
+
+func roomLabel(s *models.Session) string {
+	if n := s.RoomName(); n != "" {
+		return n
+	}
+	return s.RoomSlug()
+}
+
+// ValidateRoom checks a room: a slug and a name of at most 100 characters.
+func ValidateRoom(r *models.Room) *models.ValidationError {
+	v := &models.ValidationError{}
+	if err := ValidateSlug(r.Slug); err != nil {
+		v.Add("slug", "%s", err.Error())
+	}
+	checkText(v, "name", r.Name, maxRoom, true, false)
+	return orNil(v)
+}
+
+// checkTags checks a session's tags: words or phrases (a leading # is
+// allowed), at most 50 of at most 100 characters.
+func checkTags(v *models.ValidationError, tags []string) {
+	if len(tags) > maxTags {
+		v.Add("tags", "has %d tags; at most %d", len(tags), maxTags)
+		return
+	}
+	for _, t := range tags {
+		w := strings.TrimPrefix(strings.TrimSpace(t), "#")
+		if w == "" || !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxTag || !strings.ContainsFunc(w, isWordRune) ||
+			strings.ContainsFunc(t, unicode.IsControl) {
+			v.Add("tags", "%q must be a word or phrase of at most %d characters, like aeakeynote or #aeakeynote", t, maxTag)
+			return
+		}
+	}
+}
+
+// checkHandles checks speakers' handles: each network's own form
+// (schedule.ParseHandle).
+func checkHandles(v *models.ValidationError, handles []string) {
+	if len(handles) > maxTags {
+		v.Add("speaker_handles", "has %d handles; at most %d", len(handles), maxTags)
+		return
+	}
+	for _, h := range handles {
+		if _, err := schedule.ParseHandle(h); err != nil {
+			v.Add("speaker_handles", "%s", err.Error())
+			return
+		}
+	}
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // checkWindow checks a starts_at/ends_at pair and reports whether both are
 // usable for further comparisons.

@@ -41,20 +41,21 @@ func TestValidateEventAcceptsAFormsEvent(t *testing.T) {
 func TestValidateSessionChecksAgainstTheOtherSessions(t *testing.T) {
 	ev := testEvent()
 	at := func(h, m int) time.Time { return time.Date(2026, 6, 1, h, m, 0, 0, time.UTC) }
+	hall, roomB := &models.Room{Slug: "main-hall", Name: "Main Hall"}, &models.Room{Slug: "room-b", Name: "Room B"}
 	others := []models.Session{
-		{ID: 1, Slug: "keynote", Title: "K", Room: "Main Hall", StartsAt: at(7, 0), EndsAt: at(8, 0)},
-		{ID: 2, Slug: "other-room", Title: "O", Room: "Room B", StartsAt: at(7, 0), EndsAt: at(9, 0)},
+		{ID: 1, Slug: "keynote", Title: "K", Room: hall, StartsAt: at(7, 0), EndsAt: at(8, 0)},
+		{ID: 2, Slug: "other-room", Title: "O", Room: roomB, StartsAt: at(7, 0), EndsAt: at(9, 0)},
 	}
 	// Editing the keynote itself (same ID) is not a clash with itself.
 	if verr := ValidateSession(ev, &others[0], others); verr != nil {
 		t.Errorf("editing a session clashes with itself: %v", verr)
 	}
-	s := &models.Session{Slug: "talk", Title: "T", Room: " main hall ", StartsAt: at(7, 30), EndsAt: at(8, 30)}
+	s := &models.Session{Slug: "talk", Title: "T", Room: hall, StartsAt: at(7, 30), EndsAt: at(8, 30)}
 	verr := ValidateSession(ev, s, others)
 	if verr == nil || len(verr.Fields) != 1 || !hasFieldError(verr, "starts_at", `overlaps session "keynote" in room "Main Hall" (Jun 1 09:00–10:00)`) {
 		t.Errorf("overlap = %v", verr)
 	}
-	s = &models.Session{Slug: "talk", Title: "T", Room: "Main Hall", StartsAt: at(8, 0), EndsAt: at(9, 0)}
+	s = &models.Session{Slug: "talk", Title: "T", Room: hall, StartsAt: at(8, 0), EndsAt: at(9, 0)}
 	if verr := ValidateSession(ev, s, others); verr != nil {
 		t.Errorf("back-to-back sessions clash: %v", verr)
 	}

@@ -187,7 +187,13 @@ func (s *Strainer) strainBatch(ctx context.Context, eventID int64, epoch string,
 	if first := entries[0].Seq; first != cur+1 {
 		s.opts.Logger.Warn("strainer: gap in live log", "event", eventID, "cursor", cur, "first", first)
 	}
-	b := store.NewStrainBatch(entries)
+	// Read after the cursor lock: a re-assignment waits for this batch,
+	// and a schedule edited before it started is the one this batch reads.
+	sched, err := loadSchedule(ctx, s.store, eventID)
+	if err != nil {
+		return res, err
+	}
+	b := store.NewStrainBatch(entries, placer(sched))
 	if err = tx.InsertItems(ctx, b); err != nil {
 		return res, fmt.Errorf("jobs: %w", err)
 	}
@@ -197,9 +203,6 @@ func (s *Strainer) strainBatch(ctx context.Context, eventID int64, epoch string,
 		}
 	}
 	if err = tx.ApplyOps(ctx, b); err != nil {
-		return res, fmt.Errorf("jobs: %w", err)
-	}
-	if err = tx.AssignSessions(ctx, b); err != nil {
 		return res, fmt.Errorf("jobs: %w", err)
 	}
 	last := entries[len(entries)-1].Seq

@@ -186,7 +186,7 @@ func TestReassignMovesItemsAfterASessionEdit(t *testing.T) {
 	// The organizer moves the boundary: morning ran 50 seconds longer.
 	e.db.Model(&a).Update("ends_at", t0.Add(150*time.Second))
 	e.db.Model(&b).Update("starts_at", t0.Add(150*time.Second))
-	if err := s.Reassign(context.Background(), e.ev.ID); err != nil {
+	if _, err := s.Reassign(context.Background(), e.ev.ID); err != nil {
 		t.Fatal(err)
 	}
 	counts, err := store.New(e.db).SessionCounts(context.Background(), e.ev.ID)
@@ -202,7 +202,7 @@ func TestReassignMovesItemsAfterASessionEdit(t *testing.T) {
 	}
 	// Deleting a session leaves its items in none until a reassign finds them a window.
 	e.db.Delete(&b)
-	if err := s.Reassign(context.Background(), e.ev.ID); err != nil {
+	if _, err := s.Reassign(context.Background(), e.ev.ID); err != nil {
 		t.Fatal(err)
 	}
 	if counts, _ = store.New(e.db).SessionCounts(context.Background(), e.ev.ID); counts[a.ID] != 149 || len(counts) != 1 {

@@ -80,7 +80,8 @@ func RegisterHandlers(mux *asynq.ServeMux, s *Strainer) {
 		if err != nil {
 			return err
 		}
-		return s.Reassign(ctx, id)
+		_, err = s.Reassign(ctx, id)
+		return err
 	})
 }
 

@@ -67,7 +67,15 @@ type Item struct {
 	CreatedAt  time.Time `json:"created_at"`
 	ReceivedAt time.Time `json:"received_at"`
 	Session    string    `json:"session,omitempty"`
-	Pinned     bool      `json:"pinned"`
+	// Room is the slug of the session's room, so a page can follow one room.
+	Room   string `json:"room,omitempty"`
+	Pinned bool   `json:"pinned"`
+	// FromSession is the session whose page an attendee posted from: an
+	// input of session assignment (docs/API.md), kept for re-assignment.
+	FromSession string `json:"from_session,omitempty"`
+	// Placed marks a moderator's placement in Session (an update op of the
+	// moderation verb Place): it outlives every automatic re-assignment.
+	Placed bool `json:"placed,omitempty"`
 	// Hidden is set on items blocked at ingest by a moderation rule: they are
 	// logged (so archives and moderators see them) but never shown.
 	Hidden bool `json:"hidden,omitempty"`

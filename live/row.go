@@ -9,9 +9,10 @@ import (
 
 // FromRow maps a stored items row to the Live API's item: the one mapping,
 // used by the archive, the moderation verbs and the live history alike.
-// sessionSlug is the slug of the row's session ("" for none). A rejected row
-// reads as hidden, a pending one as held, so Public agrees with VisibleSQL.
-func FromRow(m models.Item, sessionSlug string) Item {
+// sessionSlug and roomSlug are the slugs of the row's session and its room
+// ("" for none). A rejected row reads as hidden, a pending one as held, so
+// Public agrees with VisibleSQL.
+func FromRow(m models.Item, sessionSlug, roomSlug string) Item {
 	it := Item{
 		Seq:    m.Seq,
 		ID:     m.Source + ":" + m.ExternalID,
@@ -21,6 +22,8 @@ func FromRow(m models.Item, sessionSlug string) Item {
 		Text:   m.Text, HTML: m.HTML, URL: m.URL,
 		CreatedAt: m.CreatedAt, ReceivedAt: m.ReceivedAt,
 		Session:  sessionSlug,
+		Room:     roomSlug,
+		Placed:   m.Placement == models.PlacedManually,
 		Pinned:   m.Pinned,
 		Hidden:   m.Hidden || m.Review == models.ReviewRejected,
 		Held:     m.Review == models.ReviewPending,

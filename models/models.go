@@ -142,10 +142,28 @@ type Event struct {
 	Blocklist bool `gorm:"default:true"`
 	// Filters at ingest for every source of the event.
 	IngestFilter `gorm:"embedded"`
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Sessions     []Session `gorm:"foreignKey:EventID"`
-	Sources      []Source  `gorm:"foreignKey:EventID"`
+	// ScheduleURL and ScheduleFormat are where the schedule was last
+	// imported from (a re-sync fetches it again); empty when never.
+	ScheduleURL    string
+	ScheduleFormat string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Rooms          []Room    `gorm:"foreignKey:EventID"`
+	Sessions       []Session `gorm:"foreignKey:EventID"`
+	Sources        []Source  `gorm:"foreignKey:EventID"`
+}
+
+// RoomByID returns the event's room with id, or nil (rooms must be loaded).
+func (e *Event) RoomByID(id *int64) *Room {
+	if id == nil {
+		return nil
+	}
+	for i := range e.Rooms {
+		if e.Rooms[i].ID == *id {
+			return &e.Rooms[i]
+		}
+	}
+	return nil
 }
 
 // Location returns the event's time zone (UTC if the stored name is unknown).
@@ -168,18 +186,57 @@ func (e *Event) Phase(t time.Time) string {
 	}
 }
 
-// Session is one talk or slot of an event, in one room.
-type Session struct {
+// Room is one room of an event. Sessions in different rooms may overlap.
+type Room struct {
 	ID        int64
 	EventID   int64
 	Slug      string
-	Title     string
-	Speaker   string
-	Room      string
-	StartsAt  time.Time
-	EndsAt    time.Time
+	Name      string
+	Position  int
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Session is one talk or slot of an event, in one room.
+type Session struct {
+	ID      int64
+	EventID int64
+	Slug    string
+	Title   string
+	Speaker string
+	// RoomID is the session's room (nil: no room). Room is that room when
+	// the store loaded it alongside (EventBySlug does); GORM never writes it.
+	RoomID *int64
+	Room   *Room `gorm:"-"`
+	Track  string
+	// Tags are hashtags or words a post carries to belong to this session.
+	Tags StringList `gorm:"type:jsonb"`
+	// SpeakerHandles are the speakers' handles in each network's form:
+	// Mastodon @user@host, Bluesky handle.bsky.social, X @user.
+	SpeakerHandles StringList `gorm:"type:jsonb"`
+	// ScheduleID is the schedule's own id of the session (pretalx, frab,
+	// iCalendar UID); a re-import matches sessions by it.
+	ScheduleID string
+	StartsAt   time.Time
+	EndsAt     time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// RoomSlug is the slug of the session's room ("" when none or not loaded).
+func (s *Session) RoomSlug() string {
+	if s.Room == nil {
+		return ""
+	}
+	return s.Room.Slug
+}
+
+// RoomName is the name of the session's room ("" when none or not loaded).
+func (s *Session) RoomName() string {
+	if s.Room == nil {
+		return ""
+	}
+	return s.Room.Name
 }
 
 // Source is one place an event's items come from. Config holds the
@@ -229,9 +286,13 @@ type Item struct {
 	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
 	ReceivedAt   time.Time
 	SessionID    *int64
-	Hidden       bool
-	Pinned       bool
-	Review       string
+	// Placement is the rule that placed the item (PlacedBy… constants).
+	Placement string
+	// FromSessionID is the session whose page an attendee posted from.
+	FromSessionID *int64
+	Hidden        bool
+	Pinned        bool
+	Review        string
 	// Meta is live.Meta as JSON: sensitive marks, content warning, labels,
 	// language, reply/repost/bot, link card, sealed poster.
 	Meta json.RawMessage `gorm:"type:jsonb;default:'{}'"`
@@ -298,3 +359,14 @@ type LogOp struct {
 	Op      string
 	Target  int64
 }
+
+// Placements: the rule that put an item in its session (items.placement).
+const (
+	PlacedNone      = ""          // outside every session's window
+	PlacedAmbiguous = "ambiguous" // several parallel sessions could claim it: "to place"
+	PlacedByTag     = "tag"       // it carries one session's tags or words
+	PlacedByHandle  = "handle"    // written by or mentioning one session's speaker
+	PlacedByPage    = "page"      // an attendee posted it from the session's page
+	PlacedByTime    = "time"      // the only session whose window holds its time
+	PlacedManually  = "manual"    // a moderator placed it; re-assignment keeps it
+)

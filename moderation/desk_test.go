@@ -104,7 +104,7 @@ func TestApproveAndRejectBeforeStrainingEndWithTheRightReviewAndVisibility(t *te
 			if r.Review != c.review {
 				t.Fatalf("stored review %q, want %q", r.Review, c.review)
 			}
-			if got := live.FromRow(r, "").Public(); got != c.public {
+			if got := live.FromRow(r, "", "").Public(); got != c.public {
 				t.Fatalf("stored public=%v, want %v", got, c.public)
 			}
 			var visible int64

@@ -54,9 +54,9 @@ func strain(t *testing.T, db *gorm.DB, eventID, sessionID int64, es []live.Entry
 
 func TestItemRoundTripsThroughTheItemsTable(t *testing.T) {
 	it := testItem("42")
-	it.Seq, it.Session, it.Pinned = 7, "opening-keynote", true
+	it.Seq, it.Session, it.Room, it.Pinned = 7, "opening-keynote", "main-hall", true
 	it.Media = []live.Media{{Type: "image", URL: "https://example.org/a.jpg", Alt: "a"}}
-	back := live.FromRow(live.ToRow(1, it, nil), "opening-keynote")
+	back := live.FromRow(live.ToRow(1, it, nil), "opening-keynote", "main-hall")
 	a, _ := json.Marshal(it)
 	b, _ := json.Marshal(back)
 	if string(a) != string(b) {
@@ -66,7 +66,7 @@ func TestItemRoundTripsThroughTheItemsTable(t *testing.T) {
 		t.Fatalf("row = %+v", m)
 	}
 	it.Held = true
-	if m := live.ToRow(1, it, nil); m.Review != models.ReviewPending || !live.FromRow(m, "").Held {
+	if m := live.ToRow(1, it, nil); m.Review != models.ReviewPending || !live.FromRow(m, "", "").Held {
 		t.Fatalf("a held item must be pending: %+v", m)
 	}
 }

@@ -109,6 +109,10 @@ type HandlerDeps struct {
 	Report func(ctx context.Context, eventID, seq int64, reporter, reason string) (ReportResult, error)
 	// ReportRate is reports per client (default 10/min).
 	ReportRate RateLimit
+	// Place, when set, places an attendee's post in the event's schedule
+	// (its session and room; it.FromSession is the session page it was
+	// posted from) before it is appended (schedule.Cache.Apply).
+	Place func(ctx context.Context, eventID int64, it *live.Item)
 }
 
 // ErrPostRefused refuses an attendee's post (403): a moderator banned the

@@ -27,6 +27,9 @@ type postAnswer struct {
 // postInput is a decoded post before validation.
 type postInput struct {
 	Name, Text, ClientPostID string
+	// Session is the session whose page the post was made from ("" for
+	// the live page): an input of session assignment.
+	Session string
 }
 
 // post answers POST /api/events/:event/posts: an attendee's post.
@@ -62,6 +65,12 @@ func (h *Handler) post(c *fiber.Ctx) error {
 		return err
 	}
 	item := NewPostItem(PostItemID(client, key), name, text, ev.Posting == PostingModerated, h.now())
+	if in.Session != "" {
+		if !validSessionSlug(in.Session) {
+			return fiber.NewError(fiber.StatusBadRequest, "The session must be a session's slug, like opening-keynote.")
+		}
+		item.FromSession = in.Session
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if h.deps.Moderate != nil {
@@ -71,6 +80,9 @@ func (h *Handler) post(c *fiber.Ctx) error {
 			}
 			return fmt.Errorf("realtime: post to event %d: moderate: %w", ev.ID, err)
 		}
+	}
+	if h.deps.Place != nil {
+		h.deps.Place(ctx, ev.ID, &item)
 	}
 	res, err := h.deps.Log.AppendItem(ctx, ev.ID, item)
 	if err != nil {
@@ -117,6 +129,7 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 			Name         json.RawMessage `json:"name"`
 			Text         json.RawMessage `json:"text"`
 			ClientPostID json.RawMessage `json:"client_post_id"`
+			Session      json.RawMessage `json:"session"`
 		}
 		if err := json.Unmarshal(body, &raw); err != nil {
 			return postInput{}, fiber.NewError(fiber.StatusBadRequest, `The body must be a JSON object like {"name": "…", "text": "…"}.`)
@@ -126,7 +139,7 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 			name string
 			raw  json.RawMessage
 			dst  *string
-		}{{"name", raw.Name, &in.Name}, {"text", raw.Text, &in.Text}, {"client_post_id", raw.ClientPostID, &in.ClientPostID}} {
+		}{{"name", raw.Name, &in.Name}, {"text", raw.Text, &in.Text}, {"client_post_id", raw.ClientPostID, &in.ClientPostID}, {"session", raw.Session, &in.Session}} {
 			if len(f.raw) == 0 || string(f.raw) == "null" {
 				continue
 			}
@@ -140,9 +153,25 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 		return in, nil
 	}
 	if strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm) {
-		return postInput{Name: c.FormValue("name"), Text: c.FormValue("text"), ClientPostID: c.FormValue("client_post_id")}, nil
+		return postInput{Name: c.FormValue("name"), Text: c.FormValue("text"), ClientPostID: c.FormValue("client_post_id"),
+			Session: c.FormValue("session")}, nil
 	}
 	return postInput{}, fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the post as JSON or as a form.")
+}
+
+// validSessionSlug reports whether s can be a session's slug (a-z, 0-9 and
+// hyphens, at most 64 characters); whether the event has it is the
+// schedule's to say (an unknown one is ignored).
+func validSessionSlug(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // postingOpen refuses a post once the event has ended, PostingGrace

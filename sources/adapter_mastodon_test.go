@@ -245,6 +245,13 @@ func TestMastodonSourceAddedAfterItsEventBeganBackfillsToTheStart(t *testing.T) 
 	src := h.addSource("mastodon", "mastodon:history", mastodonSource(h, u, nil))
 	h.start(NewManager(h.db.DB, h.rd.Client, h.log, h.fastOptions("w:1")))
 	waitStream(t, f, 1)
+	// The count is read once the backfill is done: a post made while it
+	// pages is found by it too (and counted), which is right but not this
+	// test's number.
+	st := h.waitState("backfill counted", src.ID, func(s State) bool { return s.BackfillDone })
+	if st.Backfilled != 90 {
+		t.Errorf("backfilled %d, want 90", st.Backfilled)
+	}
 	live1 := f.Post("carol", "live")
 	want = append(want, itemOf(live1))
 	es := h.waitFor("history and the live post", hasAll(want...))
@@ -253,10 +260,6 @@ func TestMastodonSourceAddedAfterItsEventBeganBackfillsToTheStart(t *testing.T) 
 		if es[i].Item.CreatedAt.Before(es[i-1].Item.CreatedAt) {
 			t.Fatalf("history appended out of order at %d", i)
 		}
-	}
-	st := h.waitState("backfill counted", src.ID, func(s State) bool { return s.BackfillDone })
-	if st.Backfilled != 90 {
-		t.Errorf("backfilled %d, want 90", st.Backfilled)
 	}
 }
 

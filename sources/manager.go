@@ -13,6 +13,7 @@ import (
 	"github.com/redis/rueidis"
 	"gorm.io/gorm"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/store"
 )
@@ -46,6 +47,14 @@ func NewManager(db *gorm.DB, redis rueidis.Client, log Appender, opts ManagerOpt
 	m := &Manager{db: db, redis: redis, log: log, opts: opts, k: keys{ns: opts.Namespace}, met: newMetrics(opts.Metrics)}
 	m.node = newNode(m)
 	return m
+}
+
+// place sets an item's session and room (ManagerOptions.Place) before it is
+// appended.
+func (m *Manager) place(ctx context.Context, eventID int64, it *live.Item) {
+	if m.opts.Place != nil {
+		m.opts.Place(ctx, eventID, it)
+	}
 }
 
 type handle struct {

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/backchannel/backchannel/live"
 	"github.com/backchannel/backchannel/secrets"
 )
 
@@ -111,6 +113,11 @@ type ManagerOptions struct {
 	// manager wraps its transport so a source's secret goes only to the
 	// source's own host (credentials.go).
 	HTTPClient *http.Client
+	// Place, when set, places an item in its event's schedule (sets its
+	// session and room) before it is appended (schedule.Cache.Apply), so
+	// live pages can follow one room. Nil: items go unplaced to the
+	// strainer, which places them.
+	Place func(ctx context.Context, eventID int64, it *live.Item)
 	// Getenv reads secrets named by token_env (default os.Getenv);
 	// SourceSecrets says which variables a token_env may name, for which
 	// hosts (SOURCE_SECRETS; default secrets.DefaultSourceSecrets).

@@ -380,6 +380,7 @@ func (r *runner) add(ctx context.Context, it live.Item, aliases ...string) error
 // (false: the log's dedupe dropped it).
 func (r *runner) appendNew(ctx context.Context, it live.Item, aliases ...string) (bool, error) {
 	r.applyRules(&it)
+	r.m.place(ctx, r.src.EventID, &it)
 	var res realtime.AppendResult
 	err := r.retry(ctx, func() error {
 		if err := r.acting(ctx); err != nil {

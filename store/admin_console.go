@@ -15,6 +15,8 @@ import (
 type AdminItem struct {
 	live.Item
 	Review string
+	// Placement is the rule that placed it (models.Placed…).
+	Placement string
 }
 
 // consoleItems maps rows with their sessions' slugs.
@@ -25,13 +27,15 @@ func (s *Store) consoleItems(ctx context.Context, rows []models.Item) ([]AdminIt
 	}
 	out := make([]AdminItem, len(rows))
 	for i, r := range rows {
-		out[i] = AdminItem{Item: live.FromRow(r, slugs[rowSessionID(r)]), Review: r.Review}
+		at := slugs[rowSessionID(r)]
+		out[i] = AdminItem{Item: live.FromRow(r, at.session, at.room), Review: r.Review, Placement: r.Placement}
 	}
 	return out, nil
 }
 
 // AdminConsoleItems returns the event's newest limit stored items: all,
-// only the "visible" ones (live.VisibleSQL) or only the "hidden" and held.
+// only the "visible" ones (live.VisibleSQL), only the "hidden" and held, or
+// those "toplace" (ambiguous between parallel sessions).
 func (s *Store) AdminConsoleItems(ctx context.Context, eventID int64, show string, limit int) ([]AdminItem, error) {
 	q := s.db.WithContext(ctx).Omit("search").Where("event_id = ?", eventID)
 	switch show {
@@ -39,6 +43,8 @@ func (s *Store) AdminConsoleItems(ctx context.Context, eventID int64, show strin
 		q = q.Where(live.VisibleSQL)
 	case "hidden":
 		q = q.Where("NOT (" + live.VisibleSQL + ")")
+	case "toplace":
+		q = q.Where("placement = ?", models.PlacedAmbiguous)
 	}
 	var rows []models.Item
 	if err := q.Order("seq DESC").Limit(limit).Find(&rows).Error; err != nil {
@@ -91,4 +97,14 @@ func (s *Store) AdminQueueItems(ctx context.Context, eventID int64, review strin
 		return nil, fmt.Errorf("store: queue of event %d: %w", eventID, err)
 	}
 	return s.consoleItems(ctx, rows)
+}
+
+// AdminToPlaceCount counts the event's stored items that parallel sessions
+// could claim (placement 'ambiguous'): the console's "to place".
+func (s *Store) AdminToPlaceCount(ctx context.Context, eventID int64) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM items WHERE event_id = ? AND placement = 'ambiguous'`, eventID).Scan(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: items to place of event %d: %w", eventID, err)
+	}
+	return n, nil
 }

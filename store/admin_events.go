@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/models"
 )
@@ -12,7 +13,9 @@ import (
 // AdminEvent returns the event with id, or models.NotFound.
 func (s *Store) AdminEvent(ctx context.Context, id int64) (*models.Event, error) {
 	var ev models.Event
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&ev).Error; err != nil {
+	err := s.db.WithContext(ctx).Preload("Rooms", func(tx *gorm.DB) *gorm.DB { return tx.Order("position, slug") }).
+		Where("id = ?", id).Take(&ev).Error
+	if err != nil {
 		return nil, fmt.Errorf("store: event %d: %w", id, notFound(err, "event", id))
 	}
 	return &ev, nil

@@ -44,6 +44,15 @@ func (s *Store) SessionsOfEvent(ctx context.Context, eventID int64) ([]models.Se
 	return out, nil
 }
 
+// RoomsOfEvent returns an event's rooms in their order.
+func (s *Store) RoomsOfEvent(ctx context.Context, eventID int64) ([]models.Room, error) {
+	var out []models.Room
+	if err := s.db.WithContext(ctx).Where("event_id = ?", eventID).Order("position, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: rooms of event %d: %w", eventID, err)
+	}
+	return out, nil
+}
+
 // SourcesOfEvent returns an event's sources in creation order.
 func (s *Store) SourcesOfEvent(ctx context.Context, eventID int64) ([]models.Source, error) {
 	var out []models.Source

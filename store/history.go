@@ -12,10 +12,11 @@ import (
 // longer holds it, from the items table (adds, with each item's current
 // state) merged in seq order with log_ops (the other entries).
 
-// historyItem is an items row with its session's slug.
+// historyItem is an items row with its session's and room's slugs.
 type historyItem struct {
 	models.Item `gorm:"embedded"`
 	SessionSlug string
+	RoomSlug    string
 }
 
 // historyOp is a log_ops row with the current state of its target item.
@@ -25,12 +26,13 @@ type historyOp struct {
 	OpTarget    int64
 	models.Item `gorm:"embedded"`
 	SessionSlug string
+	RoomSlug    string
 }
 
 // Public items only: hidden, pending and rejected ones never reach the live API.
 var historyItemsSQL = `
-SELECT i.*, COALESCE(s.slug, '') AS session_slug
-FROM items i LEFT JOIN sessions s ON s.id = i.session_id
+SELECT i.*, COALESCE(s.slug, '') AS session_slug, COALESCE(r.slug, '') AS room_slug
+FROM items i LEFT JOIN sessions s ON s.id = i.session_id LEFT JOIN rooms r ON r.id = s.room_id
 WHERE i.event_id = ? AND i.seq > ? AND i.seq <= ? AND ` + live.VisibleSQLOf("i") + `
 ORDER BY i.seq
 LIMIT ?`
@@ -40,10 +42,11 @@ LIMIT ?`
 // current state. The filter is in SQL so LIMIT counts only entries that are
 // returned.
 var historyOpsSQL = `
-SELECT o.seq AS op_seq, o.op, o.target AS op_target, i.*, COALESCE(s.slug, '') AS session_slug
+SELECT o.seq AS op_seq, o.op, o.target AS op_target, i.*, COALESCE(s.slug, '') AS session_slug, COALESCE(r.slug, '') AS room_slug
 FROM log_ops o
 LEFT JOIN items i ON i.event_id = o.event_id AND i.seq = o.target
 LEFT JOIN sessions s ON s.id = i.session_id
+LEFT JOIN rooms r ON r.id = s.room_id
 WHERE o.event_id = ? AND o.seq > ? AND o.seq <= ?
   AND (o.op IN ('hide', 'reject', 'hold') OR (i.seq IS NOT NULL AND ` + live.VisibleSQLOf("i") + `))
 ORDER BY o.seq
@@ -71,7 +74,7 @@ func (s *Store) EntriesAfter(ctx context.Context, eventID int64, after, upTo int
 	i, j := 0, 0
 	for len(out) < limit && (i < len(items) || j < len(ops)) {
 		if j >= len(ops) || (i < len(items) && items[i].Seq < ops[j].OpSeq) {
-			it := live.FromRow(items[i].Item, items[i].SessionSlug)
+			it := live.FromRow(items[i].Item, items[i].SessionSlug, items[i].RoomSlug)
 			out = append(out, live.Entry{Seq: it.Seq, Op: live.OpAdd, Item: &it})
 			i++
 			continue
@@ -79,7 +82,7 @@ func (s *Store) EntriesAfter(ctx context.Context, eventID int64, after, upTo int
 		o := ops[j]
 		e := live.Entry{Seq: o.OpSeq, Op: o.Op, Target: o.OpTarget}
 		if !live.Takedown(o.Op) {
-			it := live.FromRow(o.Item, o.SessionSlug)
+			it := live.FromRow(o.Item, o.SessionSlug, o.RoomSlug)
 			e.Item = &it
 		}
 		out = append(out, e)

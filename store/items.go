@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -29,6 +30,9 @@ type ItemQuery struct {
 	EventID int64
 	// SessionID limits the page to one session when > 0.
 	SessionID int64
+	// SessionIDs, when not nil, limits the page to these sessions (a room's
+	// or a track's); an empty list selects nothing.
+	SessionIDs []int64
 	// After is the keyset: only items with seq > After.
 	After int64
 	// Limit is the page size.
@@ -37,6 +41,10 @@ type ItemQuery struct {
 	Q string
 	// Desc orders newest first (the first page only: After is ignored).
 	Desc bool
+	// Unplaced limits the page to items in no session created in
+	// [From, To): the posts of a time slot nobody could place.
+	Unplaced bool
+	From, To time.Time
 }
 
 // Items returns the visible items q selects, in seq order (newest first
@@ -48,6 +56,14 @@ func (s *Store) Items(ctx context.Context, q ItemQuery) ([]models.Item, error) {
 	if q.SessionID > 0 {
 		args = append(args, q.SessionID)
 		fmt.Fprintf(&b, ` AND session_id = $%d`, len(args))
+	}
+	if q.SessionIDs != nil {
+		args = append(args, q.SessionIDs)
+		fmt.Fprintf(&b, ` AND session_id = ANY($%d)`, len(args))
+	}
+	if q.Unplaced {
+		args = append(args, q.From, q.To)
+		fmt.Fprintf(&b, ` AND session_id IS NULL AND created_at >= $%d AND created_at < $%d`, len(args)-1, len(args))
 	}
 	if q.Q != "" {
 		args = append(args, q.Q)
@@ -103,6 +119,18 @@ func (s *Store) VisibleItemCount(ctx context.Context, eventID int64) (int64, err
 	err := s.conn().QueryRowContext(ctx, `SELECT count(*) FROM items WHERE event_id = $1 AND `+live.VisibleSQL, eventID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: count items of event %d: %w", eventID, wrap(err))
+	}
+	return n, nil
+}
+
+// UnplacedCount counts the visible items in no session created in
+// [from, to): a time slot's posts nobody could place.
+func (s *Store) UnplacedCount(ctx context.Context, eventID int64, from, to time.Time) (int64, error) {
+	var n int64
+	err := s.conn().QueryRowContext(ctx, `SELECT count(*) FROM items WHERE event_id = $1 AND session_id IS NULL
+		AND created_at >= $2 AND created_at < $3 AND `+live.VisibleSQL, eventID, from, to).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count unplaced items of event %d: %w", eventID, wrap(err))
 	}
 	return n, nil
 }

@@ -124,7 +124,8 @@ func (s *Store) ItemsForOps(ctx context.Context, eventID int64, seqs []int64) (m
 		return nil, err
 	}
 	for _, r := range rows {
-		out[r.Seq] = live.FromRow(r, slugs[rowSessionID(r)])
+		at := slugs[rowSessionID(r)]
+		out[r.Seq] = live.FromRow(r, at.session, at.room)
 	}
 	return out, nil
 }
@@ -136,24 +137,92 @@ func rowSessionID(r models.Item) int64 {
 	return *r.SessionID
 }
 
-// sessionSlugsOf returns the slugs of the sessions rows belong to.
-func (s *Store) sessionSlugsOf(ctx context.Context, rows []models.Item) (map[int64]string, error) {
+// itemSlugs are the slugs of an item's session and of that session's room.
+type itemSlugs struct{ session, room string }
+
+// sessionSlugsOf returns the slugs of the sessions rows belong to, and of
+// their rooms.
+func (s *Store) sessionSlugsOf(ctx context.Context, rows []models.Item) (map[int64]itemSlugs, error) {
 	var ids []int64
 	for _, r := range rows {
 		if id := rowSessionID(r); id != 0 {
 			ids = append(ids, id)
 		}
 	}
-	out := map[int64]string{}
+	out := map[int64]itemSlugs{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var ss []models.Session
-	if err := s.db.WithContext(ctx).Select("id", "slug").Where("id IN ?", ids).Find(&ss).Error; err != nil {
+	var ss []struct {
+		ID       int64
+		Slug     string
+		RoomSlug string
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.slug, coalesce(r.slug, '') AS room_slug
+		FROM sessions s LEFT JOIN rooms r ON r.id = s.room_id WHERE s.id IN ?`, ids).Scan(&ss).Error; err != nil {
 		return nil, fmt.Errorf("store: session slugs: %w", err)
 	}
 	for _, x := range ss {
-		out[x.ID] = x.Slug
+		out[x.ID] = itemSlugs{x.Slug, x.RoomSlug}
 	}
 	return out, nil
+}
+
+// ItemPlace is where a stored item sits: its session's id and slug (0 and
+// "" for none) and the rule that put it there.
+type ItemPlace struct {
+	Seq         int64
+	SessionID   int64
+	SessionSlug string
+	Placement   string
+}
+
+// LockItemPlaces returns where those of seqs that Postgres holds sit, and
+// locks their rows for the rest of the transaction.
+func (s *Store) LockItemPlaces(ctx context.Context, eventID int64, seqs []int64) (map[int64]ItemPlace, error) {
+	out := make(map[int64]ItemPlace, len(seqs))
+	if len(seqs) == 0 {
+		return out, nil
+	}
+	var rows []ItemPlace
+	err := s.db.WithContext(ctx).Raw(`SELECT i.seq, coalesce(i.session_id, 0) AS session_id, coalesce(s.slug, '') AS session_slug, i.placement
+		FROM items i LEFT JOIN sessions s ON s.id = i.session_id
+		WHERE i.event_id = ? AND i.seq IN ? ORDER BY i.seq FOR UPDATE OF i`, eventID, seqs).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: lock items of event %d: %w", eventID, err)
+	}
+	for _, r := range rows {
+		out[r.Seq] = r
+	}
+	return out, nil
+}
+
+// PlaceItems puts the stored items among seqs in session sessionID as a
+// moderator's placement (placement 'manual').
+func (s *Store) PlaceItems(ctx context.Context, eventID int64, seqs []int64, sessionID int64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Exec(`UPDATE items SET session_id = ?, placement = 'manual' WHERE event_id = ? AND seq IN ?`,
+		sessionID, eventID, seqs).Error
+	if err != nil {
+		return fmt.Errorf("store: place items of event %d: %w", eventID, err)
+	}
+	return nil
+}
+
+// SessionBySlug returns an event's session with slug (its Room loaded), or
+// models.NotFound("session", slug).
+func (s *Store) SessionBySlug(ctx context.Context, eventID int64, slug string) (*models.Session, error) {
+	var ss models.Session
+	if err := s.db.WithContext(ctx).Where("event_id = ? AND slug = ?", eventID, slug).Take(&ss).Error; err != nil {
+		return nil, fmt.Errorf("store: session %q: %w", slug, notFound(err, "session", slug))
+	}
+	if ss.RoomID != nil {
+		var r models.Room
+		if err := s.db.WithContext(ctx).Where("id = ?", *ss.RoomID).Take(&r).Error; err == nil {
+			ss.Room = &r
+		}
+	}
+	return &ss, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/backchannel/backchannel/live"
 )
@@ -66,9 +67,12 @@ func (s *Store) BeginStrain(ctx context.Context, eventID int64, epoch string) (_
 // per target item.
 type StrainBatch struct{ b batch }
 
-// NewStrainBatch splits entries (in seq order) into a batch. Unknown ops
-// are skipped.
-func NewStrainBatch(entries []live.Entry) *StrainBatch { return &StrainBatch{b: splitBatch(entries)} }
+// NewStrainBatch splits entries (in seq order) into a batch, each new item
+// placed in the schedule by place (nil: none is placed). Unknown ops are
+// skipped.
+func NewStrainBatch(entries []live.Entry, place Placer) *StrainBatch {
+	return &StrainBatch{b: splitBatch(entries, place)}
+}
 
 // Adds is the number of items the batch adds.
 func (b *StrainBatch) Adds() int { return len(b.b.adds.seq) }
@@ -100,19 +104,6 @@ func (t *StrainTx) ApplyOps(ctx context.Context, b *StrainBatch) error {
 	return nil
 }
 
-// AssignSessions puts the batch's new items into the session whose window
-// holds their created_at.
-func (t *StrainTx) AssignSessions(ctx context.Context, b *StrainBatch) error {
-	adds := b.b.adds.seq
-	if len(adds) == 0 {
-		return nil
-	}
-	if _, err := t.tx.ExecContext(ctx, sqlAssignBatch, t.eventID, adds[0], adds[len(adds)-1]); err != nil {
-		return fmt.Errorf("store: strain event %d: assign sessions: %w", t.eventID, wrap(err))
-	}
-	return nil
-}
-
 // SaveCursor moves the cursor to seq (never back) with the log's epoch.
 func (t *StrainTx) SaveCursor(ctx context.Context, epoch string, seq int64) error {
 	if _, err := t.tx.ExecContext(ctx, sqlSaveCursor, t.eventID, epoch, seq); err != nil {
@@ -132,28 +123,81 @@ func (t *StrainTx) Commit() error {
 // Rollback abandons the batch; after Commit it does nothing.
 func (t *StrainTx) Rollback() { _ = t.tx.Rollback() }
 
-// Reassign puts every strained item of an event into the session whose time
-// window now holds its created_at (or none). It holds the event's strainer
-// cursor for the duration, so it never interleaves with a batch.
-func (s *Store) Reassign(ctx context.Context, eventID int64) error {
+// WaitForStrain returns once no strainer batch of the event is in flight:
+// it takes the event's cursor lock and lets it go. A batch that starts
+// after it reads the schedule as committed before the call.
+func (s *Store) WaitForStrain(ctx context.Context, eventID int64) error {
 	db, err := s.db.DB()
 	if err != nil {
-		return fmt.Errorf("store: reassign event %d: database handle: %w", eventID, err)
+		return fmt.Errorf("store: wait for strain of event %d: database handle: %w", eventID, err)
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: reassign event %d: begin: %w", eventID, wrap(err))
+		return fmt.Errorf("store: wait for strain of event %d: begin: %w", eventID, wrap(err))
 	}
 	defer func() { _ = tx.Rollback() }()
 	// The cursor row may not exist yet; then there is no batch to wait for.
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM strainer_cursors WHERE event_id = $1 FOR UPDATE`, eventID); err != nil {
-		return fmt.Errorf("store: reassign event %d: lock cursor: %w", eventID, wrap(err))
+	if _, err := tx.ExecContext(ctx, sqlLockCursorOnly, eventID); err != nil {
+		return fmt.Errorf("store: wait for strain of event %d: %w", eventID, wrap(err))
 	}
-	if _, err := tx.ExecContext(ctx, sqlReassign, eventID); err != nil {
-		return fmt.Errorf("store: reassign event %d: %w", eventID, wrap(err))
+	return tx.Commit()
+}
+
+// PlacementInput is what placing a stored item reads, and where it sits.
+type PlacementInput struct {
+	Seq          int64
+	Source       string
+	Text         string
+	HTML         string
+	AuthorHandle string
+	CreatedAt    time.Time
+	Placement
+}
+
+// PlacementInputs returns up to limit stored items of an event with seq
+// above after, in seq order, as placing them reads them.
+func (s *Store) PlacementInputs(ctx context.Context, eventID, after int64, limit int) ([]PlacementInput, error) {
+	rows, err := s.conn().QueryContext(ctx, sqlPlacementInputs, eventID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: placement inputs of event %d: %w", eventID, wrap(err))
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: reassign event %d: commit: %w", eventID, wrap(err))
+	defer rows.Close()
+	out := make([]PlacementInput, 0, limit)
+	for rows.Next() {
+		var p PlacementInput
+		if err := rows.Scan(&p.Seq, &p.Source, &p.Text, &p.HTML, &p.AuthorHandle, &p.CreatedAt,
+			&p.SessionID, &p.Rule, &p.FromSessionID); err != nil {
+			return nil, fmt.Errorf("store: placement inputs of event %d: %w", eventID, wrap(err))
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: placement inputs of event %d: %w", eventID, wrap(err))
+	}
+	return out, nil
+}
+
+// PlacementChange moves one item to a new placement.
+type PlacementChange struct {
+	Seq       int64
+	SessionID int64 // 0 for none
+	Rule      string
+}
+
+// SetPlacements writes changes in one statement; an item a moderator placed
+// in the meantime keeps its placement.
+func (s *Store) SetPlacements(ctx context.Context, eventID int64, changes []PlacementChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	seqs := make([]int64, len(changes))
+	sids := make([]int64, len(changes))
+	rules := make([]string, len(changes))
+	for i, c := range changes {
+		seqs[i], sids[i], rules[i] = c.Seq, c.SessionID, c.Rule
+	}
+	if _, err := s.conn().ExecContext(ctx, sqlSetPlacements, eventID, seqs, sids, rules); err != nil {
+		return fmt.Errorf("store: set placements of event %d: %w", eventID, wrap(err))
 	}
 	return nil
 }

@@ -27,12 +27,15 @@ type addColumns struct {
 	hidden, pinned           []bool
 	review                   []string
 	meta                     []string
+	// sessionID and fromSessionID are 0 for none.
+	sessionID, fromSessionID []int64
+	placement                []string
 }
 
 func (a *addColumns) args(eventID int64) []any {
 	return []any{eventID, a.seq, a.source, a.externalID, a.kind,
 		a.authorName, a.authorHandle, a.authorURL, a.authorAvatar, a.text, a.html, a.media, a.url,
-		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review, a.meta}
+		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review, a.meta, a.sessionID, a.placement, a.fromSessionID}
 }
 
 type opColumns struct {
@@ -52,11 +55,14 @@ type changeColumns struct {
 	authorName, authorHandle []string
 	authorURL, authorAvatar  []string
 	meta                     []string
+	// placed marks a moderator's placement in sessionID (0: none).
+	placed    []bool
+	sessionID []int64
 }
 
 func (c *changeColumns) args(eventID int64) []any {
 	return []any{eventID, c.target, c.hidden, c.pinned, c.review, c.content,
-		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar, c.meta}
+		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar, c.meta, c.placed, c.sessionID}
 }
 
 // row returns the index of target's row, adding an empty one if needed.
@@ -71,6 +77,8 @@ func (c *changeColumns) row(index map[int64]int, target int64) int {
 	c.pinned = append(c.pinned, nil)
 	c.review = append(c.review, nil)
 	c.content = append(c.content, false)
+	c.placed = append(c.placed, false)
+	c.sessionID = append(c.sessionID, 0)
 	for _, col := range []*[]string{&c.text, &c.html, &c.media, &c.url, &c.authorName, &c.authorHandle, &c.authorURL, &c.authorAvatar, &c.meta} {
 		*col = append(*col, "")
 	}
@@ -79,14 +87,32 @@ func (c *changeColumns) row(index map[int64]int, target int64) int {
 
 func ptr[T any](v T) *T { return &v }
 
+// Placement is where an item sits in its event's schedule, as stored: its
+// session (0 for none), the rule that chose it (models.Placed…) and the
+// session whose page an attendee posted it from (0 for none).
+type Placement struct {
+	SessionID     int64
+	Rule          string
+	FromSessionID int64
+}
+
+// Placer decides an item's placement (package schedule's rule, through
+// package jobs: the store runs queries and decides no rule). For an item
+// a moderator placed (Item.Placed) it returns that session.
+type Placer func(it *live.Item) Placement
+
 // splitBatch turns entries into column arrays. Unknown ops are skipped.
-func splitBatch(entries []live.Entry) batch {
+// place may be nil: every item is then unplaced.
+func splitBatch(entries []live.Entry, place Placer) batch {
 	var b batch
+	if place == nil {
+		place = func(*live.Item) Placement { return Placement{} }
+	}
 	index := map[int64]int{}
 	for _, e := range entries {
 		if e.Op == live.OpAdd {
 			if e.Item != nil {
-				b.adds.add(e.Seq, e.Item)
+				b.adds.add(e.Seq, e.Item, place(e.Item))
 			}
 			continue
 		}
@@ -134,13 +160,16 @@ func splitBatch(entries []live.Entry) batch {
 				c.authorName[i], c.authorHandle[i] = clean(it.Author.Name), clean(it.Author.Handle)
 				c.authorURL[i], c.authorAvatar[i] = clean(it.Author.URL), clean(it.Author.AvatarURL)
 				c.meta[i] = metaJSON(it)
+				if it.Placed {
+					c.placed[i], c.sessionID[i] = true, place(it).SessionID
+				}
 			}
 		}
 	}
 	return b
 }
 
-func (a *addColumns) add(seq int64, it *live.Item) {
+func (a *addColumns) add(seq int64, it *live.Item, p Placement) {
 	kind := it.Kind
 	if kind != live.KindPhoto {
 		kind = live.KindPost
@@ -174,6 +203,9 @@ func (a *addColumns) add(seq int64, it *live.Item) {
 	a.hidden = append(a.hidden, it.Hidden)
 	a.pinned = append(a.pinned, it.Pinned)
 	a.review = append(a.review, review)
+	a.sessionID = append(a.sessionID, p.SessionID)
+	a.fromSessionID = append(a.fromSessionID, p.FromSessionID)
+	a.placement = append(a.placement, p.Rule)
 	a.meta = append(a.meta, metaJSON(it))
 }
 

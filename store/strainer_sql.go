@@ -17,18 +17,24 @@ WHERE event_id = $1`
 
 // sqlInsertItems copies add entries. ON CONFLICT without a target covers both
 // unique keys: (event_id, seq) and (event_id, source, external_id).
+// Each item comes with its placement in the schedule (Placer); a session
+// deleted since the placement was decided leaves the item unplaced.
 const sqlInsertItems = `INSERT INTO items (event_id, seq, source, external_id, kind,
 	author_name, author_handle, author_url, author_avatar, text, html, media, url,
-	created_at, received_at, hidden, pinned, review, meta)
+	created_at, received_at, hidden, pinned, review, meta, session_id, placement, from_session_id)
 SELECT $1, u.seq, u.source, u.external_id, u.kind,
 	u.author_name, u.author_handle, u.author_url, u.author_avatar, u.text, u.html, u.media::jsonb, u.url,
-	u.created_at, u.received_at, u.hidden, u.pinned, u.review, u.meta::jsonb
+	u.created_at, u.received_at, u.hidden, u.pinned, u.review, u.meta::jsonb,
+	s.id, CASE WHEN s.id IS NULL AND u.session_id <> 0 THEN '' ELSE u.placement END, f.id
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
 	$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[], $19::text[])
+	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[], $19::text[],
+	$20::bigint[], $21::text[], $22::bigint[])
 	AS u(seq, source, external_id, kind,
 	author_name, author_handle, author_url, author_avatar, text, html, media, url,
-	created_at, received_at, hidden, pinned, review, meta)
+	created_at, received_at, hidden, pinned, review, meta, session_id, placement, from_session_id)
+LEFT JOIN sessions s ON s.id = u.session_id AND s.event_id = $1
+LEFT JOIN sessions f ON f.id = u.from_session_id AND f.event_id = $1
 ON CONFLICT DO NOTHING`
 
 // sqlInsertOps keeps non-add entries for replay from Postgres.
@@ -50,27 +56,26 @@ const sqlApplyOps = `UPDATE items i SET
 	author_handle = CASE WHEN u.content THEN u.author_handle ELSE i.author_handle END,
 	author_url = CASE WHEN u.content THEN u.author_url ELSE i.author_url END,
 	author_avatar = CASE WHEN u.content THEN u.author_avatar ELSE i.author_avatar END,
-	meta = CASE WHEN u.content THEN u.meta::jsonb ELSE i.meta END
+	meta = CASE WHEN u.content THEN u.meta::jsonb ELSE i.meta END,
+	session_id = CASE WHEN u.placed THEN (SELECT s.id FROM sessions s WHERE s.id = u.session_id AND s.event_id = $1) ELSE i.session_id END,
+	placement = CASE WHEN u.placed THEN 'manual' ELSE i.placement END
 FROM unnest($2::bigint[], $3::bool[], $4::bool[], $5::text[], $6::bool[],
-	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+	$16::bool[], $17::bigint[])
 	AS u(target, hidden, pinned, review, content, text, html, media, url,
-	author_name, author_handle, author_url, author_avatar, meta)
+	author_name, author_handle, author_url, author_avatar, meta, placed, session_id)
 WHERE i.event_id = $1 AND i.seq = u.target`
 
-// sessionOf picks the session whose window holds an item's created_at; when
-// parallel rooms overlap, the latest-starting one wins (then the lowest id),
-// the same rule for a batch and for a full re-assignment.
-const sessionOf = `(SELECT s.id FROM sessions s
-	WHERE s.event_id = it.event_id AND it.created_at >= s.starts_at AND it.created_at < s.ends_at
-	ORDER BY s.starts_at DESC, s.id LIMIT 1)`
+// sqlLockCursorOnly waits for a batch of the event in flight (Reassign).
+const sqlLockCursorOnly = `SELECT 1 FROM strainer_cursors WHERE event_id = $1 FOR UPDATE`
 
-// sqlAssignBatch assigns sessions to the batch's new items.
-const sqlAssignBatch = `UPDATE items i SET session_id = m.sid
-FROM (SELECT it.seq, ` + sessionOf + ` AS sid FROM items it
-	WHERE it.event_id = $1 AND it.seq BETWEEN $2 AND $3 AND it.session_id IS NULL) m
-WHERE i.event_id = $1 AND i.seq = m.seq AND m.sid IS NOT NULL`
+// sqlPlacementInputs reads what placing an item needs, a page at a time.
+const sqlPlacementInputs = `SELECT seq, source, text, html, author_handle, created_at,
+	coalesce(session_id, 0), placement, coalesce(from_session_id, 0)
+FROM items WHERE event_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`
 
-// sqlReassign re-assigns every item of an event (after sessions changed).
-const sqlReassign = `UPDATE items i SET session_id = m.sid
-FROM (SELECT it.seq, ` + sessionOf + ` AS sid FROM items it WHERE it.event_id = $1) m
-WHERE i.event_id = $1 AND i.seq = m.seq AND i.session_id IS DISTINCT FROM m.sid`
+// sqlSetPlacements moves items to new placements, never one a moderator
+// placed meanwhile (a manual placement with its session still there).
+const sqlSetPlacements = `UPDATE items i SET session_id = NULLIF(u.session_id, 0), placement = u.placement
+FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS u(seq, session_id, placement)
+WHERE i.event_id = $1 AND i.seq = u.seq AND NOT (i.placement = 'manual' AND i.session_id IS NOT NULL)`

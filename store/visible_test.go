@@ -34,7 +34,7 @@ func TestPublicAndVisibleSQLAgreeOnEveryHiddenReviewCombination(t *testing.T) {
 			if err := db.Create(&row).Error; err != nil {
 				t.Fatal(err)
 			}
-			want[seq] = live.FromRow(row, "").Public()
+			want[seq] = live.FromRow(row, "", "").Public()
 		}
 	}
 	for name, q := range map[string]string{

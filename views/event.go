@@ -90,10 +90,13 @@ func NewHomeVM(g models.EventGroups, now time.Time) HomeVM {
 
 // SessionVM is one session of an event, times in the event's time zone.
 type SessionVM struct {
-	Slug     string
-	Title    string
-	Speaker  string
+	Slug    string
+	Title   string
+	Speaker string
+	// Room is the room's name; RoomSlug its slug (what pages filter on).
 	Room     string
+	RoomSlug string
+	Track    string
 	StartsAt time.Time
 	EndsAt   time.Time
 	// Live is true when the session is happening at the page's now.
@@ -116,7 +119,9 @@ func newSessionVMs(ev *models.Event, loc *time.Location, now time.Time) []Sessio
 			Slug:     s.Slug,
 			Title:    s.Title,
 			Speaker:  s.Speaker,
-			Room:     s.Room,
+			Room:     s.RoomName(),
+			RoomSlug: s.RoomSlug(),
+			Track:    s.Track,
 			StartsAt: s.StartsAt.In(loc),
 			EndsAt:   s.EndsAt.In(loc),
 			Live:     !now.Before(s.StartsAt) && now.Before(s.EndsAt),
@@ -132,6 +137,61 @@ type LiveSnapshot struct {
 	Items []live.Item
 	Epoch string
 	Head  int64
+}
+
+// RoomVM is one room of an event in a room picker.
+type RoomVM struct {
+	Slug, Name string
+	// URL is the page following this room ("?room=slug"; "" for all rooms).
+	URL     string
+	Current bool
+}
+
+// roomVMs lists "All rooms" then the event's rooms, for a page at path,
+// marking the one followed (current, "" for all).
+func roomVMs(ev *models.Event, path, current string) []RoomVM {
+	if len(ev.Rooms) == 0 {
+		return nil
+	}
+	out := []RoomVM{{Name: "All rooms", URL: path, Current: current == ""}}
+	for _, r := range ev.Rooms {
+		out = append(out, RoomVM{Slug: r.Slug, Name: r.Name, URL: path + "?room=" + url.QueryEscape(r.Slug), Current: r.Slug == current})
+	}
+	return out
+}
+
+// roomNamed returns the event's room with the slug, or a not-found error.
+func roomNamed(ev *models.Event, slug string) (RoomVM, error) {
+	for _, r := range ev.Rooms {
+		if r.Slug == slug {
+			return RoomVM{Slug: r.Slug, Name: r.Name, Current: true}, nil
+		}
+	}
+	return RoomVM{}, models.NotFound("room", slug)
+}
+
+// inRoom keeps the items and sessions of one room (all when room is ""),
+// at most max items.
+func inRoom(items []ItemVM, sessions []SessionVM, room string, max int) ([]ItemVM, []SessionVM) {
+	if room != "" {
+		var its []ItemVM
+		for _, it := range items {
+			if it.Room == room {
+				its = append(its, it)
+			}
+		}
+		var ss []SessionVM
+		for _, s := range sessions {
+			if s.RoomSlug == room {
+				ss = append(ss, s)
+			}
+		}
+		items, sessions = its, ss
+	}
+	if max > 0 && len(items) > max {
+		items = items[:max]
+	}
+	return items, sessions
 }
 
 // EventVM is the live page of an event.
@@ -151,6 +211,27 @@ type EventVM struct {
 	// Canonical is the page's absolute URL (optional).
 	Canonical string
 	Now       time.Time
+	// Rooms is the room picker ("All rooms" first; empty for an event
+	// without rooms); Room the room the page follows (zero for all).
+	Rooms []RoomVM
+	Room  RoomVM
+}
+
+// FollowRoom makes the page follow one room (docs/API.md: the live page
+// can follow one room): only that room's posts, at most max, and its
+// sessions, so "current session only" is that room's. room "" follows
+// every room. An unknown room is a not-found error.
+func (vm *EventVM) FollowRoom(ev *models.Event, room string, max int) error {
+	if room != "" {
+		r, err := roomNamed(ev, room)
+		if err != nil {
+			return err
+		}
+		vm.Room = r
+	}
+	vm.Rooms = roomVMs(ev, EventPath(ev.Slug), room)
+	vm.Items, vm.Sessions = inRoom(vm.Items, vm.Sessions, room, max)
+	return nil
 }
 
 // NewEventVM prepares the live page from an event (with its sessions) and a
@@ -197,9 +278,27 @@ type WallVM struct {
 	Layout, Content, Theme string
 	Speed                  int
 	LogoURL, Accent        string
-	// Room is the room this wall stands in (?room=): a spotlight for
-	// another room is not shown here.
-	Room string
+	// Room is the room this wall stands in (?room=, a slug; "" for the
+	// whole event): only its posts, its current session and the spotlights of the
+	// whole event or of this room are shown.
+	// RoomName is its name.
+	Room     string
+	RoomName string
+}
+
+// FollowRoom makes the wall show one room (/events/{event}/wall?room=…):
+// its posts and its current session. room "" shows every room.
+func (vm *WallVM) FollowRoom(ev *models.Event, room string) error {
+	if room == "" {
+		return nil
+	}
+	r, err := roomNamed(ev, room)
+	if err != nil {
+		return err
+	}
+	vm.Room, vm.RoomName = r.Slug, r.Name
+	vm.Items, vm.Sessions = inRoom(vm.Items, vm.Sessions, room, WallMaxItems)
+	return nil
 }
 
 // WallMaxItems bounds the items on the wall, server-side and in wall.js.

@@ -34,13 +34,15 @@ var testNow = time.Date(2026, 5, 24, 13, 30, 0, 0, time.UTC) // 09:30 in Boston
 func testEvent() *models.Event {
 	ny, _ := time.LoadLocation("America/New_York")
 	at := func(d, h, m int) time.Time { return time.Date(2026, 5, d, h, m, 0, 0, ny) }
+	hall := models.Room{ID: 1, Slug: "main-hall", Name: "Main Hall"}
+	roomB := models.Room{ID: 2, Slug: "room-b", Name: "Room B"}
 	return &models.Event{
 		ID: 1, Slug: "aea-boston-2026", Title: "An Event Apart Boston", Hashtag: "aeaboston",
 		Timezone: "America/New_York", StartsAt: at(24, 9, 0), EndsAt: at(26, 17, 0), Posting: "open",
 		Sessions: []models.Session{
-			{Slug: "opening-keynote", Title: "The Future of CSS", Speaker: "Jen Simmons", Room: "Main Hall", StartsAt: at(24, 9, 0), EndsAt: at(24, 10, 0)},
-			{Slug: "layouts", Title: "Layouts in Practice", Speaker: "Rachel Andrew", Room: "Room B", StartsAt: at(24, 10, 30), EndsAt: at(24, 11, 30)},
-			{Slug: "day-two", Title: "Day Two Opener", Speaker: "Eric Meyer", Room: "Main Hall", StartsAt: at(25, 9, 0), EndsAt: at(25, 10, 0)},
+			{Slug: "opening-keynote", Title: "The Future of CSS", Speaker: "Jen Simmons", Room: &hall, StartsAt: at(24, 9, 0), EndsAt: at(24, 10, 0)},
+			{Slug: "layouts", Title: "Layouts in Practice", Speaker: "Rachel Andrew", Room: &roomB, StartsAt: at(24, 10, 30), EndsAt: at(24, 11, 30)},
+			{Slug: "day-two", Title: "Day Two Opener", Speaker: "Eric Meyer", Room: &hall, StartsAt: at(25, 9, 0), EndsAt: at(25, 10, 0)},
 		},
 	}
 }

@@ -32,7 +32,10 @@ type ItemVM struct {
 	Photos    []PhotoVM
 	CreatedAt time.Time // in the event's time zone
 	Session   string
-	Pinned    bool
+	// Room is the slug of the room the item's session is in ("" when none),
+	// what a page following one room filters on.
+	Room   string
+	Pinned bool
 	// Care: the source marked the media sensitive, a label says so, or the
 	// author gave a content warning (Warning): pages blur the media (and,
 	// behind a warning, the text); the live page reveals them on a click,
@@ -98,6 +101,7 @@ func NewItemVM(it live.Item, loc *time.Location) ItemVM {
 		URL:          SafeHTTPURL(it.URL),
 		CreatedAt:    it.CreatedAt.In(loc),
 		Session:      it.Session,
+		Room:         it.Room,
 		Pinned:       it.Pinned,
 		Care:         it.NeedsCare(),
 		Warning:      strings.TrimSpace(it.ContentWarning),

@@ -74,6 +74,7 @@ func (k *Console) Register(g fiber.Router) {
 	g.Post(ev+"/items/:seq/spotlight", mod(k.spotlight))
 	g.Get(ev+"/reports", mod(k.reports))
 	g.Get(ev+"/embed", k.a.Guard(auth.PermEventManage, k.embed))
+	g.Post(ev+"/items/:seq/place", mod(k.place)) // place.go
 	g.Post(ev+"/block-word", mod(k.blockWord))
 	g.Get(ev+"/queue", mod(k.queue))
 	g.Post(ev+"/queue", mod(k.review))
@@ -102,6 +103,8 @@ type ModItem struct {
 	// Care: the item's media is sensitive or it carries a warning.
 	Care bool
 	Room string
+	// Placement is the rule that placed a stored item (models.Placed…).
+	Placement string
 }
 
 // Public reports whether live pages show the item.
@@ -110,7 +113,7 @@ func (m ModItem) Public() bool { return !m.Hidden && m.Review == models.ReviewAp
 func toModItem(it live.Item, review string, live bool) ModItem {
 	return ModItem{Seq: it.Seq, Author: it.Author.Name, Handle: it.Author.Handle, Text: it.Text, Source: it.Source,
 		When: ui.When(it.CreatedAt), URL: it.URL, Media: len(it.Media), Hidden: it.Hidden, Pinned: it.Pinned,
-		Review: review, Live: live, Session: it.Session, Poster: it.Poster != "", Care: it.NeedsCare()}
+		Review: review, Live: live, Session: it.Session, Room: it.Room, Poster: it.Poster != "", Care: it.NeedsCare()}
 }
 
 // ModerateView is the console's view model.
@@ -127,6 +130,9 @@ type ModerateView struct {
 	Tail     bool
 	Reported int
 	Online   []string
+	// Sessions are where an item can be placed (place.go).
+	Sessions []PlaceChoice
+	ToPlace  int64
 }
 
 // consoleSize is how many items the console shows.
@@ -141,7 +147,7 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	show := c.Query("show")
-	if show != "visible" && show != "hidden" {
+	if show != "visible" && show != "hidden" && show != "toplace" {
 		show = "all"
 	}
 	rows, err := k.cfg.Store.AdminConsoleItems(ctx, ev.ID, show, consoleSize)
@@ -150,10 +156,15 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 	}
 	bySeq := map[int64]ModItem{}
 	for _, r := range rows {
-		bySeq[r.Seq] = toModItem(r.Item, r.Review, false)
+		it := toModItem(r.Item, r.Review, false)
+		it.Placement = r.Placement
+		bySeq[r.Seq] = it
 	}
 	v := ModerateView{Base: fmt.Sprintf("/admin/events/%d", ev.ID), Show: show}
-	if show != "hidden" {
+	if err := k.placing(ctx, ev.ID, &v); err != nil { // place.go
+		return err
+	}
+	if show != "hidden" && show != "toplace" {
 		stored, err := k.cfg.Store.AdminStoredHead(ctx, ev.ID)
 		if err != nil {
 			return err

@@ -142,9 +142,15 @@ func (k *Console) tail(c *fiber.Ctx) error {
 	base := fmt.Sprintf("/admin/events/%d", ev.ID)
 	ret := ui.BackTo(c, base+"/moderate")
 	ch := k.a.Chrome(c, auth.EventPage("Moderate", ev, "moderate"))
+	var places ModerateView
+	if len(items) > 0 {
+		if err := k.placing(ctx, ev.ID, &places); err != nil {
+			return err
+		}
+	}
 	for _, it := range items {
 		var b bytes.Buffer
-		if err := modItem(ch, base, ret, it).Render(ctx, &b); err != nil {
+		if err := modItem(ch, base, ret, it, places.Sessions).Render(ctx, &b); err != nil {
 			return fmt.Errorf("console: render item %d: %w", it.Seq, err)
 		}
 		ans.Items = append(ans.Items, TailItem{Seq: it.Seq, Visible: it.Public(), HTML: b.String()})
@@ -278,6 +284,7 @@ type ReportsView struct {
 	Base      string
 	Items     []ReportedItem
 	ReturnURL string
+	Sessions  []PlaceChoice
 }
 
 // ReportedItem is one reported item with its count and reasons.
@@ -299,6 +306,11 @@ func (k *Console) reports(c *fiber.Ctx) error {
 	}
 	v := ReportsView{Base: fmt.Sprintf("/admin/events/%d", ev.ID)}
 	v.ReturnURL = v.Base + "/reports"
+	var places ModerateView
+	if err := k.placing(ctx, ev.ID, &places); err != nil {
+		return err
+	}
+	v.Sessions = places.Sessions
 	for _, r := range rs {
 		it, err := k.cfg.Verbs.Item(ctx, ev.ID, r.Seq)
 		var nf *models.NotFoundError

@@ -68,6 +68,9 @@ func (r *Resource) formView(sc Scope, id int64, vals Values, verr *models.Valida
 	known := map[string]bool{}
 	for _, f := range r.Fields {
 		known[f.Name] = true
+		if f.ChoicesOf != nil {
+			f.Choices = f.ChoicesOf(sc)
+		}
 		fv := FieldView{Field: f, Value: vals[f.Name], ReadOnly: f.CreateOnly && id != 0}
 		if f.Type == "password" {
 			fv.Value = ""

@@ -61,11 +61,16 @@ func Choices(vals ...string) []Choice {
 // Field is one input of a resource's form. Its Name is the column it
 // shows and, through Clean, writes.
 type Field struct {
-	Name       string
-	Label      string
-	Type       string // text, textarea, email, password, datetime, select, checkbox, json
-	Help       string
-	Choices    []Choice
+	Name  string
+	Label string
+	// Type is text, textarea, email, password, datetime, select, checkbox,
+	// json, or list (a JSON array of strings, edited comma-separated).
+	Type    string
+	Help    string
+	Choices []Choice
+	// ChoicesOf, when set, gives a select's choices for the scope (an
+	// event's rooms).
+	ChoicesOf  func(sc Scope) []Choice
 	Required   bool
 	CreateOnly bool // editable only when creating (shown read-only after)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/backchannel/backchannel/models"
@@ -22,6 +23,12 @@ func formatValue(typ string, v any, loc *time.Location) string {
 		v = string(x)
 	}
 	s := fmt.Sprint(v)
+	if typ == "list" {
+		var l []string
+		if err := json.Unmarshal([]byte(s), &l); err == nil {
+			return strings.Join(l, ", ")
+		}
+	}
 	if typ == "json" {
 		var pretty bytes.Buffer
 		if err := json.Indent(&pretty, []byte(s), "", "  "); err == nil {
@@ -29,6 +36,18 @@ func formatValue(typ string, v any, loc *time.Location) string {
 		}
 	}
 	return s
+}
+
+// SplitList reads a list field: values separated by commas (or new
+// lines), trimmed, empty ones dropped.
+func SplitList(s string) []string {
+	var out []string
+	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Checkbox is a checkbox field's value for b.

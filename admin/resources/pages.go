@@ -25,6 +25,8 @@ func (p *Pages) Register(g fiber.Router) {
 	g.Get("/audit/:id", a.Guard(auth.PermSystem, p.auditEntry(false)))
 	g.Get("/events/:event/audit/:id", a.Guard(auth.PermEventManage, p.auditEntry(true)))
 	g.Get("/events/:event/export", a.Guard(auth.PermEventManage, p.exportFile))
+	g.Get("/events/:event/schedule", a.Guard(auth.PermEventManage, p.scheduleForm))
+	g.Post("/events/:event/schedule", a.Guard(auth.PermEventManage, p.scheduleImport))
 	if p.d.Tokens.Keys != nil && p.d.Tokens.Test != nil {
 		g.Get("/events/:event/sources/:id/token", a.Guard(auth.PermEventManage, p.tokenPage))
 		g.Post("/events/:event/sources/:id/token", a.Guard(auth.PermEventManage, p.setToken))

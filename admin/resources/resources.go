@@ -1,7 +1,9 @@
 package resources
 
 import (
+	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/admin/crud"
@@ -15,6 +17,12 @@ type Deps struct {
 	Auth   *auth.Auth
 	Verbs  *moderation.Verbs
 	Logger *slog.Logger
+	// Fetch fetches schedules by URL: the outbound client (package
+	// outbound). Nil: the schedule page takes uploads only.
+	Fetch *http.Client
+	// Changed, when set, is told after a page (the schedule import)
+	// committed a change to an event's rows, as crud's saves tell it.
+	Changed func(ctx context.Context, eventID int64, what string)
 	// Tokens, when set, gives each source a token page (sealed, write-only
 	// tokens and "test connection").
 	Tokens SourceTokens
@@ -23,7 +31,7 @@ type Deps struct {
 // All declares every model the admin manages, each once.
 func All(d Deps) []*crud.Resource {
 	return []*crud.Resource{
-		Events(), Sessions(), Sources(d.Store, d.Tokens.Keys != nil && d.Tokens.Test != nil), Rules(d.Verbs),
+		Events(), Rooms(), Sessions(), Sources(d.Store, d.Tokens.Keys != nil && d.Tokens.Test != nil), Rules(d.Verbs),
 		Roles(), Users(), AuditLog(), EventHistory(),
 	}
 }

@@ -16,18 +16,20 @@ import (
 
 func runEvent(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return &usageError{"want a subcommand: apply -f FILE.yaml, or export SLUG"}
+		return &usageError{"want a subcommand: apply -f FILE.yaml, import --event SLUG --format F FILE_OR_URL, or export SLUG"}
 	}
 	switch args[0] {
 	case "apply":
 		return runEventApply(ctx, e, args[1:])
 	case "export":
 		return runEventExport(ctx, e, args[1:])
+	case "import":
+		return runEventImport(ctx, e, args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprintln(e.stdout, "Usage: backchannel event apply -f FILE.yaml | backchannel event export SLUG")
+		fmt.Fprintln(e.stdout, "Usage: backchannel event apply -f FILE.yaml | backchannel "+importUsage+" | backchannel event export SLUG")
 		return nil
 	}
-	return &usageError{fmt.Sprintf("unknown subcommand %q: want apply or export", args[0])}
+	return &usageError{fmt.Sprintf("unknown subcommand %q: want apply, import or export", args[0])}
 }
 
 func runEventApply(ctx context.Context, e *env, args []string) error {

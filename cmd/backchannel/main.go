@@ -40,7 +40,7 @@ func commands() []command {
 		{"all", "run web and worker in one process (the default for one machine)", runAll},
 		{"migrate", "apply or inspect database migrations: migrate [up|down|status]", runMigrate},
 		{"createsuperuser", "create or update an admin superuser: createsuperuser --email E (password from stdin or prompt)", runCreateSuperuser},
-		{"event", "manage events from files: event apply -f FILE.yaml | event export SLUG", runEvent},
+		{"event", "manage events from files: event apply -f FILE.yaml | event import --event SLUG --format pretalx|frab|ics FILE_OR_URL [--dry-run] | event export SLUG", runEvent},
 		{"demo", "create or refresh the demo event with its replay source", runDemo},
 		{"source", "a source's stored token or its connection: source token EVENT SOURCE | source test EVENT SOURCE", runSource},
 	}

@@ -128,6 +128,10 @@ type control struct {
 	dbConn  *testenv.Database
 	counter int
 	mu      sync.Mutex
+	// rooms is the three-room event rooms.spec.mjs follows; roomItems the
+	// items appended to it by seq, so /move can send their update.
+	rooms     *models.Event
+	roomItems map[int64]live.Item
 }
 
 func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -165,6 +169,39 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		res, err := c.log.AppendItem(ctx, c.db.ID, it)
 		c.t.Logf("%s appended seq %d (%q)", time.Now().Format("15:04:05.000"), res.Seq, text)
 		reply(map[string]any{"seq": res.Seq, "text": text}, err)
+	case "/append-room":
+		// An item of the rooms event, placed as ingest places it (session and room).
+		q := r.URL.Query()
+		c.mu.Lock()
+		c.counter++
+		n := c.counter
+		c.mu.Unlock()
+		now := time.Now().UTC()
+		it := live.Item{ID: fmt.Sprintf("x:rooms-%d-%d", now.UnixNano(), n), Source: "x", Kind: live.KindPost,
+			Author: live.Author{Name: "Tester", Handle: "@tester"}, Text: q.Get("text"),
+			Session: q.Get("session"), Room: q.Get("room"), CreatedAt: now, ReceivedAt: now}
+		res, err := c.log.AppendItem(ctx, c.rooms.ID, it)
+		if err == nil {
+			it.Seq = res.Seq
+			c.mu.Lock()
+			c.roomItems[res.Seq] = it
+			c.mu.Unlock()
+		}
+		reply(map[string]any{"seq": res.Seq}, err)
+	case "/move":
+		// A moderator's placement as the live log carries it: an update op.
+		q := r.URL.Query()
+		seq, _ := strconv.ParseInt(q.Get("seq"), 10, 64)
+		c.mu.Lock()
+		it, ok := c.roomItems[seq]
+		c.mu.Unlock()
+		if !ok {
+			http.Error(w, "no such item", http.StatusNotFound)
+			return
+		}
+		it.Session, it.Room, it.Placed = q.Get("session"), q.Get("room"), true
+		res, err := c.log.AppendOp(ctx, c.rooms.ID, live.OpUpdate, seq, &it)
+		reply(map[string]any{"seq": res.Seq}, err)
 	case "/hide":
 		seq, err := strconv.ParseInt(r.URL.Query().Get("seq"), 10, 64)
 		if err != nil {
@@ -213,9 +250,31 @@ func TestLivePageInARealBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	sess := &models.Session{EventID: ev.ID, Slug: "now-talk", Title: "The Talk Happening Now", Speaker: "Ada",
-		Room: "Main", StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
+		StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
 	if err := db.DB.Create(sess).Error; err != nil {
 		t.Fatal(err)
+	}
+
+	rooms := &models.Event{Slug: "rooms-conf", Title: "Rooms Conf", Timezone: "UTC",
+		StartsAt: now.Add(-2 * time.Hour), EndsAt: now.Add(6 * time.Hour), Posting: models.PostingOpen,
+		Moderation: models.ModerationAfter}
+	if err := db.DB.Create(rooms).Error; err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range []struct{ slug, name, talk, title string }{
+		{"hall-a", "Hall A", "a-talk", "Parallel Talk in Hall A"},
+		{"room-b", "Room B", "b-talk", "Parallel Talk in Room B"},
+		{"room-c", "Room C", "c-talk", "Parallel Talk in Room C"},
+	} {
+		room := &models.Room{EventID: rooms.ID, Slug: r.slug, Name: r.name, Position: i}
+		if err := db.DB.Create(room).Error; err != nil {
+			t.Fatal(err)
+		}
+		s := &models.Session{EventID: rooms.ID, Slug: r.talk, Title: r.title, RoomID: &room.ID,
+			StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
+		if err := db.DB.Create(s).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	addr := freeAddr(t)
@@ -242,7 +301,8 @@ func TestLivePageInARealBrowser(t *testing.T) {
 		t.Fatalf("createsuperuser: %v\n%s", err, out)
 	}
 
-	ctl := &control{t: t, log: realtime.NewLog(rdb.Client, rdb.Namespace), db: ev, srv: srv, worker: worker, dbConn: db}
+	ctl := &control{t: t, log: realtime.NewLog(rdb.Client, rdb.Namespace), db: ev, srv: srv, worker: worker, dbConn: db,
+		rooms: rooms, roomItems: map[int64]live.Item{}}
 	ctlSrv := &http.Server{Handler: ctl}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -294,7 +354,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs", "auth.spec.mjs", "wall.spec.mjs"} {
+	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs", "auth.spec.mjs", "rooms.spec.mjs", "wall.spec.mjs"} {
 		t.Run(strings.TrimSuffix(spec, ".spec.mjs"), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
@@ -302,7 +362,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 			cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "CONTROL_URL=http://"+ln.Addr().String(),
 				"BUFFERING_PROXY_URL=http://"+proxyLn.Addr().String(),
 				"EVENT=browser-conf", fmt.Sprintf("EVENT_ID=%d", ev.ID), "CHROMIUM="+chromium, "ARTIFACTS="+artifacts,
-				"ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword,
+				"ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword, "ROOMS_EVENT="+rooms.Slug,
 				"EMBED_ALLOWED_URL="+allowedSite, "EMBED_OTHER_URL="+otherSite)
 			out, err := cmd.CombinedOutput()
 			t.Logf("browser script output:\n%s", out)

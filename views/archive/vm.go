@@ -16,6 +16,28 @@ type EventArchiveVM struct {
 	Unassigned int64
 	Links      Links
 	Canonical  string
+	// Scopes are the event's rooms and tracks with their feeds and exports.
+	Scopes []ScopeLinkVM
+	// Scope names the room or track this archive shows ("" for all).
+	Scope string
+}
+
+// ScopeLinkVM is a room or a track of the archive page: its feed and exports.
+type ScopeLinkVM struct {
+	Kind                                 string // "room" or "track"
+	Label                                string
+	Archive, Feed, ExportJSON, ExportCSV string
+}
+
+// UnplacedVM is a slot of parallel sessions' posts nobody could place
+// (docs/API.md, Session assignment): shown under the slot, not hidden and
+// not given to a random talk.
+type UnplacedVM struct {
+	Start, End time.Time
+	Count      int64
+	// Items are the newest of them.
+	Items []views.ItemVM
+	Now   time.Time
 }
 
 // SessionRowVM is one session of the archive page.
@@ -23,6 +45,9 @@ type SessionRowVM struct {
 	Session views.SessionVM
 	Count   int64
 	Spark   Chart
+	// Unplaced, on the last session of a slot of parallel sessions, holds
+	// the slot's posts nobody could place.
+	Unplaced *UnplacedVM
 }
 
 // Links are the URLs an event's archive pages point to.

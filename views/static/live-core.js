@@ -108,6 +108,7 @@
     art.id = 'item-' + it.seq;
     art.dataset.seq = it.seq;
     art.dataset.session = it.session || '';
+    art.dataset.room = it.room || '';
 
     const head = el('header', 'item-head');
     const av = safeURL(a.avatar_url);
@@ -240,11 +241,14 @@
   }
 
   // Stream keeps a container showing exactly the visible items, pinned first
-  // then newest first, each seq at most once, and at most max items.
+  // then newest first, each seq at most once, and at most max items. With
+  // opts.accept, only the items it accepts (a page following one room): an
+  // update that moves an item out takes it away, one that moves it in adds it.
   class Stream {
     constructor(root, opts) {
       this.root = root;
       this.tf = opts.tf;
+      this.accept = opts.accept || null;
       this.max = opts.max || 200;
       this.hold = opts.hold || (() => false);
       this.onChange = opts.onChange || (() => {});
@@ -268,6 +272,16 @@
       const seq = this.key(e);
       if (!seq) return;
       const rec = this.recs.get(seq);
+      if (this.accept && e.item && !this.accept(e.item)) {
+        if (rec) { this.drop(seq); this.onChange(); }
+        return;
+      }
+      if (this.accept && e.item && !rec && (e.op === 'update' || e.op === 'unpin') &&
+          !this.hidden.has(seq) && seq > this.floor && !e.item.hidden && !e.item.held) {
+        this.put(e.item, false); // moved into the followed room
+        this.onChange();
+        return;
+      }
       switch (e.op) {
         case 'add':
           if (this.has(seq) || !e.item || e.item.hidden || e.item.held) return;
@@ -399,6 +413,7 @@
       this.floor = 0;
       for (const it of items) {
         if (it.hidden || it.held || this.recs.has(+it.seq)) continue;
+        if (this.accept && !this.accept(it)) continue;
         const rec = { pinned: !!it.pinned, el: renderItem(it, this.tf) };
         this.recs.set(+it.seq, rec);
         this.place(+it.seq, rec);

@@ -59,7 +59,10 @@
     }, Math.max(0, lastSaid + 10000 - Date.now()));
   }
 
-  const stream = new B.Stream(list, { tf, max: 200, hold: away, onChange: changed, onNew: arrived });
+  // A page following one room (?room=) keeps that room's items only.
+  const room = root.dataset.room || '';
+  const accept = room ? (it) => (it.room || '') === room : null;
+  const stream = new B.Stream(list, { tf, max: 200, hold: away, onChange: changed, onNew: arrived, accept });
   B.updateTimes(list, tf);
 
   liveSlugs = B.trackSessions(root, (live) => {

@@ -17,10 +17,12 @@
   const speed = (+root.dataset.speed || 0) * 1000;
   const photosOnly = root.dataset.content === 'photos';
   if (root.dataset.accent) document.body.style.setProperty('--accent', root.dataset.accent);
+  const room = root.dataset.room || '';
 
   const stream = new B.Stream(list, {
     tf,
     max: +root.dataset.max || 50,
+    accept: room ? (it) => (it.room || '') === room : null,
     // With a speed, new items queue and come out one at a time.
     hold: () => speed > 0,
     onChange: () => { empty.hidden = list.children.length > 0; },

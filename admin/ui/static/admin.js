@@ -64,6 +64,7 @@
       case "j": move(1); break;
       case "k": move(-1); break;
       case "a": case "r": case "h": case "p": case "s": case "b": submit(ev.key); break;
+      case "m": var sel = current() && current().querySelector("select[data-key=m]"); if (sel) sel.focus(); break;
       default: return;
     }
     ev.preventDefault();
