@@ -25,6 +25,7 @@ import (
 // holds, and, when Deps.Moderation is nil, the verbs built here append ops.
 type LiveLog interface {
 	AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) (realtime.AppendResult, error)
+	AppendSpotlight(ctx context.Context, eventID int64, target int64, it live.Item, sp live.Spotlight) (realtime.AppendResult, error)
 	Range(ctx context.Context, eventID int64, after int64, limit int) ([]live.Entry, error)
 	Head(ctx context.Context, eventID int64) (epoch string, head int64, err error)
 	Held(ctx context.Context, eventID int64) (items, entries int64, err error)

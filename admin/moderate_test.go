@@ -99,7 +99,7 @@ func TestPinAndUnpinAppendOpsCarryingTheItem(t *testing.T) {
 	}
 }
 
-func TestApprovingHeldItemsAppendsUnhideOpsAndRejectingDoesNot(t *testing.T) {
+func TestApprovingHeldItemsAppendsApproveOpsAndRejectingARejectOp(t *testing.T) {
 	e := newEnv(t)
 	a := e.item(e.evA, "1", "ana", "held one", models.ReviewPending)
 	b := e.item(e.evA, "2", "bob", "held two", models.ReviewPending)
@@ -124,13 +124,16 @@ func TestApprovingHeldItemsAppendsUnhideOpsAndRejectingDoesNot(t *testing.T) {
 		t.Fatal("review states not saved")
 	}
 	es := e.entriesAfter(e.evA, x)
-	if len(es) != 2 {
-		t.Fatalf("log after approving 2 and rejecting 1: %d entries; want 2 unhide ops", len(es))
+	if len(es) != 3 {
+		t.Fatalf("log after approving 2 and rejecting 1: %d entries; want 2 approve ops and a reject op", len(es))
 	}
 	for i, want := range []int64{a, b} {
-		if es[i].Op != live.OpUnhide || es[i].Target != want || es[i].Item == nil || es[i].Item.Held {
-			t.Errorf("entry %d: %+v; want unhide of %d carrying the item", i, es[i], want)
+		if es[i].Op != live.OpApprove || es[i].Target != want || es[i].Item == nil || es[i].Item.Held {
+			t.Errorf("entry %d: %+v; want approve of %d carrying the item", i, es[i], want)
 		}
+	}
+	if es[2].Op != live.OpReject || es[2].Target != x || es[2].Item != nil {
+		t.Errorf("entry 2: %+v; want a reject of %d carrying no item", es[2], x)
 	}
 	if e.auditCount("approve", "item", "") != 2 || e.auditCount("reject", "item", "") != 1 {
 		t.Fatal("reviews not audited")
@@ -268,12 +271,12 @@ func TestBlockingTheAuthorOfAnUnstrainedItemHidesIt(t *testing.T) {
 func TestBansEditedInTheAdminCountForAttendeePostsAtOnce(t *testing.T) {
 	var verbs *moderation.Verbs
 	e := newEnv(t, func(d *Deps) {
-		verbs = moderation.New(store.New(d.DB), moderation.LogOf(d.Log, realtime.ErrUnknownTarget), moderation.Options{RulesTTL: time.Hour})
+		verbs = moderation.New(store.New(d.DB), moderation.LogOf(d.Log, realtime.ErrUnknownTarget, realtime.ErrNotShown), moderation.Options{RulesTTL: time.Hour})
 		d.Moderation = verbs
 	})
 	post := func() bool {
 		it := live.Item{Source: live.SourceRoom, Author: live.Author{Name: "Guest"}, Text: "free crypto"}
-		if err := verbs.ScreenPost(context.Background(), e.evA.ID, &it); err != nil {
+		if err := verbs.ScreenPost(context.Background(), e.evA.ID, &it, live.Poster{}); err != nil {
 			t.Fatal(err)
 		}
 		return it.Hidden

@@ -44,7 +44,9 @@ var (
 		{Label: "Moderate", Path: "/moderate", Perm: auth.PermEventModerate, Section: "moderate"},
 		{Label: "Held queue", Path: "/queue", Perm: auth.PermEventModerate, Section: "queue"},
 		{Label: "Questions", Path: "/questions", Perm: auth.PermEventModerate, Section: "questions"},
+		{Label: "Reports", Path: "/reports", Perm: auth.PermEventModerate, Section: "reports"},
 		{Label: "Bans", Path: "/rules", Perm: auth.PermEventModerate, Section: "rules"},
+		{Label: "Embed", Path: "/embed", Perm: auth.PermEventManage, Section: "embed"},
 		{Label: "History", Path: "/audit", Perm: auth.PermEventManage, Section: "audit"},
 		{Label: "Export", Path: "/export", Perm: auth.PermEventManage, Section: "export"},
 	}
@@ -75,7 +77,7 @@ func Mount(app *fiber.App, d Deps) error {
 	if verbs == nil {
 		var ml moderation.Log
 		if d.Log != nil {
-			ml = moderation.LogOf(d.Log, realtime.ErrUnknownTarget)
+			ml = moderation.LogOf(d.Log, realtime.ErrUnknownTarget, realtime.ErrNotShown)
 		}
 		verbs = moderation.New(st, ml, moderation.Options{Logger: log,
 			Changed: func(ctx context.Context, eventID int64) { changed(ctx, eventID, "items") }})
@@ -92,7 +94,7 @@ func Mount(app *fiber.App, d Deps) error {
 			}
 			changed(ctx, eventID, what)
 		}})
-	cc := console.Config{Store: st, Auth: a, Verbs: verbs, Logger: log}
+	cc := console.Config{Store: st, Auth: a, Verbs: verbs, Redis: d.Redis, Namespace: d.Namespace, Logger: log, Now: d.Now}
 	dc := dashboard.Config{Store: st, Auth: a, Redis: d.Redis, Namespace: d.Namespace, Inspector: d.Inspector,
 		SourceStates: d.SourceStates, ReconnectSource: d.ReconnectSource, Logger: log, Now: d.Now}
 	if d.Log != nil {

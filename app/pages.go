@@ -40,6 +40,7 @@ func (p *pages) Register(r fiber.Router) {
 	r.Get("/events/:event/wall", p.wall)
 	r.Get("/events/:event/sessions/:session/qa", p.qa)
 	r.Get("/events/:event/sessions/:session/speaker", p.speaker)
+	r.Get("/events/:event/overlay", p.overlay)
 }
 
 func (p *pages) home(c *fiber.Ctx) error {
@@ -111,6 +112,7 @@ func (p *pages) live(c *fiber.Ctx) error {
 		b, _ := json.Marshal(r) // maps of strings and ints always encode
 		vm.Reactions[s.Slug] = string(b)
 	}
+	frameable(c, ev)
 	return web.Render(c, fiber.StatusOK, views.EventLive(vm))
 }
 
@@ -139,6 +141,7 @@ func (p *pages) wall(c *fiber.Ctx) error {
 			break
 		}
 	}
+	frameable(c, ev)
 	return web.Render(c, fiber.StatusOK, views.Wall(vm))
 }
 
@@ -207,4 +210,19 @@ func (p *pages) speaker(c *fiber.Ctx) error {
 	}
 	qaURL := strings.TrimRight(p.app.Config.BaseURL.String(), "/") + views.QAPath(ev.Slug, vm.Session.Slug)
 	return web.Render(c, fiber.StatusOK, views.SpeakerPage(vm, qaURL))
+}
+
+// overlay is the transparent lower third for streaming software, for the
+// whole event or one room (?room=).
+func (p *pages) overlay(c *fiber.Ctx) error {
+	ev, snap, err := p.snapshot(c)
+	if err != nil {
+		return err
+	}
+	vm := views.NewWallVM(ev, snap, p.app.Config.BaseURL.String(), p.app.Now())
+	if err := vm.FollowRoom(ev, c.Query("room")); err != nil {
+		return err
+	}
+	frameable(c, ev)
+	return web.Render(c, fiber.StatusOK, views.Overlay(vm))
 }

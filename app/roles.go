@@ -62,6 +62,7 @@ func (a *App) NewWeb() (*Web, error) {
 	schedules := a.newSchedules()
 	verbs := a.newModeration(log, func(ctx context.Context, eventID int64) { w.eventChanged(ctx, eventID, "items") })
 	reactions := realtime.NewReactions(log, 0, a.Logger)
+	roomCards := a.newCards(log, verbs.Item)
 	live := realtime.NewHandler(realtime.HandlerDeps{
 		Hub: hub, Log: log, Events: realtime.EventsOf(events),
 		Limiter: realtime.NewLimiter(a.Redis, a.Namespace), Metrics: metrics, Logger: a.Logger, Now: a.Now,
@@ -76,8 +77,12 @@ func (a *App) NewWeb() (*Web, error) {
 		QuestionRate: realtime.RateLimit{Count: a.Config.RateQuestions.Count, Period: a.Config.RateQuestions.Period},
 		VoteRate:     realtime.RateLimit{Count: a.Config.RateVotes.Count, Period: a.Config.RateVotes.Period},
 		Reactions:    reactions,
-		Moderate:     verbs.ScreenPost,
-		Place:        schedules.Apply,
+		Moderate:     screenPost(verbs),
+		Report:       reportPost(verbs),
+		Appended: func(_ context.Context, eventID int64, it live.Item) {
+			roomCards.appended(eventID, it)
+		},
+		Place: schedules.Apply,
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Reactions: reactions, Events: events, Schedules: schedules, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}
@@ -171,7 +176,9 @@ func (a *App) RunWorker(ctx context.Context) error {
 	strainer := jobs.NewStrainer(a.Store, log, jobs.StrainerOptions{Redis: a.Redis, Namespace: a.Namespace, Logger: a.Logger})
 	srcOpts := a.SourceOptions()
 	srcOpts.Place = a.newSchedules().Apply
-	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger}, srcOpts)
+	verbs := a.newModeration(log, nil)
+	mgr := sources.NewManager(a.DB, a.Redis, volumeAppender{log: log, queue: queue, logger: a.Logger,
+		cards: a.newCards(log, verbs.Item)}, srcOpts)
 	mux := asynq.NewServeMux()
 	jobs.RegisterHandlers(mux, strainer)
 	sources.RegisterPollHandlers(mux, mgr)
@@ -267,6 +274,7 @@ type volumeAppender struct {
 	log    *realtime.Log
 	queue  *asynq.Client
 	logger *slog.Logger
+	cards  *cards // nil: items get no link card
 }
 
 func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it live.Item) (realtime.AppendResult, error) {
@@ -275,6 +283,8 @@ func (v volumeAppender) AppendItem(ctx context.Context, eventID int64, it live.I
 		if _, terr := jobs.TriggerOnVolume(ctx, v.queue, eventID, res.Seq, strainOnVolume); terr != nil {
 			v.logger.Warn("strain trigger", "event", eventID, "err", terr)
 		}
+		it.Seq = res.Seq
+		v.cards.appended(eventID, it)
 	}
 	return res, err
 }

@@ -71,7 +71,7 @@ func TestParallelTalksEachKeepTheirOwnPostsThroughEditsAndMoves(t *testing.T) {
 	room := live.Item{ID: "room:9", Source: live.SourceRoom, Kind: live.KindPost, Author: live.Author{Name: "Ann"},
 		Text: "posted from the db talk's page", FromSession: "db-talk", CreatedAt: t0.Add(12 * time.Minute), ReceivedAt: t0.Add(12 * time.Minute)}
 	seqs = append(seqs, e.append(room)...)
-	verbs := moderation.New(store.New(e.db), moderation.LogOf(e.log, realtime.ErrUnknownTarget), moderation.Options{})
+	verbs := moderation.New(store.New(e.db), moderation.LogOf(e.log, realtime.ErrUnknownTarget, realtime.ErrNotShown), moderation.Options{})
 	by := store.Actor{Name: "mod@example.org"}
 	if _, err := verbs.Place(ctx, by, e.ev.ID, "css-talk", seqs[7]); err != nil {
 		t.Fatalf("place before straining: %v", err)

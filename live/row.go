@@ -21,18 +21,25 @@ func FromRow(m models.Item, sessionSlug, roomSlug string) Item {
 		Author: Author{Name: m.AuthorName, Handle: m.AuthorHandle, URL: m.AuthorURL, AvatarURL: m.AuthorAvatar},
 		Text:   m.Text, HTML: m.HTML, URL: m.URL,
 		CreatedAt: m.CreatedAt, ReceivedAt: m.ReceivedAt,
-		Session: sessionSlug,
-		Room:    roomSlug,
-		Placed:  m.Placement == models.PlacedManually,
-		Pinned:  m.Pinned,
-		Hidden:  m.Hidden || m.Review == models.ReviewRejected,
-		Held:    m.Review == models.ReviewPending,
+		Session:  sessionSlug,
+		Room:     roomSlug,
+		Placed:   m.Placement == models.PlacedManually,
+		Pinned:   m.Pinned,
+		Hidden:   m.Hidden || m.Review == models.ReviewRejected,
+		Held:     m.Review == models.ReviewPending,
+		Rejected: m.Review == models.ReviewRejected,
 	}
 	if len(m.Media) > 0 {
 		_ = json.Unmarshal(m.Media, &it.Media) // the column is written from []Media: a bad value shows no media
 	}
 	if it.Media == nil {
 		it.Media = []Media{}
+	}
+	if len(m.Meta) > 0 {
+		var meta Meta
+		if json.Unmarshal(m.Meta, &meta) == nil { // written from Meta: a bad value shows none
+			it.SetMeta(meta)
+		}
 	}
 	return it
 }
@@ -53,5 +60,6 @@ func ToRow(eventID int64, it Item, sessionID *int64) models.Item {
 		CreatedAt: it.CreatedAt, ReceivedAt: it.ReceivedAt,
 		SessionID: sessionID,
 		Hidden:    it.Hidden, Pinned: it.Pinned, Review: it.Review(),
+		Meta: it.MetaJSON(),
 	}
 }

@@ -5,11 +5,14 @@ import "github.com/backchannel/backchannel/models"
 // Public reports whether the public sees the item: not hidden (by a rule, a
 // moderator or a rejection) and not held for approval. It is the Go form of
 // VisibleSQL; the two are one rule and a test holds them together.
-func (it Item) Public() bool { return !it.Hidden && !it.Held }
+func (it Item) Public() bool { return !it.Hidden && !it.Held && !it.Rejected }
 
 // Review is the stored review state the item's flags stand for.
 func (it Item) Review() string {
-	if it.Held {
+	switch {
+	case it.Rejected:
+		return models.ReviewRejected
+	case it.Held:
 		return models.ReviewPending
 	}
 	return models.ReviewApproved

@@ -36,6 +36,34 @@ const (
 const (
 	RuleAuthor = "author" // a handle or display name
 	RuleWord   = "word"   // a word or phrase, matched as whole words
+	// RuleAllow trusts an author (a handle or display name, as RuleAuthor
+	// matches): their items skip the held queue.
+	RuleAllow = "allow"
+	// RuleClient bans a room poster's browser: the client id the server
+	// issued it, hashed (never the name they typed).
+	RuleClient = "client"
+	// RuleAddress bans a room poster's address, for a time (a venue's
+	// attendees often share one).
+	RuleAddress = "address"
+)
+
+// Wall layouts, contents and themes of an event (Event.WallLayout, …).
+const (
+	WallColumns = "columns" // columns of cards, as many as the screen holds
+	WallMasonry = "masonry" // cards of every height packed in columns
+
+	WallMixed  = "mixed"  // posts and photos
+	WallPhotos = "photos" // only items with photos or video
+	WallText   = "text"   // posts without their media
+
+	ThemeDark  = "dark"
+	ThemeLight = "light"
+)
+
+// What pages do with sensitive media (Event.SensitiveMedia).
+const (
+	SensitiveBlur = "blur" // shown blurred (the live page reveals it on a click)
+	SensitiveHold = "hold" // held for a moderator at ingest
 )
 
 // Roles a user can hold on one event.
@@ -100,6 +128,27 @@ type Event struct {
 	EndsAt      time.Time
 	Posting     string
 	Moderation  string
+	// The wall (docs/API.md, "The wall"): layout, content, theme, speed (at
+	// most one new item every WallSpeed seconds; 0 shows each at once),
+	// logo and accent colour ("#rrggbb" or "").
+	WallLayout  string `gorm:"default:columns"`
+	WallContent string `gorm:"default:mixed"`
+	WallTheme   string `gorm:"default:dark"`
+	WallSpeed   int
+	WallLogoURL string
+	WallAccent  string
+	// SensitiveMedia is SensitiveBlur or SensitiveHold.
+	SensitiveMedia string `gorm:"default:blur"`
+	// EmbedOrigins lists, one per line, the origins (https://example.org)
+	// whose pages may frame the wall and the live page; empty: none may.
+	EmbedOrigins string
+	// ReportThreshold is how many attendees' reports hold an item for
+	// review (0: reports never hold).
+	ReportThreshold int `gorm:"default:3"`
+	// Blocklist applies the default blocklist (on unless turned off).
+	Blocklist bool `gorm:"default:true"`
+	// Filters at ingest for every source of the event.
+	IngestFilter `gorm:"embedded"`
 	// ScheduleURL and ScheduleFormat are where the schedule was last
 	// imported from (a re-sync fetches it again); empty when never.
 	ScheduleURL    string
@@ -202,14 +251,29 @@ func (s *Session) RoomName() string {
 // Source is one place an event's items come from. Config holds the
 // kind-specific fields of the event file, secrets only by name (token_env).
 type Source struct {
-	ID        int64
-	EventID   int64
-	Kind      string
-	Key       string
-	Config    json.RawMessage `gorm:"type:jsonb"`
-	Enabled   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID      int64
+	EventID int64
+	Kind    string
+	Key     string
+	Config  json.RawMessage `gorm:"type:jsonb"`
+	Enabled bool
+	// Filters at ingest for this source, on top of its event's.
+	IngestFilter `gorm:"embedded"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// IngestFilter drops items at ingest (they are kept hidden, so moderators
+// and archives can still find them): replies, reposts, posts of bot
+// accounts, sensitive-marked posts, and posts in other languages than
+// FilterLanguages (comma-separated ISO 639-1 codes; empty keeps all, and an
+// item whose language is unknown is always kept).
+type IngestFilter struct {
+	FilterReplies   bool
+	FilterReposts   bool
+	FilterBots      bool
+	FilterSensitive bool
+	FilterLanguages string
 }
 
 // Item is a strained item: a row the archive pages read.
@@ -238,6 +302,9 @@ type Item struct {
 	Hidden        bool
 	Pinned        bool
 	Review        string
+	// Meta is live.Meta as JSON: sensitive marks, content warning, labels,
+	// language, reply/repost/bot, link card, sealed poster.
+	Meta json.RawMessage `gorm:"type:jsonb;default:'{}'"`
 	// Search is the generated full-text vector; GORM never writes it.
 	Search string `gorm:"->;-:migration"`
 }
@@ -251,6 +318,20 @@ type ModerationRule struct {
 	Value     string
 	Note      string
 	CreatedBy *int64
+	CreatedAt time.Time
+	// ExpiresAt ends the rule (nil: it lasts until lifted).
+	ExpiresAt *time.Time
+}
+
+// Active reports whether the rule counts at t (it has not expired).
+func (r ModerationRule) Active(t time.Time) bool { return r.ExpiresAt == nil || t.Before(*r.ExpiresAt) }
+
+// ItemReport is one attendee's report of an item.
+type ItemReport struct {
+	EventID   int64  `gorm:"primaryKey;autoIncrement:false"`
+	Seq       int64  `gorm:"primaryKey;autoIncrement:false"`
+	Reporter  string `gorm:"primaryKey"`
+	Reason    string
 	CreatedAt time.Time
 }
 

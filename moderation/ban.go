@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/models"
@@ -13,12 +14,16 @@ import (
 
 // Ban is one rule a moderator adds.
 type Ban struct {
-	Kind  string // models.RuleAuthor or models.RuleWord
-	Value string // a handle or name; a word or phrase
+	// Kind is models.RuleAuthor, RuleWord, RuleAllow, RuleClient or
+	// RuleAddress.
+	Kind  string
+	Value string // a handle or name; a word or phrase; a client hash; an address
 	Note  string // why, for the other moderators
 	// Past also hides the event's items the rule matches: those stored in
 	// Postgres and those only the live log holds so far.
 	Past bool
+	// Expires ends the rule (nil: until lifted).
+	Expires *time.Time
 }
 
 // BanResult is what Ban did.
@@ -31,19 +36,43 @@ type BanResult struct {
 	Hidden Result
 }
 
+// RuleKinds are the kinds of rule, with what each does, for forms.
+var RuleKinds = []struct{ Kind, Label string }{
+	{models.RuleAuthor, "author: hide their items (a handle like @ana@example.social, or a name)"},
+	{models.RuleWord, "word or phrase: hide items with it"},
+	{models.RuleAllow, "allow: a trusted account (full handle) whose items skip the held queue"},
+	{models.RuleClient, "browser: a room poster's browser (set from the console)"},
+	{models.RuleAddress, "address: an IP address room posts are refused from"},
+}
+
 // ValidateRule checks a rule's fields, trimming its value: the one check
 // of the admin's ban form and of Ban.
 func ValidateRule(m *models.ModerationRule) *models.ValidationError {
 	v := &models.ValidationError{}
 	m.Value = strings.TrimSpace(m.Value)
-	if m.Kind != models.RuleAuthor && m.Kind != models.RuleWord {
-		v.Add("kind", "must be author or word")
-	}
 	switch n := utf8.RuneCountInString(m.Value); {
 	case n == 0:
 		v.Add("value", "is required")
 	case n > 200:
 		v.Add("value", "is %d characters long; at most 200", n)
+	}
+	switch m.Kind {
+	case models.RuleAuthor, models.RuleWord:
+	case models.RuleAllow:
+		h := strings.TrimPrefix(m.Value, "@")
+		if m.Value != "" && (strings.ContainsAny(h, " \t\n") || !strings.Contains(h, "@") && !strings.Contains(h, ".")) {
+			v.Add("value", "must be a full handle, like @ana@example.social or ana.bsky.social (a name could be anyone's)")
+		}
+	case models.RuleClient:
+		if m.Value != "" && !isClientHash(m.Value) {
+			v.Add("value", "must be a browser's id as the console sets it (32 hexadecimal digits)")
+		}
+	case models.RuleAddress:
+		if m.Value != "" && !validAddress(m.Value) {
+			v.Add("value", "must be an IP address, like 203.0.113.7 or 2001:db8::7")
+		}
+	default:
+		v.Add("kind", "must be author, word, allow, client or address")
 	}
 	if utf8.RuneCountInString(m.Note) > 500 {
 		v.Add("note", "is longer than 500 characters")
@@ -54,12 +83,24 @@ func ValidateRule(m *models.ModerationRule) *models.ValidationError {
 	return v
 }
 
+func isClientHash(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Ban adds a rule to the event (audited, with who added it), unless the
 // same ban exists, and with Past hides the items it matches, all in one
 // transaction; then the live log is told. Invalid input is a
 // *models.ValidationError.
 func (v *Verbs) Ban(ctx context.Context, by store.Actor, eventID int64, b Ban) (BanResult, error) {
-	m := models.ModerationRule{EventID: eventID, Kind: b.Kind, Value: b.Value, Note: b.Note}
+	m := models.ModerationRule{EventID: eventID, Kind: b.Kind, Value: b.Value, Note: b.Note, ExpiresAt: b.Expires}
 	if verr := ValidateRule(&m); verr != nil {
 		return BanResult{}, verr
 	}
@@ -72,6 +113,19 @@ func (v *Verbs) Ban(ctx context.Context, by store.Actor, eventID int64, b Ban) (
 		res = BanResult{}
 		old, err := tx.RuleByValue(ctx, eventID, m.Kind, m.Value)
 		switch {
+		case err == nil && !sameEnd(old.ExpiresAt, m.ExpiresAt):
+			// Banned again with another end (often: the first ban ran out).
+			before := map[string]any{"expires_at": old.ExpiresAt}
+			if err := tx.SetRuleExpiry(ctx, old.ID, m.ExpiresAt); err != nil {
+				return err
+			}
+			old.ExpiresAt = m.ExpiresAt
+			if err := tx.Audit(ctx, store.Change{Actor: by, Action: "update", ObjectType: "moderation_rule",
+				ObjectID: store.ID(old.ID), EventID: eventID, Before: before, After: map[string]any{"expires_at": m.ExpiresAt},
+				Message: m.Note}); err != nil {
+				return err
+			}
+			res.Rule, res.Created = *old, true
 		case err == nil:
 			res.Rule = *old
 		case errors.Is(err, models.ErrNotFound):
@@ -93,7 +147,7 @@ func (v *Verbs) Ban(ctx context.Context, by store.Actor, eventID int64, b Ban) (
 		if !b.Past {
 			return nil
 		}
-		seqs, err := v.matchAll(ctx, tx, eventID, Compile([]models.ModerationRule{res.Rule}, false))
+		seqs, err := v.matchAll(ctx, tx, eventID, v.posters(Compile([]models.ModerationRule{res.Rule}, false), eventID))
 		if err != nil {
 			return err
 		}
@@ -112,6 +166,13 @@ func (v *Verbs) Ban(ctx context.Context, by store.Actor, eventID int64, b Ban) (
 	return res, nil
 }
 
+func sameEnd(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
 // ApplyRules hides the event's items that the rules ruleIDs match, stored
 // and not strained yet alike, auditing each, in one transaction; then tells
 // the live log.
@@ -122,7 +183,7 @@ func (v *Verbs) ApplyRules(ctx context.Context, by store.Actor, eventID int64, r
 		if err != nil {
 			return err
 		}
-		seqs, err := v.matchAll(ctx, tx, eventID, Compile(rows, false))
+		seqs, err := v.matchAll(ctx, tx, eventID, v.posters(Compile(rows, false), eventID))
 		if err != nil {
 			return err
 		}
@@ -159,7 +220,7 @@ func (v *Verbs) matchAll(ctx context.Context, tx *store.Store, eventID int64, r 
 		return nil, err
 	}
 	for seq, it := range tail {
-		if !stored[seq] && !it.Hidden && r.Blocks(it.Author, it.Text) {
+		if !stored[seq] && !it.Hidden && r.BlocksItem(it) {
 			out = append(out, seq)
 		}
 	}

@@ -17,9 +17,16 @@ type Log interface {
 	// item for every op but hide. ErrNotInLog: the log no longer holds the
 	// item (trimmed and compacted after straining).
 	AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) error
+	// AppendSpotlight appends a spotlight of the shown item at seq target.
+	// ErrNotShown: the item is not public.
+	AppendSpotlight(ctx context.Context, eventID int64, target int64, it live.Item, sp live.Spotlight) error
 	// Range returns up to limit entries with seq above after, in order.
 	Range(ctx context.Context, eventID int64, after int64, limit int) ([]live.Entry, error)
 }
+
+// ErrNotShown is returned for a spotlight of an item the public does not
+// see (hidden, held or rejected).
+var ErrNotShown = errors.New("moderation: the item is not shown on public pages")
 
 // ErrNotInLog is returned by Log.AppendOp for an item the log no longer
 // holds: Postgres, which the verbs changed first, is then the only record.
@@ -28,17 +35,33 @@ var ErrNotInLog = errors.New("moderation: the live log no longer holds the item"
 // opLog is a live log whose AppendOp also says where the entry landed (R).
 type opLog[R any] interface {
 	AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) (R, error)
+	AppendSpotlight(ctx context.Context, eventID int64, target int64, it live.Item, sp live.Spotlight) (R, error)
 	Range(ctx context.Context, eventID int64, after int64, limit int) ([]live.Entry, error)
 }
 
-// LogOf adapts a live log whose AppendOp returns a result besides the error
+// LogOf adapts a live log whose appends return a result besides the error
 // (realtime.Log) to Log; notInLog is its error for an unknown target
-// (realtime.ErrUnknownTarget), reported as ErrNotInLog.
-func LogOf[R any](l opLog[R], notInLog error) Log { return adapted[R]{l: l, notInLog: notInLog} }
+// (realtime.ErrUnknownTarget), reported as ErrNotInLog, and notShown its
+// error for a spotlight of an item not shown (realtime.ErrNotShown),
+// reported as ErrNotShown.
+func LogOf[R any](l opLog[R], notInLog, notShown error) Log {
+	return adapted[R]{l: l, notInLog: notInLog, notShown: notShown}
+}
 
 type adapted[R any] struct {
-	l        opLog[R]
-	notInLog error
+	l                  opLog[R]
+	notInLog, notShown error
+}
+
+func (a adapted[R]) AppendSpotlight(ctx context.Context, eventID int64, target int64, it live.Item, sp live.Spotlight) error {
+	_, err := a.l.AppendSpotlight(ctx, eventID, target, it, sp)
+	switch {
+	case err != nil && a.notShown != nil && errors.Is(err, a.notShown):
+		return fmt.Errorf("%w: %w", ErrNotShown, err)
+	case err != nil && a.notInLog != nil && errors.Is(err, a.notInLog):
+		return fmt.Errorf("%w: %w", ErrNotInLog, err)
+	}
+	return err
 }
 
 func (a adapted[R]) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) error {
@@ -75,16 +98,23 @@ func Replay(entries []live.Entry, items map[int64]live.Item, keep func(seq int64
 		if !ok {
 			continue
 		}
-		if e.Item != nil && e.Op != live.OpHide { // ops carry the item's newest content
+		if e.Op == live.OpSpotlight {
+			continue // changes no item
+		}
+		if e.Item != nil && !live.Takedown(e.Op) { // ops carry the item's newest content
 			flags := it
 			it = *e.Item
-			it.Seq, it.Hidden, it.Held, it.Pinned = target, flags.Hidden, flags.Held, flags.Pinned
+			it.Seq, it.Hidden, it.Held, it.Pinned, it.Rejected = target, flags.Hidden, flags.Held, flags.Pinned, flags.Rejected
 		}
 		switch e.Op {
 		case live.OpHide:
 			it.Hidden = true
-		case live.OpUnhide: // also how a held item is approved
-			it.Hidden, it.Held = false, false
+		case live.OpUnhide, live.OpApprove: // unhide also approves a held item
+			it.Hidden, it.Held, it.Rejected = false, false, false
+		case live.OpReject:
+			it.Rejected, it.Held = true, false
+		case live.OpHold:
+			it.Held, it.Rejected = true, false
 		case live.OpPin:
 			it.Pinned = true
 		case live.OpUnpin:

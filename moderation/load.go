@@ -2,12 +2,14 @@ package moderation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/backchannel/backchannel/live"
+	"github.com/backchannel/backchannel/models"
 	"github.com/backchannel/backchannel/store"
 )
 
@@ -17,11 +19,35 @@ func Load(ctx context.Context, db *gorm.DB, eventID int64) (Rules, error) {
 }
 
 func load(ctx context.Context, st *store.Store, eventID int64) (Rules, error) {
-	rows, holdAll, err := st.EventRules(ctx, eventID)
+	m, err := st.EventRules(ctx, eventID)
 	if err != nil {
 		return Rules{}, fmt.Errorf("moderation: load rules: %w", err)
 	}
-	return Compile(rows, holdAll), nil
+	set := Settings{HoldSensitive: m.Event.SensitiveMedia == models.SensitiveHold, Filter: FilterOf(m.Event.IngestFilter)}
+	if m.Event.Blocklist {
+		set.Blocklist = DefaultBlocklist()
+	}
+	sources := make(map[int64]Filter, len(m.Sources))
+	for id, f := range m.Sources {
+		sources[id] = FilterOf(f)
+	}
+	return Compile(m.Rules, m.Event.Moderation == models.ModerationBefore).WithSettings(set, sources), nil
+}
+
+// load reads an event's rules able to open its room posters' tokens.
+func (v *Verbs) load(ctx context.Context, st *store.Store, eventID int64) (Rules, error) {
+	r, err := load(ctx, st, eventID)
+	if err != nil {
+		return r, err
+	}
+	return v.posters(r, eventID), nil
+}
+
+// posters makes r read the room posters' tokens of eventID and use the
+// verbs' clock.
+func (v *Verbs) posters(r Rules, eventID int64) Rules {
+	r.now = v.opts.Now
+	return r.withPosters(func(token string) (SealedPoster, bool) { return openPoster(v.opts.Keys, eventID, token) })
 }
 
 // pastBatch is how many stored items MatchPast reads at a time.
@@ -42,7 +68,7 @@ func MatchPast(ctx context.Context, st *store.Store, eventID int64, r Rules) ([]
 			return nil, fmt.Errorf("moderation: match past items: %w", err)
 		}
 		for _, row := range rows {
-			if r.Blocks(live.Author{Name: row.AuthorName, Handle: row.AuthorHandle}, row.Text) {
+			if r.BlocksItem(live.Item{Author: live.Author{Name: row.AuthorName, Handle: row.AuthorHandle}, Text: row.Text, Poster: row.Poster}) {
 				out = append(out, row.Seq)
 			}
 		}
@@ -53,20 +79,32 @@ func MatchPast(ctx context.Context, st *store.Store, eventID int64, r Rules) ([]
 	}
 }
 
-// ScreenPost marks an attendee's post hidden when the event blocks its
-// author or words: the rules sources apply at ingest. Holding a post for
-// approval is the event's posting mode, which the caller decides. The rules
-// are cached (Rules), and the last good copy outlives Postgres: while
-// Postgres cannot be reached, posts are judged by the rules last read
-// (docs/ARCHITECTURE.md, "When Postgres is down"); a node that never read an
-// event's rules holds the post for a moderator rather than show it unjudged.
-func (v *Verbs) ScreenPost(ctx context.Context, eventID int64, it *live.Item) error {
+// ErrBanned refuses an attendee's post: a moderator banned the browser it
+// comes from (or, for a while, its address), whatever name it now types.
+var ErrBanned = errors.New("moderation: this poster is banned from the event")
+
+// ScreenPost judges an attendee's post from p before it is appended:
+// ErrBanned when the browser or address is banned; otherwise it seals p
+// into the post (Item.Poster, so a moderator can ban them later) and marks
+// the post hidden when the event blocks its name or words (the poster is
+// not told) or held when the blocklist matches. Holding every post for
+// approval is the event's posting mode, which the caller decides. The
+// rules are cached (Rules), and the last good copy outlives Postgres:
+// while Postgres cannot be reached, posts are judged by the rules last read
+// (docs/ARCHITECTURE.md, "When Postgres is down"); a node that never read
+// an event's rules holds the post for a moderator rather than show it
+// unjudged.
+func (v *Verbs) ScreenPost(ctx context.Context, eventID int64, it *live.Item, p live.Poster) error {
+	it.Poster = sealPoster(v.opts.Keys, eventID, p, v.opts.Now())
 	r, err := v.Rules(ctx, eventID)
 	if err != nil {
 		v.opts.Logger.Warn("moderation: rules unavailable and never read here; holding the post for a moderator",
 			"event", eventID, "err", err)
 		it.Held = true
 		return nil
+	}
+	if r.BansPoster(p) {
+		return ErrBanned
 	}
 	r.HoldAll = false
 	r.Apply(it)
@@ -84,7 +122,7 @@ func (v *Verbs) Rules(ctx context.Context, eventID int64) (Rules, error) {
 	if ok && now.Before(c.expires) {
 		return c.rules, nil
 	}
-	r, err := load(ctx, v.st, eventID)
+	r, err := v.load(ctx, v.st, eventID)
 	if err != nil {
 		if !ok {
 			return Rules{}, err

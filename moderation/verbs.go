@@ -25,6 +25,12 @@ type Options struct {
 	RulesTTL time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Keys seal room posters' identities into their posts (Item.Poster),
+	// so bans follow a browser and an address rather than a typed name.
+	// nil: room posters are banned by name only.
+	Keys Keyring
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Verbs are the moderation verbs over one store and one live log. Each verb
@@ -56,6 +62,9 @@ func New(st *store.Store, log Log, opts Options) *Verbs {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	return &Verbs{st: st, log: log, opts: opts, rules: map[int64]cachedRules{}}
 }
 
@@ -83,8 +92,6 @@ type flags struct {
 	Hidden, Pinned bool
 	Review         string
 }
-
-func (f flags) public() bool { return !f.Hidden && f.Review == models.ReviewApproved }
 
 func (f flags) with(ch store.ItemChange) flags {
 	if ch.Hidden != nil {
@@ -138,17 +145,15 @@ var (
 	verbUnhide = verb{"unhide", store.ItemChange{Hidden: ptr(false), Review: ptr(models.ReviewApproved)}, always(live.OpUnhide)}
 	verbPin    = verb{"pin", store.ItemChange{Pinned: ptr(true)}, always(live.OpPin)}
 	verbUnpin  = verb{"unpin", store.ItemChange{Pinned: ptr(false)}, always(live.OpUnpin)}
-	// Approving shows the item: in the live log an unhide is an approval.
-	verbApprove = verb{"approve", store.ItemChange{Hidden: ptr(false), Review: ptr(models.ReviewApproved)}, always(live.OpUnhide)}
-	// Rejecting takes down an item live pages show. The live log has no
-	// review state, so an item not strained yet is hidden there: the
-	// strainer stores it hidden (and still pending).
-	verbReject = verb{"reject", store.ItemChange{Review: ptr(models.ReviewRejected)}, func(before, _ flags, stored bool) string {
-		if before.public() || !stored {
-			return live.OpHide
-		}
-		return ""
-	}}
+	// Approving shows the item and records the approval; the live log
+	// carries it (approve), so an item not strained yet is stored approved.
+	verbApprove = verb{"approve", store.ItemChange{Hidden: ptr(false), Review: ptr(models.ReviewApproved)}, always(live.OpApprove)}
+	// Rejecting takes the item off every public view for good; the live log
+	// carries it (reject), so an item not strained yet is stored rejected.
+	verbReject = verb{"reject", store.ItemChange{Review: ptr(models.ReviewRejected)}, always(live.OpReject)}
+	// Holding takes a shown item off public views until a moderator
+	// approves or rejects it (attendees' reports, a moderator's second look).
+	verbHold = verb{"hold", store.ItemChange{Review: ptr(models.ReviewPending)}, always(live.OpHold)}
 )
 
 func always(op string) func(flags, flags, bool) string {
@@ -187,10 +192,15 @@ func (v *Verbs) Reject(ctx context.Context, by store.Actor, eventID int64, seqs 
 	return v.itemVerb(ctx, by, eventID, seqs, verbReject, "")
 }
 
+// Hold takes shown items off public views until a moderator decides.
+func (v *Verbs) Hold(ctx context.Context, by store.Actor, eventID int64, seqs ...int64) (Result, error) {
+	return v.itemVerb(ctx, by, eventID, seqs, verbHold, "")
+}
+
 // Do runs the verb named by op (live.OpHide, live.OpUnhide, live.OpPin,
-// live.OpUnpin, "approve" or "reject").
+// live.OpUnpin, live.OpApprove, live.OpReject or live.OpHold).
 func (v *Verbs) Do(ctx context.Context, by store.Actor, eventID int64, op string, seqs ...int64) (Result, error) {
-	for _, vb := range []verb{verbHide, verbUnhide, verbPin, verbUnpin, verbApprove, verbReject} {
+	for _, vb := range []verb{verbHide, verbUnhide, verbPin, verbUnpin, verbApprove, verbReject, verbHold} {
 		if vb.action == op {
 			return v.itemVerb(ctx, by, eventID, seqs, vb, "")
 		}
@@ -307,7 +317,7 @@ func (v *Verbs) tell(ctx context.Context, eventID int64, vb verb, plan []planned
 	}
 	var need []int64
 	for _, p := range plan {
-		if p.stored && vb.op(p.before, p.after, p.stored) != live.OpHide {
+		if p.stored && !live.Takedown(vb.op(p.before, p.after, p.stored)) {
 			need = append(need, p.seq)
 		}
 	}
@@ -322,7 +332,7 @@ func (v *Verbs) tell(ctx context.Context, eventID int64, vb verb, plan []planned
 			continue
 		}
 		var it *live.Item
-		if op != live.OpHide {
+		if !live.Takedown(op) {
 			if p.item != nil {
 				it = p.item
 			} else if x, ok := items[p.seq]; ok {

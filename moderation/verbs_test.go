@@ -42,7 +42,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, db: db, log: realtime.NewLog(rdb.Client, rdb.Namespace)}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.strainer = jobs.NewStrainer(store.New(db), e.log, jobs.StrainerOptions{Logger: quiet})
-	e.verbs = moderation.New(store.New(db), moderation.LogOf(e.log, realtime.ErrUnknownTarget),
+	e.verbs = moderation.New(store.New(db), moderation.LogOf(e.log, realtime.ErrUnknownTarget, realtime.ErrNotShown),
 		moderation.Options{Logger: quiet, Changed: func(_ context.Context, id int64) { e.changed = append(e.changed, id) }})
 	start := time.Now().Add(-time.Hour)
 	e.ev = models.Event{Slug: "verbs", Title: "Verbs", Timezone: "UTC", StartsAt: start, EndsAt: start.Add(48 * time.Hour),
@@ -142,9 +142,10 @@ func TestEachVerbChangesTheRowAuditsItAndAppendsItsOp(t *testing.T) {
 		{verb: "unhide", prepare: "hide", want: state{false, false, "approved"}, op: live.OpUnhide, carries: true, diffKeys: []string{"hidden"}},
 		{verb: "pin", want: state{false, true, "approved"}, op: live.OpPin, carries: true, diffKeys: []string{"pinned"}},
 		{verb: "unpin", prepare: "pin", want: state{false, false, "approved"}, op: live.OpUnpin, carries: true, diffKeys: []string{"pinned"}},
-		{verb: "approve", held: true, want: state{false, false, "approved"}, op: live.OpUnhide, carries: true, diffKeys: []string{"review"}},
-		{verb: "reject", held: true, want: state{false, false, "rejected"}, diffKeys: []string{"review"}},
-		{verb: "reject", want: state{false, false, "rejected"}, op: live.OpHide, diffKeys: []string{"review"}},
+		{verb: "approve", held: true, want: state{false, false, "approved"}, op: live.OpApprove, carries: true, diffKeys: []string{"review"}},
+		{verb: "reject", held: true, want: state{false, false, "rejected"}, op: live.OpReject, diffKeys: []string{"review"}},
+		{verb: "reject", want: state{false, false, "rejected"}, op: live.OpReject, diffKeys: []string{"review"}},
+		{verb: "hold", want: state{false, false, "pending"}, op: live.OpHold, diffKeys: []string{"review"}},
 	}
 	for _, c := range cases {
 		name := c.verb
@@ -254,7 +255,8 @@ func TestVerbsBeforeStrainingAreAuditedAndTheStrainerStoresTheirEffect(t *testin
 		{"hide", false, func(r models.Item) bool { return r.Hidden && r.Review == "approved" }},
 		{"pin", false, func(r models.Item) bool { return r.Pinned && !r.Hidden }},
 		{"approve", true, func(r models.Item) bool { return r.Review == "approved" && !r.Hidden }},
-		{"reject", true, func(r models.Item) bool { return r.Hidden }}, // the log has no review state
+		{"reject", true, func(r models.Item) bool { return r.Review == "rejected" }},
+		{"hold", false, func(r models.Item) bool { return r.Review == "pending" && !r.Hidden }},
 	}
 	for _, c := range cases {
 		t.Run(c.verb, func(t *testing.T) {
@@ -307,7 +309,7 @@ func TestTheChangeIsCommittedBeforeTheLiveLogIsTold(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	seq := e.stored("1", "ana", "spam", false)
-	fl := &failingLog{Log: moderation.LogOf(e.log, realtime.ErrUnknownTarget), db: e.db, eventID: e.ev.ID}
+	fl := &failingLog{Log: moderation.LogOf(e.log, realtime.ErrUnknownTarget, realtime.ErrNotShown), db: e.db, eventID: e.ev.ID}
 	verbs := moderation.New(store.New(e.db), fl, moderation.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	mark := e.head()
 	res, err := verbs.Hide(ctx, e.mod, e.ev.ID, seq)
@@ -405,7 +407,7 @@ func TestScreenPostHidesBlockedPostsAndSeesANewBanAtOnce(t *testing.T) {
 	ctx := context.Background()
 	post := func() live.Item {
 		it := live.Item{Source: live.SourceRoom, Author: live.Author{Name: "Guest"}, Text: "free crypto here"}
-		if err := e.verbs.ScreenPost(ctx, e.ev.ID, &it); err != nil {
+		if err := e.verbs.ScreenPost(ctx, e.ev.ID, &it, live.Poster{}); err != nil {
 			t.Fatal(err)
 		}
 		return it
@@ -436,7 +438,7 @@ func TestAFailedAppendForAnUnstrainedItemIsReportedAsNotTold(t *testing.T) {
 	ctx := context.Background()
 	stored := e.stored("1", "ana", "stored", false)
 	fresh := e.post("2", "bob", "fresh", false)
-	verbs := moderation.New(store.New(e.db), downLog{moderation.LogOf(e.log, realtime.ErrUnknownTarget)},
+	verbs := moderation.New(store.New(e.db), downLog{moderation.LogOf(e.log, realtime.ErrUnknownTarget, realtime.ErrNotShown)},
 		moderation.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	res, err := verbs.Hide(ctx, e.mod, e.ev.ID, stored, fresh)
 	if err != nil || res.LiveErr == nil {

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -118,14 +119,29 @@ type HandlerDeps struct {
 	// SecureCookie marks the client cookie Secure (outside development).
 	SecureCookie bool
 	// Moderate, when set, applies the event's moderation rules to an
-	// attendee's post before it is appended (set it.Hidden for a blocked
-	// author or word; Held is already set for moderated posting).
-	Moderate func(ctx context.Context, eventID int64, it *live.Item) error
+	// attendee's post from poster before it is appended (set it.Hidden for
+	// a blocked author or word, it.Held for a post to review; Held is
+	// already set for moderated posting). An error matching ErrPostRefused
+	// refuses the post (403): its browser or address is banned.
+	Moderate func(ctx context.Context, eventID int64, it *live.Item, poster live.Poster) error
+	// Appended, when set, is told of each attendee's post appended (not a
+	// retry): the wiring fetches its link's card.
+	Appended func(ctx context.Context, eventID int64, it live.Item)
+	// Report, when set, records an attendee's report of the item at seq
+	// (POST /api/events/{event}/items/{seq}/report); reporter is the
+	// client id. Without it the endpoint answers 404.
+	Report func(ctx context.Context, eventID, seq int64, reporter, reason string) (ReportResult, error)
+	// ReportRate is reports per client (default 10/min).
+	ReportRate RateLimit
 	// Place, when set, places an attendee's post in the event's schedule
 	// (its session and room; it.FromSession is the session page it was
 	// posted from) before it is appended (schedule.Cache.Apply).
 	Place func(ctx context.Context, eventID int64, it *live.Item)
 }
+
+// ErrPostRefused refuses an attendee's post (403): a moderator banned the
+// browser it comes from or its address.
+var ErrPostRefused = errors.New("realtime: posting refused to this browser")
 
 // DefaultPostingGrace is how long after its end an event takes posts.
 const DefaultPostingGrace = 30 * time.Minute
@@ -165,6 +181,9 @@ func NewHandler(deps HandlerDeps) *Handler {
 	}
 	if deps.ReactionRate == (RateLimit{}) {
 		deps.ReactionRate = RateLimit{Count: 5, Period: 5 * time.Second}
+	}
+	if deps.ReportRate == (RateLimit{}) {
+		deps.ReportRate = RateLimit{Count: 10, Period: time.Minute}
 	}
 	if deps.IPCeiling <= 0 {
 		deps.IPCeiling = 50
@@ -215,12 +234,13 @@ func (h *Handler) RegisterLive(r fiber.Router) {
 // ahead of the general middleware); PostRoutes the attendee posts.
 func (h *Handler) LiveRoutes() web.Routes { return web.RoutesFunc(h.RegisterLive) }
 
-// PostRoutes is the attendee posts endpoint as a web.Routes.
+// PostRoutes is the attendee posts and reports endpoints as a web.Routes.
 func (h *Handler) PostRoutes() web.Routes { return web.RoutesFunc(h.RegisterPosts) }
 
-// RegisterPosts registers the attendee posts endpoint.
+// RegisterPosts registers the attendee posts and reports endpoints.
 func (h *Handler) RegisterPosts(r fiber.Router) {
 	r.Post("/api/events/:event/posts", h.post)
+	r.Post("/api/events/:event/items/:seq/report", h.report)
 }
 
 // Drain makes the handler answer 503 to new live requests, ends open

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -73,7 +74,10 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if h.deps.Moderate != nil {
-		if err := h.deps.Moderate(ctx, ev.ID, &item); err != nil {
+		if err := h.deps.Moderate(ctx, ev.ID, &item, live.Poster{Client: client, Address: c.IP()}); err != nil {
+			if errors.Is(err, ErrPostRefused) {
+				return fiber.NewError(fiber.StatusForbidden, "You can no longer post in this event.")
+			}
 			return fmt.Errorf("realtime: post to event %d: moderate: %w", ev.ID, err)
 		}
 	}
@@ -85,6 +89,9 @@ func (h *Handler) post(c *fiber.Ctx) error {
 		return fmt.Errorf("realtime: post to event %d: %w", ev.ID, err)
 	}
 	item.Seq = res.Seq
+	if !res.Duplicate && h.deps.Appended != nil {
+		h.deps.Appended(ctx, ev.ID, item)
+	}
 	entry := live.Entry{Seq: res.Seq, Op: live.OpAdd, Item: &item}
 	if res.Duplicate {
 		// A retry: answer with the post as it was first stored.

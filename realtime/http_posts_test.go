@@ -165,7 +165,7 @@ func TestARetriedPostWithAnIdempotencyKeyIsStoredOnce(t *testing.T) {
 
 func TestAPostBlockedByModerationIsLoggedHiddenAndNotShown(t *testing.T) {
 	e := newLiveEnv(t, "open", func(d *HandlerDeps) {
-		d.Moderate = func(_ context.Context, _ int64, it *live.Item) error {
+		d.Moderate = func(_ context.Context, _ int64, it *live.Item, _ live.Poster) error {
 			it.Hidden = strings.Contains(it.Text, "spam")
 			return nil
 		}

@@ -71,7 +71,10 @@ func (l *Log) eventOfChannel(ch string) (int64, bool) {
 // appendScript is the one place that assigns seq. KEYS: seq, epoch, ids, log,
 // state, shown. ARGV: op, id (add) or target seq (other ops), item JSON (for
 // add without its leading {"seq":0, ), "1" when an added item is public or the
-// hidden variant of an op's item JSON, channel, epoch candidate.
+// hidden variant of an op's item JSON, channel, epoch candidate, and for a
+// spotlight its JSON. Hide, reject and hold take the target off the shown
+// set; unhide and approve put it back; a spotlight changes no state and
+// needs a shown target.
 //
 // The entry is built by concatenation so the script needs no JSON library and
 // publishes exactly the bytes it stores: hubs deliver from the message alone.
@@ -100,21 +103,28 @@ local t = ARGV[2]
 if redis.call('HEXISTS', KEYS[5], t) == 0 then
   return redis.error_reply('UNKNOWNTARGET no item at seq ' .. t)
 end
+local takedown = op == 'hide' or op == 'reject' or op == 'hold'
+local shows = op == 'unhide' or op == 'approve'
+if op == 'spotlight' and not redis.call('ZSCORE', KEYS[6], t) then
+  return redis.error_reply('NOTPUBLIC item ' .. t .. ' is not shown')
+end
 local s = tostring(tonumber(redis.call('GET', KEYS[1]) or '0') + 1)
 local entry, item
-if op == 'hide' then
-  entry = '{"seq":' .. s .. ',"op":"hide","target":' .. t .. '}'
+if takedown then
+  entry = '{"seq":' .. s .. ',"op":"' .. op .. '","target":' .. t .. '}'
+elseif op == 'spotlight' then
+  entry = '{"seq":' .. s .. ',"op":"spotlight","item":' .. ARGV[3] .. ',"target":' .. t .. ',"spotlight":' .. ARGV[7] .. '}'
 else
   item = ARGV[3]
-  if op ~= 'unhide' and not redis.call('ZSCORE', KEYS[6], t) then item = ARGV[4] end
+  if not shows and not redis.call('ZSCORE', KEYS[6], t) then item = ARGV[4] end
   entry = '{"seq":' .. s .. ',"op":"' .. op .. '","item":' .. item .. ',"target":' .. t .. '}'
 end
 redis.call('XADD', KEYS[4], s .. '-0', 'e', entry)
 redis.call('SET', KEYS[1], s)
-if op == 'hide' then
+if takedown then
   redis.call('ZREM', KEYS[6], t)
-else
-  if op == 'unhide' then redis.call('ZADD', KEYS[6], tonumber(t), t) end
+elseif op ~= 'spotlight' then
+  if shows then redis.call('ZADD', KEYS[6], tonumber(t), t) end
   redis.call('HSET', KEYS[5], t, item)
 end
 redis.call('PUBLISH', ARGV[5], ep .. ' ' .. entry)
@@ -178,15 +188,35 @@ func (l *Log) AppendItem(ctx context.Context, eventID int64, it live.Item) (Appe
 	return res, nil
 }
 
-// AppendOp appends hide, unhide, pin, unpin or update targeting the item at
-// seq target. it carries the item's new state (ignored for hide); pin and
-// unpin set its Pinned flag, unhide clears Hidden and Held. An op on an item
-// that is not public keeps it private. Unknown target → ErrUnknownTarget.
+// AppendOp appends hide, unhide, pin, unpin, update, approve, reject or hold
+// targeting the item at seq target. it carries the item's new state (ignored
+// for hide, reject and hold, which take the item off public views); pin and
+// unpin set its Pinned flag, unhide and approve clear Hidden and Held. An op
+// on an item that is not public keeps it private. Unknown target →
+// ErrUnknownTarget.
 func (l *Log) AppendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item) (AppendResult, error) {
+	return l.appendOp(ctx, eventID, op, target, it, "")
+}
+
+// ErrNotShown is returned by AppendSpotlight when the target item is not
+// public (hidden, held, or unknown to the shown set).
+var ErrNotShown = errors.New("realtime: the item is not shown")
+
+// AppendSpotlight appends a spotlight of the public item at seq target:
+// walls show it until sp.Until. A hidden or held target is ErrNotShown.
+func (l *Log) AppendSpotlight(ctx context.Context, eventID int64, target int64, it live.Item, sp live.Spotlight) (AppendResult, error) {
+	b, err := json.Marshal(sp)
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("realtime: append spotlight: encode: %w", err)
+	}
+	return l.appendOp(ctx, eventID, live.OpSpotlight, target, &it, string(b))
+}
+
+func (l *Log) appendOp(ctx context.Context, eventID int64, op string, target int64, it *live.Item, extra string) (AppendResult, error) {
 	var shown, hidden string
 	switch op {
-	case live.OpHide:
-	case live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate:
+	case live.OpHide, live.OpReject, live.OpHold:
+	case live.OpUnhide, live.OpApprove, live.OpPin, live.OpUnpin, live.OpUpdate, live.OpSpotlight:
 		if it == nil {
 			return AppendResult{}, fmt.Errorf("realtime: append %s: item is required", op)
 		}
@@ -215,7 +245,7 @@ func (l *Log) AppendOp(ctx context.Context, eventID int64, op string, target int
 	if target <= 0 {
 		return AppendResult{}, fmt.Errorf("realtime: append %s: %w", op, ErrUnknownTarget)
 	}
-	res, err := l.run(ctx, eventID, []string{op, strconv.FormatInt(target, 10), shown, hidden, l.channel(eventID), newEpoch()})
+	res, err := l.run(ctx, eventID, []string{op, strconv.FormatInt(target, 10), shown, hidden, l.channel(eventID), newEpoch(), extra})
 	if err != nil {
 		return res, fmt.Errorf("realtime: append %s of %d to event %d: %w", op, target, eventID, err)
 	}
@@ -227,6 +257,9 @@ func (l *Log) run(ctx context.Context, eventID int64, args []string) (AppendResu
 	if err != nil {
 		if re, ok := rueidis.IsRedisErr(err); ok && strings.HasPrefix(re.Error(), "UNKNOWNTARGET") {
 			return AppendResult{}, ErrUnknownTarget
+		}
+		if re, ok := rueidis.IsRedisErr(err); ok && strings.HasPrefix(re.Error(), "NOTPUBLIC") {
+			return AppendResult{}, ErrNotShown
 		}
 		return AppendResult{}, err
 	}

@@ -323,7 +323,7 @@ func (a *x) run(ctx context.Context, r *runner) error {
 	}()
 
 	q := url.Values{
-		"tweet.fields": {"created_at,author_id,entities,attachments,edit_history_tweet_ids"},
+		"tweet.fields": {"created_at,author_id,entities,attachments,edit_history_tweet_ids,possibly_sensitive,lang,referenced_tweets,in_reply_to_user_id"},
 		"expansions":   {"author_id,attachments.media_keys"},
 		"user.fields":  {"name,username,profile_image_url"},
 		"media.fields": {"url,preview_image_url,alt_text,type"},

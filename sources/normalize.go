@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -213,6 +214,9 @@ func Finish(it *live.Item, now time.Time) {
 	it.Author.URL = SafeURL(it.Author.URL)
 	it.Author.AvatarURL = SafeURL(it.Author.AvatarURL)
 	it.Media = NormalizeMedia(it.Media)
+	it.ContentWarning = NormalizeText(it.ContentWarning)
+	it.Language = normalizeLanguage(it.Language)
+	it.Labels = normalizeLabels(it.Labels)
 	if it.CreatedAt.IsZero() {
 		it.CreatedAt = now
 	}
@@ -234,4 +238,40 @@ func NormalizeHTML(kind, externalID string, author live.Author, rawHTML, origin 
 	it := live.Item{ID: ItemID(kind, externalID), Source: kind, Author: author, Text: HTMLToText(clean), HTML: clean, URL: origin, CreatedAt: createdAt}
 	Finish(&it, now)
 	return it
+}
+
+// normalizeLanguage keeps a language tag's primary subtag, lower-case, when
+// it looks like one ("en-US" → "en"); anything else is "" (unknown).
+func normalizeLanguage(tag string) string {
+	tag = strings.TrimSpace(tag)
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	if len(tag) < 2 || len(tag) > 3 {
+		return ""
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i] | 0x20; c < 'a' || c > 'z' {
+			return ""
+		}
+	}
+	return strings.ToLower(tag)
+}
+
+// maxLabels bounds an item's labels; a label is at most 64 bytes.
+const maxLabels = 10
+
+// normalizeLabels keeps up to maxLabels short, printable labels, once each.
+func normalizeLabels(in []string) []string {
+	var out []string
+	for _, l := range in {
+		l = strings.TrimSpace(NormalizeText(l))
+		if l == "" || len(l) > 64 || slices.Contains(out, l) {
+			continue
+		}
+		if out = append(out, l); len(out) == maxLabels {
+			break
+		}
+	}
+	return out
 }

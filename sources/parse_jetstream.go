@@ -81,6 +81,17 @@ type bskyPost struct {
 	Facets    []bskyFacet `json:"facets"`
 	Tags      []string    `json:"tags"`
 	Embed     *bskyEmbed  `json:"embed"`
+	// Langs are the post's languages (BCP-47), Reply its parent and root
+	// when it answers a post, Labels the author's self-labels
+	// (com.atproto.label.defs#selfLabels: "porn", "sexual", "nudity",
+	// "graphic-media").
+	Langs  []string        `json:"langs"`
+	Reply  json.RawMessage `json:"reply"`
+	Labels *struct {
+		Values []struct {
+			Val string `json:"val"`
+		} `json:"values"`
+	} `json:"labels"`
 }
 
 const bskyPostCollection = "app.bsky.feed.post"
@@ -132,6 +143,16 @@ func ParseJetstream(line []byte, keywords []string, now time.Time) (JetstreamEve
 		URL:       "https://bsky.app/profile/" + m.DID + "/post/" + m.Commit.RKey,
 		CreatedAt: created,
 		Media:     bskyMedia(m.DID, p.Embed),
+		Reply:     len(p.Reply) > 0 && string(p.Reply) != "null",
+	}
+	if len(p.Langs) > 0 {
+		it.Language = p.Langs[0]
+	}
+	if p.Labels != nil {
+		for _, l := range p.Labels.Values {
+			it.Labels = append(it.Labels, l.Val)
+			it.Sensitive = it.Sensitive || live.SensitiveLabels[l.Val]
+		}
 	}
 	Finish(&it, now)
 	ev.Op = JetstreamCreate

@@ -38,6 +38,8 @@ type mastodonAccount struct {
 	DisplayName string `json:"display_name"`
 	URL         string `json:"url"`
 	Avatar      string `json:"avatar"`
+	// Bot: the account says it is automated (Account.bot).
+	Bot bool `json:"bot"`
 }
 
 type mastodonAttachment struct {
@@ -58,6 +60,11 @@ type mastodonStatus struct {
 	Account     mastodonAccount      `json:"account"`
 	Media       []mastodonAttachment `json:"media_attachments"`
 	Reblog      *mastodonStatus      `json:"reblog"`
+	// Sensitive marks the media sensitive (Status.sensitive); Language is
+	// ISO 639-1 or null; InReplyToID is set on replies.
+	Sensitive   bool    `json:"sensitive"`
+	Language    *string `json:"language"`
+	InReplyToID *string `json:"in_reply_to_id"`
 }
 
 // ParseMastodonEvent parses one streaming event (its SSE event name and data).
@@ -139,7 +146,10 @@ func ParseMastodonPage(data []byte, now time.Time) (MastodonPage, error) {
 
 func mastodonItem(st mastodonStatus, now time.Time) (live.Item, string, error) {
 	localID := st.ID
-	if st.Reblog != nil {
+	// A boost shows the boosted status, marked as a repost (the booster's
+	// own account may be a bot: the status's author counts).
+	reblogged := st.Reblog != nil
+	if reblogged {
 		st = *st.Reblog
 	}
 	if localID == "" || st.URI == "" {
@@ -159,13 +169,16 @@ func mastodonItem(st mastodonStatus, now time.Time) (live.Item, string, error) {
 		origin = st.URI
 	}
 	it := NormalizeHTML("mastodon", st.URI, author, st.Content, origin, st.CreatedAt, now)
-	if cw := NormalizeText(st.SpoilerText); cw != "" {
-		// The wall shows content without a click, so the warning goes first
-		// in both renderings instead of hiding the content (<details> is not
-		// in the remote policy).
-		it.Text = NormalizeText("CW: " + cw + "\n\n" + it.Text)
-		it.HTML = TextToHTML("CW: "+cw) + it.HTML
+	// The warning travels beside the content (Item.ContentWarning): pages
+	// show it first and the content behind it, blurred on the wall.
+	it.ContentWarning = NormalizeText(st.SpoilerText)
+	it.Sensitive = st.Sensitive
+	if st.Language != nil {
+		it.Language = *st.Language
 	}
+	it.Reply = st.InReplyToID != nil && *st.InReplyToID != ""
+	it.Repost = reblogged
+	it.Bot = st.Account.Bot
 	for _, m := range st.Media {
 		typ := "image"
 		switch m.Type {

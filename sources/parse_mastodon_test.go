@@ -59,19 +59,6 @@ func TestMastodonFixtureStreamParsesEveryEvent(t *testing.T) {
 	}
 }
 
-func TestMastodonSpoilerTextLeadsTextAndHTML(t *testing.T) {
-	it, _, err := ParseMastodonStatus([]byte(`{"id":"1","uri":"https://a.example/s/1","spoiler_text":"spoilers <b>ahead</b>","content":"<p>the end</p>","account":{"acct":"a","url":"https://a.example/@a"}}`), testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if it.Text != "CW: spoilers <b>ahead</b>\n\nthe end" {
-		t.Errorf("text %q", it.Text)
-	}
-	if !strings.HasPrefix(it.HTML, "<p>CW: spoilers &lt;b&gt;ahead&lt;/b&gt;</p>") || !strings.Contains(it.HTML, "the end") {
-		t.Errorf("html %q", it.HTML)
-	}
-}
-
 func TestMastodonRejectsBadEvents(t *testing.T) {
 	cases := []struct{ event, data string }{
 		{"update", `{"id":"1"`},

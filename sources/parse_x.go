@@ -61,6 +61,16 @@ type xTweet struct {
 	AuthorID    string    `json:"author_id"`
 	CreatedAt   time.Time `json:"created_at"`
 	EditHistory []string  `json:"edit_history_tweet_ids"`
+	// PossiblySensitive, Lang and ReferencedTweets are tweet fields
+	// (tweet.fields=possibly_sensitive,lang,referenced_tweets): a retweet
+	// references "retweeted", a reply "replied_to".
+	PossiblySensitive bool   `json:"possibly_sensitive"`
+	Lang              string `json:"lang"`
+	InReplyToUserID   string `json:"in_reply_to_user_id"`
+	ReferencedTweets  []struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	} `json:"referenced_tweets"`
 	Attachments struct {
 		MediaKeys []string `json:"media_keys"`
 	} `json:"attachments"`
@@ -126,7 +136,21 @@ func ParseXLine(line []byte, now time.Time) (XEvent, error) {
 		origin = "https://x.com/" + strings.TrimPrefix(author.Handle, "@") + "/status/" + t.ID
 	}
 	text, htm := xText(t)
-	it := live.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: text, HTML: htm, URL: origin, CreatedAt: t.CreatedAt}
+	it := live.Item{ID: ItemID("x", t.ID), Source: "x", Author: author, Text: text, HTML: htm, URL: origin, CreatedAt: t.CreatedAt,
+		Sensitive: t.PossiblySensitive, Reply: t.InReplyToUserID != ""}
+	// X says "und" when it could not tell; "qme", "qht" and friends are its
+	// codes for media-only, hashtags-only and the like: no language either.
+	if len(t.Lang) == 2 {
+		it.Language = t.Lang
+	}
+	for _, r := range t.ReferencedTweets {
+		switch r.Type {
+		case "retweeted":
+			it.Repost = true
+		case "replied_to":
+			it.Reply = true
+		}
+	}
 	var editOf string
 	if len(t.EditHistory) > 1 && t.EditHistory[0] != t.ID && !strings.ContainsAny(t.EditHistory[0], "/ ") {
 		editOf = t.EditHistory[0]

@@ -117,7 +117,7 @@ func (r *runner) reloadRules(ctx context.Context) error {
 		return err
 	}
 	r.mu.Lock()
-	r.rules = rules
+	r.rules = rules.ForSource(r.src.ID) // the source's own ingest filter on top of the event's
 	r.mu.Unlock()
 	return nil
 }

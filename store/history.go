@@ -39,9 +39,10 @@ WHERE i.event_id = ? AND i.seq > ? AND i.seq <= ? AND ` + live.VisibleSQLOf("i")
 ORDER BY i.seq
 LIMIT ?`
 
-// A hide is always public (clients drop what they do not hold); other ops
-// only when their target is public now, carrying its current state. The
-// filter is in SQL so LIMIT counts only entries that are returned.
+// A hide, reject or hold is always public (clients drop what they do not
+// hold); other ops only when their target is public now, carrying its
+// current state. The filter is in SQL so LIMIT counts only entries that are
+// returned.
 var historyOpsSQL = `
 SELECT o.seq AS op_seq, o.op, o.target AS op_target, i.*, COALESCE(s.slug, '') AS session_slug, COALESCE(r.slug, '') AS room_slug
 FROM log_ops o
@@ -49,7 +50,7 @@ LEFT JOIN items i ON i.event_id = o.event_id AND i.seq = o.target
 LEFT JOIN sessions s ON s.id = i.session_id
 LEFT JOIN rooms r ON r.id = s.room_id
 WHERE o.event_id = ? AND o.seq > ? AND o.seq <= ?
-  AND (o.op = 'hide' OR (i.seq IS NOT NULL AND ` + live.VisibleSQLOf("i") + `))
+  AND (o.op IN ('hide', 'reject', 'hold') OR (i.seq IS NOT NULL AND ` + live.VisibleSQLOf("i") + `))
 ORDER BY o.seq
 LIMIT ?`
 
@@ -96,7 +97,7 @@ func (s *Store) EntriesAfter(ctx context.Context, eventID int64, after, upTo int
 		case j < len(ops) && ops[j].OpSeq == next:
 			o := ops[j]
 			e := live.Entry{Seq: o.OpSeq, Op: o.Op, Target: o.OpTarget}
-			if o.Op != live.OpHide {
+			if !live.Takedown(o.Op) {
 				it := live.FromRow(o.Item, o.SessionSlug, o.RoomSlug)
 				e.Item = &it
 			}

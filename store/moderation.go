@@ -91,6 +91,7 @@ type ItemText struct {
 	AuthorName   string
 	AuthorHandle string
 	Text         string
+	Poster       string // a room post's sealed poster (live.Item.Poster)
 }
 
 // UnhiddenItemTexts returns up to limit stored items of the event that are
@@ -98,7 +99,7 @@ type ItemText struct {
 // applied to past items may hide.
 func (s *Store) UnhiddenItemTexts(ctx context.Context, eventID, after int64, limit int) ([]ItemText, error) {
 	var rows []ItemText
-	err := s.db.WithContext(ctx).Raw(`SELECT seq, author_name, author_handle, text FROM items
+	err := s.db.WithContext(ctx).Raw(`SELECT seq, author_name, author_handle, text, coalesce(meta->>'poster', '') AS poster FROM items
 		WHERE event_id = ? AND NOT hidden AND seq > ? ORDER BY seq LIMIT ?`, eventID, after, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: unhidden items of event %d: %w", eventID, err)

@@ -26,6 +26,7 @@ type addColumns struct {
 	createdAt, receivedAt    []time.Time
 	hidden, pinned           []bool
 	review                   []string
+	meta                     []string
 	// sessionID and fromSessionID are 0 for none.
 	sessionID, fromSessionID []int64
 	placement                []string
@@ -34,7 +35,7 @@ type addColumns struct {
 func (a *addColumns) args(eventID int64) []any {
 	return []any{eventID, a.seq, a.source, a.externalID, a.kind,
 		a.authorName, a.authorHandle, a.authorURL, a.authorAvatar, a.text, a.html, a.media, a.url,
-		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review, a.sessionID, a.placement, a.fromSessionID}
+		a.createdAt, a.receivedAt, a.hidden, a.pinned, a.review, a.meta, a.sessionID, a.placement, a.fromSessionID}
 }
 
 type opColumns struct {
@@ -53,6 +54,7 @@ type changeColumns struct {
 	text, html, media, url   []string
 	authorName, authorHandle []string
 	authorURL, authorAvatar  []string
+	meta                     []string
 	// placed marks a moderator's placement in sessionID (0: none).
 	placed    []bool
 	sessionID []int64
@@ -60,7 +62,7 @@ type changeColumns struct {
 
 func (c *changeColumns) args(eventID int64) []any {
 	return []any{eventID, c.target, c.hidden, c.pinned, c.review, c.content,
-		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar, c.placed, c.sessionID}
+		c.text, c.html, c.media, c.url, c.authorName, c.authorHandle, c.authorURL, c.authorAvatar, c.meta, c.placed, c.sessionID}
 }
 
 // row returns the index of target's row, adding an empty one if needed.
@@ -77,7 +79,7 @@ func (c *changeColumns) row(index map[int64]int, target int64) int {
 	c.content = append(c.content, false)
 	c.placed = append(c.placed, false)
 	c.sessionID = append(c.sessionID, 0)
-	for _, col := range []*[]string{&c.text, &c.html, &c.media, &c.url, &c.authorName, &c.authorHandle, &c.authorURL, &c.authorAvatar} {
+	for _, col := range []*[]string{&c.text, &c.html, &c.media, &c.url, &c.authorName, &c.authorHandle, &c.authorURL, &c.authorAvatar, &c.meta} {
 		*col = append(*col, "")
 	}
 	return i
@@ -115,9 +117,10 @@ func splitBatch(entries []live.Entry, place Placer) batch {
 			continue
 		}
 		switch e.Op {
-		case live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate:
+		case live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin, live.OpUpdate,
+			live.OpApprove, live.OpReject, live.OpHold:
 		default:
-			continue
+			continue // a spotlight changes no item; unknown ops are skipped
 		}
 		target := e.Target
 		if target == 0 && e.Item != nil {
@@ -142,6 +145,13 @@ func splitBatch(entries []live.Entry, place Placer) batch {
 			c.pinned[i] = ptr(true)
 		case live.OpUnpin:
 			c.pinned[i] = ptr(false)
+		case live.OpApprove:
+			c.hidden[i] = ptr(false)
+			c.review[i] = ptr(models.ReviewApproved)
+		case live.OpReject:
+			c.review[i] = ptr(models.ReviewRejected)
+		case live.OpHold:
+			c.review[i] = ptr(models.ReviewPending)
 		case live.OpUpdate:
 			if it := e.Item; it != nil {
 				c.content[i] = true
@@ -149,6 +159,7 @@ func splitBatch(entries []live.Entry, place Placer) batch {
 				c.media[i] = mediaJSON(it.Media)
 				c.authorName[i], c.authorHandle[i] = clean(it.Author.Name), clean(it.Author.Handle)
 				c.authorURL[i], c.authorAvatar[i] = clean(it.Author.URL), clean(it.Author.AvatarURL)
+				c.meta[i] = metaJSON(it)
 				if it.Placed {
 					c.placed[i], c.sessionID[i] = true, place(it).SessionID
 				}
@@ -195,6 +206,12 @@ func (a *addColumns) add(seq int64, it *live.Item, p Placement) {
 	a.sessionID = append(a.sessionID, p.SessionID)
 	a.fromSessionID = append(a.fromSessionID, p.FromSessionID)
 	a.placement = append(a.placement, p.Rule)
+	a.meta = append(a.meta, metaJSON(it))
+}
+
+// metaJSON is the item's live.Meta as the meta column keeps it.
+func metaJSON(it *live.Item) string {
+	return clean(string(it.MetaJSON()))
 }
 
 // externalID is the item's id without its "source:" prefix.

@@ -21,18 +21,18 @@ WHERE event_id = $1`
 // deleted since the placement was decided leaves the item unplaced.
 const sqlInsertItems = `INSERT INTO items (event_id, seq, source, external_id, kind,
 	author_name, author_handle, author_url, author_avatar, text, html, media, url,
-	created_at, received_at, hidden, pinned, review, session_id, placement, from_session_id)
+	created_at, received_at, hidden, pinned, review, meta, session_id, placement, from_session_id)
 SELECT $1, u.seq, u.source, u.external_id, u.kind,
 	u.author_name, u.author_handle, u.author_url, u.author_avatar, u.text, u.html, u.media::jsonb, u.url,
-	u.created_at, u.received_at, u.hidden, u.pinned, u.review,
+	u.created_at, u.received_at, u.hidden, u.pinned, u.review, u.meta::jsonb,
 	s.id, CASE WHEN s.id IS NULL AND u.session_id <> 0 THEN '' ELSE u.placement END, f.id
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
 	$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[],
-	$19::bigint[], $20::text[], $21::bigint[])
+	$14::timestamptz[], $15::timestamptz[], $16::bool[], $17::bool[], $18::text[], $19::text[],
+	$20::bigint[], $21::text[], $22::bigint[])
 	AS u(seq, source, external_id, kind,
 	author_name, author_handle, author_url, author_avatar, text, html, media, url,
-	created_at, received_at, hidden, pinned, review, session_id, placement, from_session_id)
+	created_at, received_at, hidden, pinned, review, meta, session_id, placement, from_session_id)
 LEFT JOIN sessions s ON s.id = u.session_id AND s.event_id = $1
 LEFT JOIN sessions f ON f.id = u.from_session_id AND f.event_id = $1
 ON CONFLICT DO NOTHING`
@@ -56,13 +56,14 @@ const sqlApplyOps = `UPDATE items i SET
 	author_handle = CASE WHEN u.content THEN u.author_handle ELSE i.author_handle END,
 	author_url = CASE WHEN u.content THEN u.author_url ELSE i.author_url END,
 	author_avatar = CASE WHEN u.content THEN u.author_avatar ELSE i.author_avatar END,
+	meta = CASE WHEN u.content THEN u.meta::jsonb ELSE i.meta END,
 	session_id = CASE WHEN u.placed THEN (SELECT s.id FROM sessions s WHERE s.id = u.session_id AND s.event_id = $1) ELSE i.session_id END,
 	placement = CASE WHEN u.placed THEN 'manual' ELSE i.placement END
 FROM unnest($2::bigint[], $3::bool[], $4::bool[], $5::text[], $6::bool[],
-	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-	$15::bool[], $16::bigint[])
+	$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+	$16::bool[], $17::bigint[])
 	AS u(target, hidden, pinned, review, content, text, html, media, url,
-	author_name, author_handle, author_url, author_avatar, placed, session_id)
+	author_name, author_handle, author_url, author_avatar, meta, placed, session_id)
 WHERE i.event_id = $1 AND i.seq = u.target`
 
 // sqlLockCursorOnly waits for a batch of the event in flight (Reassign).

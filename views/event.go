@@ -2,6 +2,7 @@ package views
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -289,8 +290,16 @@ type WallVM struct {
 	// QR is LiveURL as a QR code (Size 0 when it could not be encoded).
 	QR  QRCode
 	Now time.Time
+	// The event's wall settings (models.Event.Wall*): layout "columns" or
+	// "masonry", content "mixed", "photos" or "text", theme "dark" or
+	// "light", speed (at most one new item every Speed seconds; 0: at
+	// once), logo and accent ("#rrggbb" or "").
+	Layout, Content, Theme string
+	Speed                  int
+	LogoURL, Accent        string
 	// Room is the room this wall stands in (?room=, a slug; "" for the
-	// whole event): only its posts and its current session are shown.
+	// whole event): only its posts, its current session and the spotlights of the
+	// whole event or of this room are shown.
 	// RoomName is its name.
 	Room     string
 	RoomName string
@@ -361,9 +370,18 @@ func NewWallVM(ev *models.Event, snap LiveSnapshot, baseURL string, now time.Tim
 	if len(items) > WallMaxItems {
 		items = items[:WallMaxItems]
 	}
+	if ev.WallContent == models.WallPhotos {
+		items = slices.DeleteFunc(items, func(it ItemVM) bool { return len(it.Photos) == 0 && len(it.Videos) == 0 })
+	}
 	live := strings.TrimRight(baseURL, "/") + EventPath(ev.Slug)
 	qr, _ := NewQRCode(live) // fails only past QR capacity: the wall then shows the URL alone
 	return WallVM{
+		Layout:   oneOf(ev.WallLayout, models.WallColumns, models.WallMasonry),
+		Content:  oneOf(ev.WallContent, models.WallMixed, models.WallPhotos, models.WallText),
+		Theme:    oneOf(ev.WallTheme, models.ThemeDark, models.ThemeLight),
+		Speed:    min(max(ev.WallSpeed, 0), 60),
+		LogoURL:  SafeHTTPURL(ev.WallLogoURL),
+		Accent:   accentColour(ev.WallAccent),
 		Event:    newEventCardVM(ev, loc, now),
 		Items:    items,
 		Sessions: newSessionVMs(ev, loc, now),
@@ -373,6 +391,43 @@ func NewWallVM(ev *models.Event, snap LiveSnapshot, baseURL string, now time.Tim
 		QR:       qr,
 		Now:      now,
 	}
+}
+
+// Newest is the newest item by seq (nil when there is none): what the
+// overlay shows until a spotlight.
+func (vm WallVM) Newest() *ItemVM {
+	var out *ItemVM
+	for i := range vm.Items {
+		if out == nil || vm.Items[i].Seq > out.Seq {
+			out = &vm.Items[i]
+		}
+	}
+	return out
+}
+
+// BodyClass is the wall's body classes: page-wall and its theme.
+func (vm WallVM) BodyClass() string { return "page-wall theme-" + vm.Theme }
+
+// oneOf returns v when it is one of allowed, else the first of them.
+func oneOf(v string, allowed ...string) string {
+	if slices.Contains(allowed, v) {
+		return v
+	}
+	return allowed[0]
+}
+
+// accentColour returns c when it is "#rrggbb", else "".
+func accentColour(c string) string {
+	c = strings.ToLower(strings.TrimSpace(c))
+	if len(c) != 7 || c[0] != '#' {
+		return ""
+	}
+	for _, r := range c[1:] {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return ""
+		}
+	}
+	return c
 }
 
 // LiveAPIURL is the long-poll endpoint of the event.

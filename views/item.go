@@ -36,6 +36,33 @@ type ItemVM struct {
 	// what a page following one room filters on.
 	Room   string
 	Pinned bool
+	// Care: the source marked the media sensitive, a label says so, or the
+	// author gave a content warning (Warning): pages blur the media (and,
+	// behind a warning, the text); the live page reveals them on a click,
+	// the wall never does.
+	Care    bool
+	Warning string
+	// Videos are shown as their poster frame (the wall) or a player that
+	// loads nothing until played (the live page).
+	Videos []VideoVM
+	// Card is the link preview the server fetched, if any.
+	Card *CardVM
+}
+
+// VideoVM is one video of an item.
+type VideoVM struct {
+	URL    string
+	Poster string
+	Alt    string
+}
+
+// CardVM is a link preview; every URL is http(s) or empty.
+type CardVM struct {
+	URL         string
+	Title       string
+	Description string
+	ImageURL    string
+	SiteName    string
 }
 
 // PhotoVM is one picture of an item: a thumbnail linking to the full size.
@@ -76,8 +103,20 @@ func NewItemVM(it live.Item, loc *time.Location) ItemVM {
 		Session:      it.Session,
 		Room:         it.Room,
 		Pinned:       it.Pinned,
+		Care:         it.NeedsCare(),
+		Warning:      strings.TrimSpace(it.ContentWarning),
+	}
+	if c := it.Card; c != nil && SafeHTTPURL(c.URL) != "" {
+		vm.Card = &CardVM{URL: SafeHTTPURL(c.URL), Title: c.Title, Description: c.Description,
+			ImageURL: SafeHTTPURL(c.ImageURL), SiteName: c.SiteName}
 	}
 	for _, m := range it.Media {
+		if m.Type == "video" || m.Type == "gifv" {
+			if u := SafeHTTPURL(m.URL); u != "" {
+				vm.Videos = append(vm.Videos, VideoVM{URL: u, Poster: SafeHTTPURL(m.ThumbURL), Alt: m.Alt})
+			}
+			continue
+		}
 		if m.Type != "" && m.Type != "image" && m.Type != "photo" {
 			continue
 		}

@@ -15,14 +15,17 @@ import (
 )
 
 // Every public page loads app.css and its own scripts. What one page loads
-// stays under 20 KB as it travels (gzip, as the app's compress middleware
-// sends it at its fastest level) and under 56 KB uncompressed (50 KB before
-// the Q&A page, which needs the live core and its own script).
+// stays under 24 KB as it travels (gzip, as the app's compress middleware
+// sends it at its fastest level) and under 64 KB uncompressed. The budget
+// was 20 KB / 56 KB before the wall's safe media, reports, spotlight and
+// layouts joined the questions and reactions on the same pages (the wall
+// loads the most: about 23 KB gzipped); raise it only with a reason here.
 func TestAssetBudgetJSAndCSSOfEachPage(t *testing.T) {
-	const budget, gzBudget = 56 * 1024, 20 * 1024
+	const budget, gzBudget = 64 * 1024, 24 * 1024
 	pages := map[string][]string{
 		"live":    {"app.css", "live-core.js", "reactions.js", "live.js"},
-		"wall":    {"app.css", "live-core.js", "audience.js", "wall.js"},
+		"wall":    {"app.css", "wall.css", "live-core.js", "audience.js", "wall.js"},
+		"overlay": {"app.css", "wall.css", "live-core.js", "overlay.js"},
 		"qa":      {"app.css", "live-core.js", "reactions.js", "audience.js"},
 		"speaker": {"app.css", "live-core.js", "audience.js"},
 	}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/redis/rueidis"
 
 	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/admin/ui"
@@ -26,15 +28,21 @@ type LiveLog interface {
 
 // Config is what New needs.
 type Config struct {
-	Store  *store.Store
-	Auth   *auth.Auth
-	Verbs  *moderation.Verbs
-	Log    LiveLog // nil: the console shows what Postgres holds
-	Logger *slog.Logger
+	Store *store.Store
+	Auth  *auth.Auth
+	Verbs *moderation.Verbs
+	Log   LiveLog // nil: the console shows what Postgres holds
+	// Redis and Namespace keep which moderators have the console open
+	// (nil Redis: the console names only the reader).
+	Redis     rueidis.Client
+	Namespace string
+	Logger    *slog.Logger
 	// Questions and QuestionList serve the questions console
 	// (questions.go); nil Questions leaves it out.
 	Questions    *moderation.Questions
 	QuestionList QuestionLister
+	// Now defaults to time.Now.
+	Now func() time.Time
 }
 
 // Console serves the moderation console and the held queue.
@@ -49,6 +57,9 @@ func New(cfg Config) *Console {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Console{cfg: cfg, a: cfg.Auth, log: cfg.Logger}
 }
 
@@ -58,10 +69,15 @@ func (k *Console) Register(g fiber.Router) {
 	ev := "/events/:event"
 	mod := func(h fiber.Handler) fiber.Handler { return k.a.Guard(auth.PermEventModerate, h) }
 	g.Get(ev+"/moderate", mod(k.moderate))
-	for _, op := range []string{live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin} {
+	g.Get(ev+"/moderate/tail", mod(k.tail))
+	for _, op := range []string{live.OpHide, live.OpUnhide, live.OpPin, live.OpUnpin, live.OpApprove, live.OpReject, live.OpHold} {
 		g.Post(ev+"/items/:seq/"+op, mod(k.itemOp(op)))
 	}
 	g.Post(ev+"/items/:seq/block-author", mod(k.blockAuthor))
+	g.Post(ev+"/items/:seq/ban-poster", mod(k.banPoster))
+	g.Post(ev+"/items/:seq/spotlight", mod(k.spotlight))
+	g.Get(ev+"/reports", mod(k.reports))
+	g.Get(ev+"/embed", k.a.Guard(auth.PermEventManage, k.embed))
 	g.Post(ev+"/items/:seq/place", mod(k.place)) // place.go
 	g.Post(ev+"/block-word", mod(k.blockWord))
 	g.Get(ev+"/queue", mod(k.queue))
@@ -84,15 +100,25 @@ type ModItem struct {
 	Review  string
 	Live    bool // only in the live log so far (not strained into Postgres)
 	Session string
-	Room    string
+	// Reports is how many attendees reported the item.
+	Reports int
+	// Poster: a room post whose poster the server sealed (a ban follows
+	// their browser).
+	Poster bool
+	// Care: the item's media is sensitive or it carries a warning.
+	Care bool
+	Room string
 	// Placement is the rule that placed a stored item (models.Placed…).
 	Placement string
 }
 
+// Public reports whether live pages show the item.
+func (m ModItem) Public() bool { return !m.Hidden && m.Review == models.ReviewApproved }
+
 func toModItem(it live.Item, review string, live bool) ModItem {
 	return ModItem{Seq: it.Seq, Author: it.Author.Name, Handle: it.Author.Handle, Text: it.Text, Source: it.Source,
 		When: ui.When(it.CreatedAt), URL: it.URL, Media: len(it.Media), Hidden: it.Hidden, Pinned: it.Pinned,
-		Review: review, Live: live, Session: it.Session, Room: it.Room}
+		Review: review, Live: live, Session: it.Session, Room: it.Room, Poster: it.Poster != "", Care: it.NeedsCare()}
 }
 
 // ModerateView is the console's view model.
@@ -103,6 +129,12 @@ type ModerateView struct {
 	LiveNote  string
 	Pending   int64
 	ReturnURL string
+	// Head is the live log's head the page shows (the tail's cursor);
+	// Tail is false when there is no live log to follow.
+	Head     int64
+	Tail     bool
+	Reported int
+	Online   []string
 	// Sessions are where an item can be placed (place.go).
 	Sessions []PlaceChoice
 	ToPlace  int64
@@ -143,7 +175,8 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 			return err
 		}
 		var tail map[int64]ModItem
-		tail, v.LiveNote = k.liveTail(ctx, ev.ID, stored)
+		tail, v.Head, v.LiveNote = k.liveTail(ctx, ev.ID, stored)
+		v.Tail = k.cfg.Log != nil && v.LiveNote == ""
 		for seq, it := range tail {
 			if show == "visible" && (it.Hidden || it.Review != models.ReviewApproved) {
 				continue
@@ -167,6 +200,13 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 		return err
 	}
 	v.Pending = counts[models.ReviewPending]
+	if err := k.addReports(ctx, ev.ID, v.Items); err != nil {
+		return err
+	}
+	if v.Reported, err = k.cfg.Store.ReportedCount(ctx, ev.ID); err != nil {
+		return err
+	}
+	v.Online = k.online(ctx, ev.ID, auth.ActorOf(c).Name)
 	page := auth.EventPage("Moderate "+ev.Title, ev, "moderate", ui.Home, ui.Crumb{Label: ev.Title}, ui.Crumb{Label: "Moderate"})
 	return web.Render(c, fiber.StatusOK, ModeratePage(k.a.Chrome(c, page), v))
 }
@@ -174,26 +214,42 @@ func (k *Console) moderate(c *fiber.Ctx) error {
 // liveTail reads the log's entries past what Postgres holds (at most the
 // newest few hundred) and replays them, so the console shows what live
 // pages show.
-func (k *Console) liveTail(ctx context.Context, eventID, stored int64) (map[int64]ModItem, string) {
+func (k *Console) liveTail(ctx context.Context, eventID, stored int64) (map[int64]ModItem, int64, string) {
 	out := map[int64]ModItem{}
 	if k.cfg.Log == nil {
-		return out, ""
+		return out, 0, ""
 	}
 	const unreadable = "The live log could not be read; showing what Postgres holds."
 	_, head, err := k.cfg.Log.Head(ctx, eventID)
 	if err != nil {
 		k.log.Warn("admin: live log head", "event", eventID, "err", err)
-		return out, unreadable
+		return out, 0, unreadable
 	}
 	es, err := k.cfg.Log.Range(ctx, eventID, max(stored, head-4*consoleSize), 4*consoleSize)
 	if err != nil {
 		k.log.Warn("admin: live log range", "event", eventID, "err", err)
-		return out, unreadable
+		return out, 0, unreadable
 	}
 	items := map[int64]live.Item{}
 	moderation.Replay(es, items, nil)
 	for seq, it := range items {
 		out[seq] = toModItem(it, it.Review(), true)
 	}
-	return out, ""
+	return out, head, ""
+}
+
+// addReports sets the report counts of items.
+func (k *Console) addReports(ctx context.Context, eventID int64, items []ModItem) error {
+	seqs := make([]int64, len(items))
+	for i, it := range items {
+		seqs[i] = it.Seq
+	}
+	n, err := k.cfg.Store.ReportCounts(ctx, eventID, seqs)
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].Reports = n[items[i].Seq]
+	}
+	return nil
 }

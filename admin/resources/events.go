@@ -2,6 +2,13 @@ package resources
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/backchannel/backchannel/admin/auth"
@@ -51,6 +58,25 @@ func Events() *crud.Resource {
 				{Value: "after", Label: "after: shown at once, hidden later if need be"}, {Value: "before", Label: "before: held until approved"}}},
 			{Name: "qa", Label: "Audience questions", Type: "select", Choices: []crud.Choice{
 				{Value: "open", Label: "open: shown at once"}, {Value: "moderated", Label: "moderated: held until approved"}, {Value: "closed", Label: "closed"}}},
+			{Name: "blocklist", Label: "Default blocklist", Type: "checkbox", Help: "Hold posts with slurs or spam phrases of the maintained public list (several languages) for review."},
+			{Name: "report_threshold", Label: "Reports that hold a post", Type: "text", Help: "How many attendees' reports hold a post for review (0: reports never hold)."},
+			{Name: "sensitive_media", Label: "Sensitive media", Type: "select", Choices: []crud.Choice{
+				{Value: models.SensitiveBlur, Label: "blur (the live page reveals on a click; the wall never)"}, {Value: models.SensitiveHold, Label: "hold for review"}}},
+			{Name: "filter_replies", Label: "Drop replies", Type: "checkbox"},
+			{Name: "filter_reposts", Label: "Drop boosts and reposts", Type: "checkbox"},
+			{Name: "filter_bots", Label: "Drop posts of bot accounts", Type: "checkbox"},
+			{Name: "filter_sensitive", Label: "Drop posts marked sensitive", Type: "checkbox"},
+			{Name: "filter_languages", Label: "Only these languages", Type: "text", Help: "ISO 639-1 codes separated by commas, like en, de (empty: all; a post of unknown language is kept)."},
+			{Name: "wall_layout", Label: "Wall layout", Type: "select", Choices: []crud.Choice{
+				{Value: models.WallColumns, Label: "columns"}, {Value: models.WallMasonry, Label: "masonry"}}},
+			{Name: "wall_content", Label: "Wall shows", Type: "select", Choices: []crud.Choice{
+				{Value: models.WallMixed, Label: "posts and photos"}, {Value: models.WallPhotos, Label: "photos and videos only"}, {Value: models.WallText, Label: "text only"}}},
+			{Name: "wall_theme", Label: "Wall theme", Type: "select", Choices: []crud.Choice{
+				{Value: models.ThemeDark, Label: "dark"}, {Value: models.ThemeLight, Label: "light"}}},
+			{Name: "wall_speed", Label: "Wall speed", Type: "text", Help: "At most one new post every this many seconds (0 to 60; 0 shows each at once)."},
+			{Name: "wall_logo_url", Label: "Wall logo", Type: "text", Help: "An https URL of the logo image."},
+			{Name: "wall_accent", Label: "Wall accent colour", Type: "text", Help: "Like #ff9152 (empty: the default)."},
+			{Name: "embed_origins", Label: "Sites that may embed", Type: "textarea", Help: "One origin per line, like https://conference.example.org: their pages may frame the wall, the live page and the overlay (the event's Embed page has the snippet). Empty: no site may."},
 		},
 		Where: func(sc crud.Scope) (string, []any) {
 			if sc.P.User.IsSuperuser {
@@ -90,6 +116,8 @@ func cleanEvent(ctx context.Context, st *store.Store, _ crud.Scope, id int64, v 
 	crud.ParseTime(v, "starts_at", loc, &ev.StartsAt, parse)
 	crud.ParseTime(v, "ends_at", loc, &ev.EndsAt, parse)
 	verr := crud.Merge(parse, eventfile.ValidateEvent(&ev))
+	wall, wallErr := cleanWall(v)
+	verr = crud.Merge(verr, wallErr)
 	taken, err := st.RowExists(ctx, "events", store.Where("slug = ? AND id <> ?", ev.Slug, id))
 	if err != nil {
 		return nil, nil, err
@@ -100,7 +128,97 @@ func cleanEvent(ctx context.Context, st *store.Store, _ crud.Scope, id int64, v 
 	if verr != nil {
 		return nil, verr, nil
 	}
-	return crud.Columns{"slug": ev.Slug, "title": ev.Title, "description": ev.Description, "hashtag": ev.Hashtag,
+	cols := crud.Columns{"slug": ev.Slug, "title": ev.Title, "description": ev.Description, "hashtag": ev.Hashtag,
 		"timezone": ev.Timezone, "starts_at": ev.StartsAt, "ends_at": ev.EndsAt, "posting": ev.Posting,
-		"moderation": ev.Moderation, "qa": ev.QA}, nil, nil
+		"moderation": ev.Moderation, "qa": ev.QA}
+	maps.Copy(cols, wall)
+	return cols, nil, nil
+}
+
+// cleanWall validates the event's desk and wall settings: filters,
+// reports, safe media, layout and brand, embedding.
+func cleanWall(v crud.Values) (crud.Columns, *models.ValidationError) {
+	verr := &models.ValidationError{}
+	bad := func(field, msg string) {
+		verr.Fields = append(verr.Fields, models.FieldError{Field: field, Message: msg})
+	}
+	number := func(field string, lo, hi, def int) int {
+		s := strings.TrimSpace(v[field])
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo || n > hi {
+			bad(field, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+		}
+		return n
+	}
+	choice := func(field string, allowed ...string) string {
+		if v[field] == "" {
+			return allowed[0]
+		}
+		if !slices.Contains(allowed, v[field]) {
+			bad(field, "must be one of "+strings.Join(allowed, ", "))
+		}
+		return v[field]
+	}
+	cols := crud.Columns{
+		"blocklist":        v["blocklist"] != "",
+		"report_threshold": number("report_threshold", 0, 1000, 3),
+		"sensitive_media":  choice("sensitive_media", models.SensitiveBlur, models.SensitiveHold),
+		"filter_replies":   v["filter_replies"] != "",
+		"filter_reposts":   v["filter_reposts"] != "",
+		"filter_bots":      v["filter_bots"] != "",
+		"filter_sensitive": v["filter_sensitive"] != "",
+		"wall_layout":      choice("wall_layout", models.WallColumns, models.WallMasonry),
+		"wall_content":     choice("wall_content", models.WallMixed, models.WallPhotos, models.WallText),
+		"wall_theme":       choice("wall_theme", models.ThemeDark, models.ThemeLight),
+		"wall_speed":       number("wall_speed", 0, 60, 0),
+	}
+	langs, lerr := cleanLanguages(v["filter_languages"])
+	if lerr != nil {
+		verr.Fields = append(verr.Fields, lerr.Fields...)
+	}
+	cols["filter_languages"] = langs
+	logo := strings.TrimSpace(v["wall_logo_url"])
+	if u, err := url.Parse(logo); logo != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		bad("wall_logo_url", "must be an https URL")
+	}
+	cols["wall_logo_url"] = logo
+	accent := strings.ToLower(strings.TrimSpace(v["wall_accent"]))
+	if accent != "" && !accentRe.MatchString(accent) {
+		bad("wall_accent", "must be a colour like #ff9152")
+	}
+	cols["wall_accent"] = accent
+	var origins []string
+	for _, f := range strings.Fields(strings.ReplaceAll(v["embed_origins"], ",", " ")) {
+		o, ok := models.EmbedOrigin(f)
+		if !ok {
+			bad("embed_origins", fmt.Sprintf("%q is not an origin like https://conference.example.org (no path)", f))
+			continue
+		}
+		origins = append(origins, o)
+	}
+	cols["embed_origins"] = strings.Join(origins, "\n")
+	if len(verr.Fields) > 0 {
+		return nil, verr
+	}
+	return cols, nil
+}
+
+var accentRe = regexp.MustCompile(`^#[0-9a-f]{6}$`)
+
+// cleanLanguages reads a list of ISO 639-1 (or 639-2) codes separated by
+// commas or spaces, as the ingest filters keep it: "en,de".
+func cleanLanguages(s string) (string, *models.ValidationError) {
+	var langs []string
+	var verr *models.ValidationError
+	for _, l := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
+			verr = crud.Merge(verr, crud.FieldError("filter_languages", "%q is not a language code like en or de", l))
+			continue
+		}
+		langs = append(langs, l)
+	}
+	return strings.Join(langs, ","), verr
 }

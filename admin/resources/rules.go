@@ -3,6 +3,7 @@ package resources
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/backchannel/backchannel/admin/auth"
 	"github.com/backchannel/backchannel/admin/crud"
@@ -12,8 +13,10 @@ import (
 	"github.com/backchannel/backchannel/store"
 )
 
-// Rules declares the ban list: blocked authors and words of one event,
-// with who added each and when (moderators).
+// Rules declares the ban list of one event (moderators): blocked authors
+// and words, room posters' browsers and addresses (banned from the
+// console), and the allow list of trusted accounts, with who added each,
+// when, and when it ends; deleting a rule lifts it.
 func Rules(verbs *moderation.Verbs) *crud.Resource {
 	return &crud.Resource{
 		Key: "rules", Singular: "ban", Plural: "Bans", ObjectType: "moderation_rule",
@@ -24,17 +27,26 @@ func Rules(verbs *moderation.Verbs) *crud.Resource {
 			{Key: "note", Label: "Note", SQL: "t.note"},
 			{Key: "by", Label: "Banned by", SQL: "coalesce((SELECT email FROM users u WHERE u.id = t.created_by), '')", Sortable: true},
 			{Key: "created", Label: "When", SQL: "to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'", Sortable: true},
+			{Key: "ends", Label: "Ends", SQL: "CASE WHEN t.expires_at IS NULL THEN 'when lifted' WHEN t.expires_at <= now() THEN 'ended ' || to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' ELSE to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' END", Sortable: true},
 		},
-		Filters:     []crud.Filter{{Key: "kind", Label: "kind", SQL: "t.kind", Choices: []crud.Choice{{Value: "author", Label: "authors"}, {Value: "word", Label: "words"}}}},
+		Filters: []crud.Filter{
+			{Key: "kind", Label: "kind", SQL: "t.kind", Choices: []crud.Choice{{Value: "author", Label: "authors"}, {Value: "word", Label: "words"},
+				{Value: "client", Label: "room posters' browsers"}, {Value: "address", Label: "addresses"}, {Value: "allow", Label: "trusted (allow list)"}}},
+			{Key: "state", Label: "state", SQL: "CASE WHEN t.expires_at IS NULL OR t.expires_at > now() THEN 'active' ELSE 'ended' END", Choices: crud.Choices("active", "ended")},
+		},
 		Search:      []string{"t.value", "t.note"},
 		DefaultSort: "-created",
 		ViewPerm:    auth.PermEventModerate, EditPerm: auth.PermEventModerate, CreatePerm: auth.PermEventModerate, DeletePerm: auth.PermEventModerate,
 		DeleteLabel: "Lift selected bans",
 		Fields: []crud.Field{
 			{Name: "kind", Label: "Kind", Type: "select", Required: true, Choices: []crud.Choice{
-				{Value: "author", Label: "author (a handle like @ana@example.social, or a name)"}, {Value: "word", Label: "word or phrase"}}},
+				{Value: "author", Label: "author (a handle like @ana@example.social, or a name)"}, {Value: "word", Label: "word or phrase"},
+				{Value: "address", Label: "address (an IP address; a venue's attendees often share one)"},
+				{Value: "client", Label: "room poster's browser (set from the console's Ban poster)"},
+				{Value: "allow", Label: "trusted account (skips the held queue)"}}},
 			{Name: "value", Label: "Value", Type: "text", Required: true},
 			{Name: "note", Label: "Note", Type: "text", Help: "Why, for the other moderators."},
+			{Name: "expires_at", Label: "Ends at", Type: "datetime", Help: "In the event's time zone; empty: until lifted."},
 		},
 		Clean:   cleanRule,
 		Actions: []crud.Action{applyRules(verbs)},
@@ -45,7 +57,20 @@ func Rules(verbs *moderation.Verbs) *crud.Resource {
 // uses too; a new ban records who added it.
 func cleanRule(ctx context.Context, st *store.Store, sc crud.Scope, id int64, v crud.Values) (crud.Columns, *models.ValidationError, error) {
 	m := models.ModerationRule{Kind: v["kind"], Value: v["value"], Note: v["note"]}
-	if verr := moderation.ValidateRule(&m); verr != nil {
+	verr := moderation.ValidateRule(&m)
+	var ends *time.Time
+	if v["expires_at"] != "" {
+		loc := time.UTC
+		if sc.Event != nil {
+			loc = sc.Event.Location()
+		}
+		if t, ok := crud.ParseLocal(v["expires_at"], loc); ok {
+			ends = &t
+		} else {
+			verr = crud.Merge(verr, crud.FieldError("expires_at", "is not a date and time"))
+		}
+	}
+	if verr != nil {
 		return nil, verr, nil
 	}
 	taken, err := st.RuleTaken(ctx, sc.EventID(), m.Kind, m.Value, id)
@@ -55,7 +80,7 @@ func cleanRule(ctx context.Context, st *store.Store, sc crud.Scope, id int64, v 
 	if taken {
 		return nil, crud.FieldError("value", "is already banned in this event"), nil
 	}
-	cols := crud.Columns{"kind": m.Kind, "value": m.Value, "note": m.Note}
+	cols := crud.Columns{"kind": m.Kind, "value": m.Value, "note": m.Note, "expires_at": ends}
 	if id == 0 && sc.Actor.UserID != 0 {
 		cols["created_by"] = sc.Actor.UserID
 	}

@@ -49,6 +49,11 @@ func Sources(st *store.Store, tokens bool) *crud.Resource {
 			{Name: "config", Label: "Configuration", Type: "json", Required: true,
 				Help: `The source's fields as in the event file, in JSON, e.g. {"instance": "https://mastodon.social", "tag": "aeaboston", "token_env": "MASTODON_TOKEN"}. Secrets are never written here: name an environment variable the operator allows (token_env), or enter the token on the source's token page.`},
 			{Name: "enabled", Label: "Enabled (a worker runs it)", Type: "checkbox"},
+			{Name: "filter_replies", Label: "Drop replies", Type: "checkbox", Help: "On top of the event's filters."},
+			{Name: "filter_reposts", Label: "Drop boosts and reposts", Type: "checkbox"},
+			{Name: "filter_bots", Label: "Drop posts of bot accounts", Type: "checkbox"},
+			{Name: "filter_sensitive", Label: "Drop posts marked sensitive", Type: "checkbox"},
+			{Name: "filter_languages", Label: "Only these languages", Type: "text", Help: "ISO 639-1 codes separated by commas, like en, de (empty: all)."},
 		},
 		Cascade: []store.AdminCountQuery{
 			{Label: "items kept, no longer linked to their source", SQL: "SELECT count(*) FROM items WHERE source_id IN ?"},
@@ -83,7 +88,13 @@ func cleanSource(ctx context.Context, st *store.Store, sc crud.Scope, id int64, 
 	if taken {
 		return nil, crud.FieldError("config", "this event already has the source %s", key), nil
 	}
-	return crud.Columns{"kind": v["kind"], "key": key, "config": string(normalized), "enabled": v["enabled"] == "on"}, nil, nil
+	langs, lerr := cleanLanguages(v["filter_languages"])
+	if lerr != nil {
+		return nil, lerr, nil
+	}
+	return crud.Columns{"kind": v["kind"], "key": key, "config": string(normalized), "enabled": v["enabled"] == "on",
+		"filter_replies": v["filter_replies"] != "", "filter_reposts": v["filter_reposts"] != "", "filter_bots": v["filter_bots"] != "",
+		"filter_sensitive": v["filter_sensitive"] != "", "filter_languages": langs}, nil, nil
 }
 
 // configErrors moves errors about config fields onto the config input.

@@ -159,6 +159,13 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		it := live.Item{ID: fmt.Sprintf("mastodon:bt-%d-%d", now.UnixNano(), n), Source: "mastodon", Kind: live.KindPost,
 			Author: live.Author{Name: "Tester", Handle: "@tester@example.social"}, Text: text,
 			HTML: "<p>" + text + "</p>", CreatedAt: now, ReceivedAt: now}
+		// Safe media: ?image=URL attaches a photo, ?sensitive=1 marks it
+		// as Mastodon's sensitive does, ?cw= gives a content warning.
+		if img := r.URL.Query().Get("image"); img != "" {
+			it.Media = []live.Media{{Type: "image", URL: img, ThumbURL: img}}
+		}
+		it.Sensitive = r.URL.Query().Get("sensitive") == "1"
+		it.ContentWarning = r.URL.Query().Get("cw")
 		res, err := c.log.AppendItem(ctx, c.db.ID, it)
 		c.t.Logf("%s appended seq %d (%q)", time.Now().Format("15:04:05.000"), res.Seq, text)
 		reply(map[string]any{"seq": res.Seq, "text": text}, err)
@@ -323,11 +330,31 @@ func TestLivePageInARealBrowser(t *testing.T) {
 	go func() { _ = proxySrv.Serve(proxyLn) }()
 	t.Cleanup(func() { _ = proxySrv.Close() })
 
+	// Two sites that frame the wall: the event lists only the first.
+	embedder := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!DOCTYPE html><title>A conference site</title><h1>Our wall</h1>`+
+				`<iframe id="wall" src="http://%s/events/browser-conf/wall" width="1280" height="720"></iframe>`, addr)
+		})}
+		go func() { _ = srv.Serve(l) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		return "http://" + l.Addr().String()
+	}
+	allowedSite, otherSite := embedder(), embedder()
+	if err := db.DB.Model(ev).Update("embed_origins", allowedSite).Error; err != nil {
+		t.Fatal(err)
+	}
+
 	artifacts, _ := filepath.Abs(filepath.Join("..", "..", "artifacts", "browser"))
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs", "auth.spec.mjs", "rooms.spec.mjs", "audience.spec.mjs"} {
+	for _, spec := range []string{"live.spec.mjs", "admin.spec.mjs", "auth.spec.mjs", "rooms.spec.mjs", "audience.spec.mjs", "wall.spec.mjs"} {
 		t.Run(strings.TrimSuffix(spec, ".spec.mjs"), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
@@ -335,7 +362,8 @@ func TestLivePageInARealBrowser(t *testing.T) {
 			cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "CONTROL_URL=http://"+ln.Addr().String(),
 				"BUFFERING_PROXY_URL=http://"+proxyLn.Addr().String(),
 				"EVENT=browser-conf", fmt.Sprintf("EVENT_ID=%d", ev.ID), "CHROMIUM="+chromium, "ARTIFACTS="+artifacts,
-				"ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword, "ROOMS_EVENT="+rooms.Slug)
+				"ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword, "ROOMS_EVENT="+rooms.Slug,
+				"EMBED_ALLOWED_URL="+allowedSite, "EMBED_OTHER_URL="+otherSite)
 			out, err := cmd.CombinedOutput()
 			t.Logf("browser script output:\n%s", out)
 			if err != nil {

@@ -95,9 +95,16 @@
     const photos = (it.media || []).filter((m) => !m.type || m.type === 'image' || m.type === 'photo')
       .map((m) => ({ url: safeURL(m.url) || safeURL(m.thumb_url), thumb: safeURL(m.thumb_url) || safeURL(m.url), alt: m.alt || '' }))
       .filter((m) => m.url);
+    const videos = (it.media || []).filter((m) => m.type === 'video' || m.type === 'gifv')
+      .map((m) => ({ url: safeURL(m.url), poster: safeURL(m.thumb_url), alt: m.alt || 'Video shared by ' + name }))
+      .filter((m) => m.url);
+    const warning = String(it.content_warning || '').trim();
+    const care = needsCare(it);
     const art = el('article', 'item');
     if (it.pinned) art.classList.add('is-pinned');
-    if (photos.length) art.classList.add('has-photos');
+    if (photos.length || videos.length) art.classList.add('has-photos');
+    if (care) art.classList.add('is-sensitive');
+    if (warning) art.classList.add('has-cw');
     art.id = 'item-' + it.seq;
     art.dataset.seq = it.seq;
     art.dataset.session = it.session || '';
@@ -126,6 +133,18 @@
     art.appendChild(head);
 
     if (it.pinned) art.appendChild(el('p', 'pin-note', 'Pinned'));
+    if (warning) {
+      const cw = el('p', 'cw');
+      cw.append(el('strong', '', 'Content warning:'), ' ' + warning);
+      art.appendChild(cw);
+    }
+    if (care) {
+      const b = el('button', 'reveal', 'Show');
+      b.type = 'button';
+      b.dataset.reveal = '';
+      b.setAttribute('aria-expanded', 'false');
+      art.appendChild(b);
+    }
     if ((it.html && it.html.trim()) || it.text) {
       const body = el('div', 'item-body');
       if (it.html && it.html.trim()) body.appendChild(cleanHTML(it.html));
@@ -149,6 +168,44 @@
       art.appendChild(ul);
     }
 
+    if (videos.length) {
+      const ul = el('ul', 'videos');
+      for (const v of videos) {
+        const li = el('li', 'video');
+        const vid = el('video');
+        Object.assign(vid, { controls: true, preload: 'none', playsInline: true, src: v.url });
+        if (v.poster) vid.poster = v.poster;
+        vid.setAttribute('aria-label', v.alt);
+        li.appendChild(vid);
+        if (v.poster) {
+          const img = el('img', 'video-poster');
+          Object.assign(img, { src: v.poster, alt: v.alt, loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' });
+          li.appendChild(img);
+        }
+        ul.appendChild(li);
+      }
+      art.appendChild(ul);
+    }
+
+    const card = it.card && safeURL(it.card.url) ? it.card : null;
+    if (card) {
+      const a = el('a', 'card');
+      a.href = safeURL(card.url);
+      a.rel = 'nofollow noopener ugc';
+      const ci = safeURL(card.image_url);
+      if (ci) {
+        const img = el('img');
+        Object.assign(img, { src: ci, alt: '', loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' });
+        a.appendChild(img);
+      }
+      const t = el('span', 'card-text');
+      if (card.site_name) t.appendChild(el('span', 'card-site', card.site_name));
+      t.appendChild(el('span', 'card-title', card.title || safeURL(card.url)));
+      if (card.description) t.appendChild(el('span', 'card-desc', card.description));
+      a.appendChild(t);
+      art.appendChild(a);
+    }
+
     const foot = el('footer', 'item-foot');
     const d = new Date(it.created_at);
     const t = el('time');
@@ -165,8 +222,22 @@
       o.rel = 'nofollow noopener ugc';
       foot.appendChild(o);
     }
+    const rep = el('button', 'report', 'Report');
+    rep.type = 'button';
+    rep.dataset.report = '';
+    foot.appendChild(rep);
     art.appendChild(foot);
     return art;
+  }
+
+  // The labels that make an item sensitive (live.SensitiveLabels).
+  const SENSITIVE_LABELS = new Set(['porn', 'sexual', 'nudity', 'graphic-media', 'gore']);
+
+  // needsCare is live.Item.NeedsCare: media marked sensitive, a sensitive
+  // label, or a content warning.
+  function needsCare(it) {
+    if (it.sensitive || String(it.content_warning || '').trim()) return true;
+    return (it.labels || []).some((l) => SENSITIVE_LABELS.has(l));
   }
 
   // Stream keeps a container showing exactly the visible items, pinned first
@@ -182,6 +253,7 @@
       this.hold = opts.hold || (() => false);
       this.onChange = opts.onChange || (() => {});
       this.onNew = opts.onNew || (() => {});
+      this.onSpotlight = opts.onSpotlight || (() => {});
       this.recs = new Map(); // seq -> {pinned, el, held}
       this.hidden = new Set();
       this.pending = [];
@@ -217,10 +289,16 @@
           this.onNew(e.item);
           break;
         case 'hide':
+        case 'reject':
+        case 'hold':
           this.hidden.add(seq);
           if (rec) this.drop(seq);
           break;
+        case 'spotlight':
+          if (e.item && e.spotlight) this.onSpotlight(e.item, e.spotlight);
+          return;
         case 'unhide':
+        case 'approve':
           this.hidden.delete(seq);
           if (!e.item) return;
           if (rec) this.replace(seq, e.item); else if (seq > this.floor) this.put(e.item, false);
@@ -482,7 +560,8 @@
   // Every op of the live log, the audience's too (question, votes,
   // qa_state, reactions): a stream names each event by its op, and an
   // EventSource drops events nobody listens to.
-  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update', 'question', 'votes', 'qa_state', 'reactions'];
+  const OPS = ['add', 'hide', 'unhide', 'pin', 'unpin', 'update', 'question', 'votes', 'qa_state', 'reactions',
+    'approve', 'reject', 'hold', 'spotlight'];
   const TRANSPORT_KEY = 'backchannel.transport';
 
   // follow keeps a page current through the Live API: Server-Sent Events
@@ -588,5 +667,5 @@
     return { now, cursor: cur };
   }
 
-  window.Backchannel = { safeURL, cleanHTML, renderItem, timeFormats, updateTimes, trackSessions, Stream, poll, follow, sleep };
+  window.Backchannel = { safeURL, cleanHTML, renderItem, needsCare, Takedown: (op) => op === 'hide' || op === 'reject' || op === 'hold', timeFormats, updateTimes, trackSessions, Stream, poll, follow, sleep };
 })();

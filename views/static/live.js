@@ -109,6 +109,38 @@
     }
   });
 
+  // Safe media: a sensitive item's media (and text behind a content
+  // warning) stays blurred until the reader asks to see it.
+  list.addEventListener('click', (ev) => {
+    const b = ev.target.closest('[data-reveal]');
+    if (!b) return;
+    const art = b.closest('.item');
+    const open = art.classList.toggle('is-revealed');
+    b.textContent = open ? 'Hide' : 'Show';
+    b.setAttribute('aria-expanded', String(open));
+  });
+
+  // Reports: one per browser per item; the server keeps the count for the
+  // moderators.
+  list.addEventListener('click', async (ev) => {
+    const b = ev.target.closest('[data-report]');
+    if (!b || b.disabled) return;
+    const art = b.closest('.item');
+    if (!window.confirm('Report this post to the moderators?')) return;
+    b.disabled = true;
+    try {
+      const headers = { Accept: 'application/json' };
+      const csrf = root.querySelector('[data-post-form]');
+      if (csrf && csrf.dataset.csrf) headers['X-CSRF-Token'] = csrf.dataset.csrf;
+      const res = await fetch(root.dataset.reportBase + '/' + art.dataset.seq + '/report', { method: 'POST', headers, credentials: 'same-origin' });
+      b.textContent = res.ok ? 'Reported' : 'Not reported';
+      if (!res.ok) b.disabled = false;
+    } catch (e) {
+      b.textContent = 'Not reported';
+      b.disabled = false;
+    }
+  });
+
   // Lightbox: a modal <dialog> (Esc closes, focus returns to the photo).
   const dlg = $('[data-lightbox]');
   if (dlg && typeof dlg.showModal === 'function') {

@@ -161,6 +161,42 @@ test('hide removes an item, unhide brings it back in place, update edits it in p
   assert.strictEqual(s.root.children[0].querySelector('.item-body').textContent, 'edited');
 });
 
+test('reject and hold take an item off, approve brings a held one in, a spotlight changes no item', () => {
+  const { B } = load();
+  const spots = [];
+  const s = newStream(B, { onSpotlight: (it, sp) => spots.push([it.seq, sp.seconds]) });
+  [1, 2, 3].forEach((n) => s.apply(add(n)));
+  s.apply({ seq: 4, op: 'reject', target: 1 });
+  s.apply({ seq: 5, op: 'hold', target: 2 });
+  assert.deepStrictEqual(s.seqs(), [3]);
+  s.apply({ seq: 6, op: 'add', item: item(6, { held: true }) });
+  assert.deepStrictEqual(s.seqs(), [3], 'a held item is not shown');
+  s.apply({ seq: 7, op: 'approve', target: 6, item: item(6) });
+  s.apply({ seq: 8, op: 'approve', target: 2, item: item(2) });
+  assert.deepStrictEqual(s.seqs(), [6, 3, 2]);
+  s.apply({ seq: 9, op: 'spotlight', target: 3, item: item(3), spotlight: { seconds: 15 } });
+  assert.deepStrictEqual(s.seqs(), [6, 3, 2]);
+  assert.deepStrictEqual(spots, [[3, 15]]);
+});
+
+test('sensitive, labelled and content-warned items need care; videos keep their poster frame', () => {
+  const { B } = load();
+  assert.strictEqual(B.needsCare({ sensitive: true }), true);
+  assert.strictEqual(B.needsCare({ labels: ['graphic-media'] }), true);
+  assert.strictEqual(B.needsCare({ labels: ['en'] }), false);
+  assert.strictEqual(B.needsCare({ content_warning: ' spoilers ' }), true);
+  assert.strictEqual(B.needsCare({ content_warning: '  ' }), false);
+  const tf = B.timeFormats('UTC');
+  const n = B.renderItem(item(1, { sensitive: true, media: [{ type: 'video', url: 'https://v.example/a.mp4', thumb_url: 'https://v.example/a.jpg' }] }), tf);
+  assert.ok(n.classList.contains('is-sensitive'));
+  assert.ok(n.querySelector('[data-reveal]'), 'no reveal button');
+  const v = n.querySelector('video');
+  assert.strictEqual(v.preload, 'none');
+  assert.strictEqual(v.poster, 'https://v.example/a.jpg');
+  const bad = B.renderItem(item(2, { media: [{ type: 'video', url: 'javascript:alert(1)' }] }), tf);
+  assert.strictEqual(bad.querySelector('video'), null, 'a non-http(s) video is dropped');
+});
+
 test('the stream keeps at most max items and never re-shows a trimmed one', () => {
   const { B } = load();
   const s = newStream(B, { max: 5 });

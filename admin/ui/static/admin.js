@@ -1,6 +1,10 @@
-// Backchannel admin: keyboard shortcuts for the moderation console.
-// j / k move between items, h hides or unhides, p pins or unpins the
-// current item. Each shortcut submits the same form a mouse click would.
+// Backchannel admin: the moderation console.
+// j / k move between items; a approves, r rejects, h hides or unhides, p pins
+// or unpins, s puts the item on the walls, b bans its poster or author. Each
+// shortcut submits the same form a mouse click would. Where the console
+// follows the live log (data-tail), forms are sent in the background and
+// the log brings the changed item back within a second; elsewhere the
+// stream is refreshed every 5 s.
 (function () {
   "use strict";
   function items() {
@@ -25,6 +29,33 @@
     var form = it.querySelector("form[data-key=" + key + "]");
     if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
   }
+  function tailList() {
+    var list = document.querySelector("[data-testid=stream][data-tail]");
+    return list;
+  }
+  function say(msg) {
+    var status = document.getElementById("refresh-status");
+    if (status) status.textContent = msg;
+  }
+  // In a following console, an item's forms are sent with fetch: the page
+  // (and the focus) stays, and the live log shows the result.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!tailList() || !form.closest || !form.closest("[data-testid=stream] article.item")) return;
+    ev.preventDefault();
+    var body = new URLSearchParams(new FormData(form));
+    var btn = ev.submitter;
+    if (btn && btn.name) body.set(btn.name, btn.value);
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": body.get("_csrf") || "" } })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (j) {
+          if (!r.ok) throw new Error(j.error || ("status " + r.status));
+          say(j.message || (j.op ? "Item " + j.seq + ": " + j.op + " done." : "Done."));
+        });
+      })
+      .catch(function (e) { say("Not done: " + e.message); });
+  });
   document.addEventListener("keydown", function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     var t = ev.target;
@@ -32,8 +63,7 @@
     switch (ev.key) {
       case "j": move(1); break;
       case "k": move(-1); break;
-      case "h": submit("h"); break;
-      case "p": submit("p"); break;
+      case "a": case "r": case "h": case "p": case "s": case "b": submit(ev.key); break;
       case "m": var sel = current() && current().querySelector("select[data-key=m]"); if (sel) sel.focus(); break;
       default: return;
     }
@@ -68,7 +98,62 @@
       .catch(function () { /* try again at the next tick */ });
   }
   setInterval(refresh, 5000);
+
+  // follow long-polls the console's tail: new items go on top, changed
+  // items are replaced where they are, and the counts and the moderators
+  // online are kept current.
+  function follow(list) {
+    var head = Number(list.dataset.head || 0);
+    var show = list.dataset.show || "all";
+    function place(it) {
+      var old = list.querySelector("article.item[data-seq='" + it.seq + "']");
+      var keep = show === "all" || (show === "visible") === it.visible;
+      if (old) {
+        var li = old.closest("li");
+        if (!keep) { li.remove(); return; }
+        var hadFocus = document.activeElement === old;
+        li.innerHTML = it.html;
+        if (hadFocus) li.querySelector("article.item").focus({ preventScroll: true });
+        return;
+      }
+      if (!keep) return;
+      var node = document.createElement("li");
+      node.innerHTML = it.html;
+      var before = null;
+      list.querySelectorAll("article.item").forEach(function (a) {
+        if (!before && Number(a.dataset.seq) < it.seq) before = a.closest("li");
+      });
+      list.insertBefore(node, before);
+    }
+    function count(testid, n) {
+      var a = document.querySelector("[data-testid=" + testid + "]");
+      if (!a) return;
+      a.hidden = n === 0;
+      a.querySelector("[data-count]").textContent = String(n);
+    }
+    function poll(delay) {
+      setTimeout(function () {
+        fetch(list.dataset.tail + "?after=" + head, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+          .then(function (a) {
+            if (a.reset) { location.reload(); return; }
+            head = a.head;
+            a.items.forEach(place);
+            count("pending", a.pending);
+            count("reported", a.reported);
+            var on = document.querySelector("[data-online]");
+            if (on) on.textContent = a.online.join(", ");
+            list.dataset.head = String(head);
+            poll(0);
+          })
+          .catch(function () { say("The live log could not be read; trying again."); poll(2000); });
+      }, delay);
+    }
+    poll(0);
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    var tl = tailList();
+    if (tl) follow(tl);
     var seq = null;
     try { seq = sessionStorage.getItem("bc-admin-seq"); } catch (e) { /* private mode */ }
     if (!seq) return;
