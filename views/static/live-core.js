@@ -284,6 +284,16 @@
       }
       switch (e.op) {
         case 'add':
+          if (force && rec && rec.held) {
+            // The poster's own post, which the stream brought before the
+            // POST's answer and held behind the pill: show it now.
+            this.pending = this.pending.filter((s) => s !== seq);
+            rec.held = false;
+            this.fresh(rec.el);
+            this.place(seq, rec);
+            this.onChange();
+            return;
+          }
           if (this.has(seq) || !e.item || e.item.hidden || e.item.held) return;
           this.put(e.item, !force && this.hold());
           this.onNew(e.item);

@@ -227,6 +227,17 @@ test('items arriving while the reader is away wait until flushed', () => {
   assert.ok(changes >= 4);
 });
 
+test('an own post the stream brought first, held while away, shows once the POST answers', () => {
+  const { B } = load();
+  const s = newStream(B, { hold: () => true });
+  s.apply(add(1), true);
+  s.apply(add(2)); // the stream is faster than the POST's answer
+  assert.deepStrictEqual(s.seqs(), [1]);
+  s.apply({ op: 'add', item: item(2) }, true); // the answer: the poster's own
+  assert.deepStrictEqual(s.seqs(), [2, 1]);
+  assert.strictEqual(s.pending.length, 0);
+});
+
 test('a snapshot replaces everything, oldest first in, newest first shown', () => {
   const { B } = load();
   const s = newStream(B);
