@@ -170,7 +170,7 @@ func (h *harness) setupStores(ctx context.Context) error {
 		// Every client of a run comes from 127.0.0.1: the per-address
 		// ceiling on waiting requests (2,000 by default) would refuse the
 		// load steps' 10,000 and 19,000.
-		"MAX_WAITS_PER_ADDRESS=-1",
+		"MAX_WAITS_PER_ADDRESS=0",
 		"LOG_LEVEL=info",
 		"MASTODON_TOKEN=chaos-token",
 		"X_BEARER_TOKEN=chaos-token",
