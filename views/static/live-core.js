@@ -288,9 +288,7 @@
             // The poster's own post, which the stream brought before the
             // POST's answer and held behind the pill: show it now.
             this.pending = this.pending.filter((s) => s !== seq);
-            rec.held = false;
-            this.fresh(rec.el);
-            this.place(seq, rec);
+            this.reveal(seq);
             this.onChange();
             return;
           }
@@ -399,16 +397,19 @@
     }
 
     // flush shows the items held while the reader was away; returns how many.
+    // reveal shows a held item (one no longer in pending) in its place.
+    reveal(seq) {
+      const rec = this.recs.get(seq);
+      if (!rec) return;
+      rec.held = false;
+      this.fresh(rec.el);
+      this.place(seq, rec);
+    }
+
     flush() {
       const seqs = this.pending;
       this.pending = [];
-      for (const s of seqs) {
-        const rec = this.recs.get(s);
-        if (!rec) continue;
-        rec.held = false;
-        this.fresh(rec.el);
-        this.place(s, rec);
-      }
+      for (const s of seqs) this.reveal(s);
       this.trim();
       if (seqs.length) this.onChange();
       return seqs.length;
