@@ -57,6 +57,9 @@ type loopConn struct {
 	client  string
 	ip      string
 	release func()
+	// directIP is the client address of a request without forwarding
+	// headers, resolved once per connection ("": not yet).
+	directIP string
 	// header is fiber's answer header of an adopted poll (nil: the live
 	// headers).
 	header  *fasthttp.ResponseHeader
@@ -271,7 +274,7 @@ func (lc *loopConn) admitFast(slug []byte, head *requestHead, q LiveQuery) (*liv
 		return nil, false
 	}
 	client := string(head.cookie)
-	ip := h.deps.ClientAddrOf(peerAddr(lc.c.RemoteAddr()), head.forwardedFor)
+	ip := lc.clientAddr(head.forwardedFor)
 	if h.admitWait(client, ip) != waitAdmitted {
 		return nil, false // fiber's handler answers the 429
 	}
@@ -887,6 +890,19 @@ func (w *postWriter) Write(p []byte) (int, error) {
 	}
 	w.lc.l.post(loopEvent{lc: w.lc, gen: w.gen, kind: evWrite, data: append([]byte(nil), p...)})
 	return len(p), nil
+}
+
+// clientAddr is the client address of a request on this connection: the
+// peer's, unless forwarding headers name another. A connection's peer does
+// not change, so the common case is resolved once.
+func (lc *loopConn) clientAddr(forwardedFor [][]byte) string {
+	if len(forwardedFor) > 0 {
+		return lc.s.h.deps.ClientAddrOf(peerAddr(lc.c.RemoteAddr()), forwardedFor)
+	}
+	if lc.directIP == "" {
+		lc.directIP = lc.s.h.deps.ClientAddrOf(peerAddr(lc.c.RemoteAddr()), nil)
+	}
+	return lc.directIP
 }
 
 // peerAddr is a connection's remote address as netip (an IPv4 peer on a

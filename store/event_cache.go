@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -34,6 +35,12 @@ type EventsOptions struct {
 // (docs/ARCHITECTURE.md, "When Postgres is down"); it tries Postgres again
 // at most once per TTL.
 //
+// A copy in use is read again ahead of its end: a lookup in the last
+// quarter of its TTL starts one read in the background and goes on with the
+// copy, so a hot event never expires under the live fast path (which would
+// otherwise hand a whole wave of long polls to fiber's handler once per
+// TTL) and no request waits for Postgres in steady state.
+//
 // The events it returns are shared by every caller: never modify them.
 type Events struct {
 	store  *Store
@@ -48,10 +55,12 @@ type Events struct {
 }
 
 type cachedEvent struct {
-	ev      *models.Event // nil: no such event (kept for TTL too)
-	expires time.Time
-	stale   bool  // Postgres failed since this copy was read
-	errLoad error // the load failed and there was no copy (never kept)
+	ev        *models.Event // nil: no such event (kept for TTL too)
+	expires   time.Time
+	refreshAt time.Time   // from here a lookup reads it again in the background
+	renewing  atomic.Bool // that read has started
+	stale     bool        // Postgres failed since this copy was read
+	errLoad   error       // the load failed and there was no copy (never kept)
 }
 
 // maxCachedEvents bounds the lookup; it is cleared when full (slugs are
@@ -83,6 +92,9 @@ func (e *Events) BySlug(ctx context.Context, slug string) (*models.Event, error)
 	c, ok := e.bySlug[slug]
 	e.mu.RUnlock()
 	if ok && now.Before(c.expires) {
+		if c.dueForRenewal(now) {
+			go e.renew(strings.Clone(slug))
+		}
 		return c.answer(slug)
 	}
 	// The slug may alias a request buffer that fasthttp reuses (fiber's
@@ -102,10 +114,28 @@ func (e *Events) Fresh(slug []byte) (*models.Event, bool) {
 	e.mu.RLock()
 	c, ok := e.bySlug[string(slug)]
 	e.mu.RUnlock()
-	if !ok || c.ev == nil || !e.now().Before(c.expires) {
+	if !ok || c.ev == nil {
 		return nil, false
 	}
+	now := e.now()
+	if !now.Before(c.expires) {
+		return nil, false
+	}
+	if c.dueForRenewal(now) {
+		go e.renew(string(slug))
+	}
 	return c.ev, true
+}
+
+// dueForRenewal reports, once, that a copy is in the last quarter of its
+// TTL: the caller starts the read that replaces it (renew).
+func (c *cachedEvent) dueForRenewal(now time.Time) bool {
+	return c.ev != nil && !now.Before(c.refreshAt) && c.renewing.CompareAndSwap(false, true)
+}
+
+// renew reads the event again in the background; the copy answers meanwhile.
+func (e *Events) renew(slug string) {
+	_, _, _ = e.flight.Do(slug, func() (any, error) { return e.load(slug), nil })
 }
 
 // Invalidate drops the copy of an event (and every "no such event"), so the
@@ -143,15 +173,16 @@ func (e *Events) load(slug string) *cachedEvent {
 	var next *cachedEvent
 	switch {
 	case err == nil:
-		next = &cachedEvent{ev: ev, expires: now.Add(e.ttl)}
+		next = e.copyOf(ev, now)
 	case errors.Is(err, models.ErrNotFound):
-		next = &cachedEvent{expires: now.Add(e.ttl)}
+		next = e.copyOf(nil, now)
 	case prev != nil && prev.ev != nil:
 		if !prev.stale {
 			e.logger.Warn("store: Postgres unavailable; serving the last good copy of the event", "event", slug, "err", err)
 		}
-		// Try again in a TTL, serving the copy meanwhile.
-		next = &cachedEvent{ev: prev.ev, expires: now.Add(e.ttl), stale: true}
+		// Try again within a TTL, serving the copy meanwhile.
+		next = e.copyOf(prev.ev, now)
+		next.stale = true
 	default:
 		return &cachedEvent{errLoad: err}
 	}
@@ -164,6 +195,12 @@ func (e *Events) load(slug string) *cachedEvent {
 	}
 	e.mu.Unlock()
 	return next
+}
+
+// copyOf is an entry read at now: it answers for a TTL and is read again
+// from its last quarter.
+func (e *Events) copyOf(ev *models.Event, now time.Time) *cachedEvent {
+	return &cachedEvent{ev: ev, expires: now.Add(e.ttl), refreshAt: now.Add(e.ttl - e.ttl/4)}
 }
 
 func (c *cachedEvent) answer(slug string) (*models.Event, error) {

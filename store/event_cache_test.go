@@ -107,3 +107,37 @@ func TestEventLookupServesTheLastGoodCopyWhilePostgresIsDown(t *testing.T) {
 		t.Fatalf("after Postgres returned = %+v, %v; want the fresh row", got, err)
 	}
 }
+
+// TestEventLookupRenewsACopyInUseBeforeItExpires holds the live fast path's
+// promise: a copy looked up again and again is read again in the
+// background in the last quarter of its TTL, so Fresh never misses for an
+// event in use, and an edit still shows within a TTL.
+func TestEventLookupRenewsACopyInUseBeforeItExpires(t *testing.T) {
+	db := testenv.NewDatabase(t)
+	ev := seedEvent(t, db, "conf")
+	const ttl = time.Second
+	events := store.NewEvents(store.New(db.DB), store.EventsOptions{TTL: ttl})
+	if _, err := events.BySlug(context.Background(), "conf"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DB.Model(&models.Event{}).Where("id = ?", ev.ID).Update("title", "Renamed").Error; err != nil {
+		t.Fatal(err)
+	}
+	edited := time.Now()
+	renamedSeen := false
+	for time.Since(edited) < 3*ttl {
+		got, ok := events.Fresh([]byte("conf"))
+		if !ok {
+			t.Fatalf("Fresh missed %v after the first read: a copy in use expired", time.Since(edited).Round(time.Millisecond))
+		}
+		if got.Title == "Renamed" {
+			renamedSeen = true
+		} else if time.Since(edited) > ttl+ttl/2 {
+			t.Fatalf("the edit is not shown %v after it", time.Since(edited).Round(time.Millisecond))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !renamedSeen {
+		t.Fatal("the renewed copy never carried the edit")
+	}
+}
