@@ -40,7 +40,11 @@ type loadResult struct {
 	cpuPer1k, allPer1k  string
 	toolCPU             string
 	redisCmds, appended int64
-	err                 error
+	// hubCmds and fallbacks are the node's own counters over the step
+	// (backchannel_hub_redis_commands_total, backchannel_live_loop_fallbacks_total;
+	// -1: not read).
+	hubCmds, fallbacks float64
+	err                error
 }
 
 var (
@@ -89,7 +93,39 @@ func (h *harness) livepoll(ctx context.Context, lp string, s loadStep, extra ...
 	args := append([]string{"-mode", mode, "-url", h.nodes[0], "-event", eventSlug, "-event-id", strconv.FormatInt(h.eventID, 10),
 		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64),
 		"-duration", s.duration.String(), "-redis", h.redisAddr, "-pid", strconv.Itoa(h.webs[0].pid())}, extra...)
-	return h.runLivepoll(ctx, lp, s, args)
+	cmds0, fb0 := nodeCounter(h.nodes[0], "backchannel_hub_redis_commands_total"), nodeCounter(h.nodes[0], "backchannel_live_loop_fallbacks_total")
+	r := h.runLivepoll(ctx, lp, s, args)
+	r.hubCmds, r.fallbacks = -1, -1
+	if cmds1 := nodeCounter(h.nodes[0], "backchannel_hub_redis_commands_total"); cmds0 >= 0 && cmds1 >= 0 {
+		r.hubCmds = cmds1 - cmds0
+	}
+	if fb1 := nodeCounter(h.nodes[0], "backchannel_live_loop_fallbacks_total"); fb0 >= 0 && fb1 >= 0 {
+		r.fallbacks = fb1 - fb0
+	}
+	return r
+}
+
+// nodeCounter reads one unlabelled counter from a node's /metrics, -1 when
+// it cannot.
+func nodeCounter(node, name string) float64 {
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(node + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return -1
+			}
+			return f
+		}
+	}
+	return -1
 }
 
 // runLivepoll runs bench/livepoll with args, echoing its output, and parses it.
@@ -248,7 +284,9 @@ func printBudgets(res []loadResult) {
 		fmt.Fprintf(tw, "memory per waiting client\t<= 16 KB\t%.1f KB (RSS / clients)\tpeak %.1f KB\n",
 			float64(max19.rssMiB)*1024/float64(max19.connected), float64(max19.peakMiB)*1024/float64(max19.connected))
 	}
-	fmt.Fprintf(tw, "Redis commands per long poll (steady)\t0\t%s\tRedis commands per appended item, 1k vs 10k vs 19k clients\n", cmdsPerItem(one, ten, max19))
+	fmt.Fprintf(tw, "Redis commands per long poll (steady)\t0\t%s\tthe hubs' commands per 1,000 deliveries, 1k vs 10k vs 19k clients; Redis in all per appended item: %s (the append script's 10 and the heartbeats)\n",
+		hubCmdsPer1k(one, ten, max19), cmdsPerItem(one, ten, max19))
+	fmt.Fprintf(tw, "live requests the loops left to fiber\tone per client (its first visit)\t%s\tbackchannel_live_loop_fallbacks_total over each step\n", fallbacksOf(one, ten, max19))
 	fmt.Fprintf(tw, "deliveries per second, one node\t>= 200,000\t%.0f\t%d clients x %.0f items/s; p99 %s\n", del.deliveries, del.step.clients, del.step.rate, del.p99)
 	fmt.Fprintf(tw, "CPU per 1,000 deliveries (nchan ~0.024 s)\t<= nchan\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
 	fmt.Fprintf(tw, "server CPU and RSS\t\t%s\t\n", cpuRSS(res))
@@ -343,6 +381,33 @@ func cmdsPerItem(rs ...loadResult) string {
 			parts = append(parts, fmt.Sprintf("%.1f", float64(r.redisCmds)/float64(r.appended)))
 		} else {
 			parts = append(parts, "?")
+		}
+	}
+	return strings.Join(parts, " / ")
+}
+
+// hubCmdsPer1k is the hubs' Redis commands per 1,000 deliveries of each step.
+func hubCmdsPer1k(rs ...loadResult) string {
+	var parts []string
+	for _, r := range rs {
+		total := r.deliveries * r.step.duration.Seconds()
+		if r.hubCmds < 0 || total <= 0 {
+			parts = append(parts, "?")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%.2f", r.hubCmds*1000/total))
+	}
+	return strings.Join(parts, " / ")
+}
+
+// fallbacksOf is how many live requests of each step went to fiber.
+func fallbacksOf(rs ...loadResult) string {
+	var parts []string
+	for _, r := range rs {
+		if r.fallbacks < 0 {
+			parts = append(parts, "?")
+		} else {
+			parts = append(parts, fmt.Sprintf("%.0f for %d clients", r.fallbacks, r.step.clients))
 		}
 	}
 	return strings.Join(parts, " / ")
