@@ -33,7 +33,7 @@ type EventsOptions struct {
 // lookup keeps serving the last copy it had, event and sessions, so the
 // live stream, the posts and the live page keep working through an outage
 // (docs/ARCHITECTURE.md, "When Postgres is down"); it tries Postgres again
-// at most once per TTL.
+// about once per TTL.
 //
 // A copy in use is read again ahead of its end: a lookup in the last
 // quarter of its TTL starts one read in the background and goes on with the
@@ -108,8 +108,9 @@ func (e *Events) BySlug(ctx context.Context, slug string) (*models.Event, error)
 }
 
 // Fresh returns the event called slug when a copy within its TTL is in
-// memory, without any I/O and without allocating: the live fast path's
-// lookup, which hands everything else to BySlug.
+// memory, without any I/O (and without allocating, but for starting a
+// renewal once per TTL): the live fast path's lookup, which hands
+// everything else to BySlug.
 func (e *Events) Fresh(slug []byte) (*models.Event, bool) {
 	e.mu.RLock()
 	c, ok := e.bySlug[string(slug)]
