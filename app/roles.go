@@ -115,6 +115,7 @@ func (a *App) NewWeb() (*Web, error) {
 		// Long polls and streams on event loops, without a goroutine per
 		// waiting client; a live request on a fiber connection moves to them.
 		w.Loops = realtime.NewLoopServer(live, realtime.LoopOptions{Logger: a.Logger})
+		a.Metrics.MustRegister(w.Loops.FallbacksCounter())
 		w.Fiber.Server().Handler = w.Loops.Hijack(w.Fiber.Server().Handler)
 	}
 	return w, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/panjf2000/gnet/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
 
@@ -71,6 +72,18 @@ type LoopOptions struct {
 	WriteTimeout time.Duration
 	// Logger defaults to the handler's.
 	Logger *slog.Logger
+}
+
+// FallbacksCounter is backchannel_live_loop_fallbacks_total, the live
+// requests the loops left to fiber's handler (a cold event lookup, a first
+// visit without its cookie, a since out of memory): one per client's first
+// visit and none after in steady state, since each costs a goroutine and
+// the whole middleware chain.
+func (s *LoopServer) FallbacksCounter() prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "backchannel_live_loop_fallbacks_total",
+		Help: "Live requests the event loops left to fiber's handler (a cold event lookup, a first visit without its cookie, a since out of memory).",
+	}, func() float64 { return float64(s.fallbacks.Load()) })
 }
 
 // NewLoopServer returns a loop server for h's live routes. Serve starts it.

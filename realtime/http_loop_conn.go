@@ -614,9 +614,6 @@ func (lc *loopConn) blockedStream() {
 // LoopServer): it answers, or hands a wait it admitted back to the loops.
 func (lc *loopConn) fallback(raw []byte) {
 	lc.s.fallbacks.Add(1)
-	if m := lc.s.h.deps.Metrics; m != nil {
-		m.LoopFallbacks.Inc()
-	}
 	raw = append([]byte(nil), raw...)
 	local, remote := lc.c.LocalAddr(), lc.c.RemoteAddr()
 	closeAfter := lc.closeAfter

@@ -16,10 +16,6 @@ type Metrics struct {
 	// HubRedisCommands counts the Redis commands hubs sent to answer polls,
 	// fill gaps and resynchronise (0 per poll in steady state).
 	HubRedisCommands prometheus.Counter
-	// LoopFallbacks counts live requests the event loops left to fiber's
-	// handler (0 per poll in steady state: each costs a goroutine and the
-	// whole middleware chain).
-	LoopFallbacks prometheus.Counter
 }
 
 // NewMetrics builds the collectors and registers them on reg (nil: unregistered,
@@ -47,13 +43,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "backchannel_hub_redis_commands_total",
 			Help: "Redis commands sent by hubs (history reads, gap fills, resyncs).",
 		}),
-		LoopFallbacks: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "backchannel_live_loop_fallbacks_total",
-			Help: "Live requests the event loops left to fiber's handler (a cold event lookup, a first visit without its cookie, a since out of memory).",
-		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Waiting, m.Appended, m.Deliveries, m.Latency, m.HubRedisCommands, m.LoopFallbacks)
+		reg.MustRegister(m.Waiting, m.Appended, m.Deliveries, m.Latency, m.HubRedisCommands)
 	}
 	return m
 }

@@ -40,6 +40,7 @@ type loadResult struct {
 	cpuPer1k, allPer1k  string
 	toolCPU             string
 	redisCmds, appended int64
+	delivered           int64 // entries delivered in all (livepoll's count)
 	// hubCmds and fallbacks are the node's own counters over the step
 	// (backchannel_hub_redis_commands_total, backchannel_live_loop_fallbacks_total;
 	// -1: not read).
@@ -51,6 +52,7 @@ var (
 	reConnected = regexp.MustCompile(`livepoll: (\d+) clients connected`)
 	reLatency   = regexp.MustCompile(`p50 (\S+)\s+p90 (\S+)\s+p99 (\S+)\s+max (\S+)`)
 	reDeliv     = regexp.MustCompile(`deliveries/s: (\d+)`)
+	reDelivered = regexp.MustCompile(`\((\d+) deliveries\)`)
 	reLost      = regexp.MustCompile(`lost: (\d+)\s+duplicated: (\d+)`)
 	reServer    = regexp.MustCompile(`RSS (\d+) MiB \(peak (\d+) MiB\).*= (\d+)% of a core(?:, ([\d.]+) CPU-s per 1,000)?`)
 	reRedis     = regexp.MustCompile(`server\+redis ([\d.]+) CPU-s per 1,000`)
@@ -93,39 +95,54 @@ func (h *harness) livepoll(ctx context.Context, lp string, s loadStep, extra ...
 	args := append([]string{"-mode", mode, "-url", h.nodes[0], "-event", eventSlug, "-event-id", strconv.FormatInt(h.eventID, 10),
 		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64),
 		"-duration", s.duration.String(), "-redis", h.redisAddr, "-pid", strconv.Itoa(h.webs[0].pid())}, extra...)
-	cmds0, fb0 := nodeCounter(h.nodes[0], "backchannel_hub_redis_commands_total"), nodeCounter(h.nodes[0], "backchannel_live_loop_fallbacks_total")
+	before := nodeCounters(h.nodes[0])
 	r := h.runLivepoll(ctx, lp, s, args)
-	r.hubCmds, r.fallbacks = -1, -1
-	if cmds1 := nodeCounter(h.nodes[0], "backchannel_hub_redis_commands_total"); cmds0 >= 0 && cmds1 >= 0 {
-		r.hubCmds = cmds1 - cmds0
-	}
-	if fb1 := nodeCounter(h.nodes[0], "backchannel_live_loop_fallbacks_total"); fb0 >= 0 && fb1 >= 0 {
-		r.fallbacks = fb1 - fb0
-	}
+	after := nodeCounters(h.nodes[0])
+	r.hubCmds, r.fallbacks = before.delta(after, hubCommandsMetric), before.delta(after, loopFallbacksMetric)
 	return r
 }
 
-// nodeCounter reads one unlabelled counter from a node's /metrics, -1 when
-// it cannot.
-func nodeCounter(node, name string) float64 {
+// The node's counters a load step reads before and after.
+const (
+	hubCommandsMetric   = "backchannel_hub_redis_commands_total"
+	loopFallbacksMetric = "backchannel_live_loop_fallbacks_total"
+)
+
+// counters are unlabelled counters of a node's /metrics (nil: not read).
+type counters map[string]float64
+
+// delta is how much name grew from c to later, -1 when either lacks it.
+func (c counters) delta(later counters, name string) float64 {
+	a, ok1 := c[name]
+	b, ok2 := later[name]
+	if !ok1 || !ok2 {
+		return -1
+	}
+	return b - a
+}
+
+// nodeCounters reads the counters load steps report from a node's /metrics
+// in one request.
+func nodeCounters(node string) counters {
 	c := &http.Client{Timeout: 5 * time.Second}
 	resp, err := c.Get(node + "/metrics")
 	if err != nil {
-		return -1
+		return nil
 	}
 	defer resp.Body.Close()
+	out := counters{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return -1
-			}
-			return f
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || (name != hubCommandsMetric && name != loopFallbacksMetric) {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			out[name] = f
 		}
 	}
-	return -1
+	return out
 }
 
 // runLivepoll runs bench/livepoll with args, echoing its output, and parses it.
@@ -161,6 +178,9 @@ func (h *harness) runLivepoll(ctx context.Context, lp string, s loadStep, args [
 	}
 	if m := reDeliv.FindStringSubmatch(text); m != nil {
 		r.deliveries, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := reDelivered.FindStringSubmatch(text); m != nil {
+		r.delivered, _ = strconv.ParseInt(m[1], 10, 64)
 	}
 	if m := reLost.FindStringSubmatch(text); m != nil {
 		r.lost, _ = strconv.Atoi(m[1])
@@ -390,12 +410,11 @@ func cmdsPerItem(rs ...loadResult) string {
 func hubCmdsPer1k(rs ...loadResult) string {
 	var parts []string
 	for _, r := range rs {
-		total := r.deliveries * r.step.duration.Seconds()
-		if r.hubCmds < 0 || total <= 0 {
+		if r.hubCmds < 0 || r.delivered <= 0 {
 			parts = append(parts, "?")
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%.2f", r.hubCmds*1000/total))
+		parts = append(parts, fmt.Sprintf("%.2f", r.hubCmds*1000/float64(r.delivered)))
 	}
 	return strings.Join(parts, " / ")
 }

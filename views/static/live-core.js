@@ -396,7 +396,6 @@
       for (const s of this.hidden) if (s <= this.floor) this.hidden.delete(s);
     }
 
-    // flush shows the items held while the reader was away; returns how many.
     // reveal shows a held item (one no longer in pending) in its place.
     reveal(seq) {
       const rec = this.recs.get(seq);
@@ -406,6 +405,7 @@
       this.place(seq, rec);
     }
 
+    // flush shows the items held while the reader was away; returns how many.
     flush() {
       const seqs = this.pending;
       this.pending = [];
