@@ -573,3 +573,59 @@ func rssBytes() int64 {
 	_, _ = fmt.Sscan(string(b), &size, &rss)
 	return rss * int64(os.Getpagesize())
 }
+
+// An idle loop must park its goroutine on Go's netpoller, not block its thread
+// in epoll_wait: a thread blocked in a system call has its scheduler slot
+// taken back by the runtime's monitor thread, which then wakes every 20 µs for
+// a while; that was the largest cost of a long poll beside nginx
+// (docs/figures.md, Round 5; third_party/gnet/BACKCHANNEL.md).
+func TestIdleLoopsWaitOnGosNetpollerNotInASystemCall(t *testing.T) {
+	n := newTwoNodes(t, nil)
+	rc := dialRaw(t, n.loops)
+	rc.send("GET", fmt.Sprintf("/api/events/%s/live?since=%d&epoch=%s&wait=20", n.e.ev.Slug, n.head, n.epoch), cookie(clientB))
+	waitUntil(t, func() bool { return n.lh.deps.Hub.Waiting() == 1 })
+
+	// Other tests' loops may be busy; none may be blocked in a system call.
+	var states []string
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		states = loopGoroutineStates()
+		waiting, blocked := 0, 0
+		for _, s := range states {
+			switch {
+			case strings.HasPrefix(s, "syscall"):
+				blocked++
+			case strings.HasPrefix(s, "IO wait"):
+				waiting++
+			}
+		}
+		if blocked == 0 && waiting >= n.ls.opts.Loops {
+			return
+		}
+	}
+	t.Fatalf("loop goroutines %q, want %d or more in IO wait and none in a system call", states, n.ls.opts.Loops)
+}
+
+// loopGoroutineStates returns the scheduler state ("IO wait", "syscall", ...)
+// of every goroutine inside gnet's poller.
+func loopGoroutineStates() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var states []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if !strings.Contains(g, "netpoll.(*Poller).Polling") {
+			continue
+		}
+		header, _, _ := strings.Cut(g, "\n")
+		if _, st, ok := strings.Cut(header, "["); ok {
+			states = append(states, strings.TrimSuffix(st, "]:"))
+		}
+	}
+	return states
+}
