@@ -49,8 +49,9 @@
 // holds a ring of the last Window entries, filled from the published entries;
 // a seq that jumps past head+1 is filled from Redis before anyone is woken,
 // and every (re)subscription re-checks each event's head. Waiters park on a
-// channel shared by the event and closed by the hub after a short batch
-// window (a burst gives one answer per waiter), or, on the loop server, as a
+// channel shared by the event and closed by the hub at most once per short
+// batch window (the first entry after a quiet window at once, the rest of a
+// burst together at the window's end), or, on the loop server, as a
 // sleeper the hub wakes by a call (hub_sleep.go); a goroutine waiter has its
 // own timer because fasthttp never says when a client left. A since older than the ring
 // is read from Redis, older than Redis from the Archive, never a silent gap.

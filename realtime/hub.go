@@ -31,8 +31,10 @@ var ErrDraining = errors.New("realtime: draining")
 type HubOptions struct {
 	// Window is how many entries are kept in memory per event (default 1000).
 	Window int
-	// Batch is how long an arrival waits for more before waking waiters, so
-	// a burst gives one answer per waiter (default 2ms; negative: no wait).
+	// Batch is the shortest time between two wake-ups of an event's waiters:
+	// an entry after a quiet Batch wakes them at once, later ones within it
+	// are gathered into one wake-up at its end, so a burst gives each waiter
+	// at most two answers (default 2ms; negative: wake on every entry).
 	Batch time.Duration
 	// Metrics, when set, receives the hub's counters.
 	Metrics *Metrics

@@ -166,8 +166,9 @@ func (h *Hub) applyLocked(ctx context.Context, ev *liveEvent, epoch string, r ra
 	switch {
 	case r.Seq == ev.head+1:
 		ev.push(r)
-		h.scheduleWake(ev)
+		ws := h.scheduleWake(ev)
 		ev.mu.Unlock()
+		wakeSleepers(ws)
 	case r.Seq <= ev.head:
 		// Already held (a fill raced the message), unless the content differs:
 		// then Redis lost its tail and reassigned seqs we have served.
@@ -182,23 +183,34 @@ func (h *Hub) applyLocked(ctx context.Context, ev *liveEvent, epoch string, r ra
 	}
 }
 
-// scheduleWake wakes the event's waiters after the batch window. Caller holds ev.mu.
-func (h *Hub) scheduleWake(ev *liveEvent) {
+// scheduleWake wakes the event's waiters for a new entry, at most once per
+// batch window: the first entry after a quiet window wakes them at once (a
+// lone post costs no wait), and what follows within the window is gathered
+// into one wake-up at its end, so a burst gives each waiter at most two
+// answers. It returns the wake-ups to deliver once the caller lets go of
+// ev.mu. Caller holds ev.mu.
+func (h *Hub) scheduleWake(ev *liveEvent) []sleeperWake {
 	if h.batch < 0 {
-		ev.wakeAll()
-		return
+		return ev.wakeWaiters()
 	}
 	if ev.pending {
-		return
+		return nil
 	}
-	ev.pending = true
-	time.AfterFunc(h.batch, func() {
-		ev.mu.Lock()
-		ev.pending = false
-		ws := ev.wakeWaiters()
-		ev.mu.Unlock()
-		wakeSleepers(ws) // on this goroutine already: no hop to another
-	})
+	now := time.Now()
+	if next := ev.lastWake.Add(h.batch); now.Before(next) {
+		ev.pending = true
+		time.AfterFunc(next.Sub(now), func() {
+			ev.mu.Lock()
+			ev.pending = false
+			ev.lastWake = time.Now()
+			ws := ev.wakeWaiters()
+			ev.mu.Unlock()
+			wakeSleepers(ws) // on this goroutine already: no hop to another
+		})
+		return nil
+	}
+	ev.lastWake = now
+	return ev.wakeWaiters()
 }
 
 // fillBatch is how many entries one gap-filling read asks for.
@@ -228,10 +240,12 @@ func (h *Hub) fillLocked(ctx context.Context, ev *liveEvent) {
 				ev.push(r)
 			}
 		}
+		var ws []sleeperWake
 		if len(raws) > 0 {
-			h.scheduleWake(ev)
+			ws = h.scheduleWake(ev)
 		}
 		ev.mu.Unlock()
+		wakeSleepers(ws)
 		if len(raws) < fillBatch {
 			return
 		}

@@ -225,11 +225,13 @@ func TestHubsOfSeveralNodesEachDeliverTheFullSequence(t *testing.T) {
 	})
 }
 
-func TestABurstIsAnsweredOnceWithAllItsEntries(t *testing.T) {
+func TestALoneEntryWakesWaitersAtOnce(t *testing.T) {
 	forEachRedis(t, func(t *testing.T, env redisEnv) {
 		ctx := testCtx(t)
 		l := NewLog(env.client, env.namespace)
-		h := startHub(t, env.client, l, nil, HubOptions{Batch: 500 * time.Millisecond})
+		// A batch window longer than the test: only a wake-up on the
+		// window's leading edge answers in time.
+		h := startHub(t, env.client, l, nil, HubOptions{Batch: time.Hour})
 		if _, err := h.Poll(ctx, 6, "", 0, 10, 0); err != nil { // load the window
 			t.Fatal(err)
 		}
@@ -239,9 +241,47 @@ func TestABurstIsAnsweredOnceWithAllItsEntries(t *testing.T) {
 			got <- p
 		}()
 		waitFor(t, func() bool { return testutilGauge(h.metrics) == 1 })
-		appendN(t, l, 6, "b", 10)
-		if p := <-got; len(p.Entries) != 10 {
-			t.Fatalf("a burst of 10 woke the waiter with %v", seqs(p.Entries))
+		appendN(t, l, 6, "a", 1)
+		select {
+		case p := <-got:
+			if len(p.Entries) != 1 {
+				t.Fatalf("a lone entry woke the waiter with %v", seqs(p.Entries))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a lone entry waited for the batch window")
+		}
+	})
+}
+
+func TestABurstIsGatheredIntoOneWakeUpAfterTheFirstEntry(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, env redisEnv) {
+		ctx := testCtx(t)
+		l := NewLog(env.client, env.namespace)
+		h := startHub(t, env.client, l, nil, HubOptions{Batch: 500 * time.Millisecond})
+		if _, err := h.Poll(ctx, 6, "", 0, 10, 0); err != nil { // load the window
+			t.Fatal(err)
+		}
+		poll := func(since int64) chan Page {
+			got := make(chan Page, 1)
+			go func() {
+				p, _ := h.Poll(ctx, 6, "", since, 100, 30*time.Second)
+				got <- p
+			}()
+			waitFor(t, func() bool { return testutilGauge(h.metrics) == 1 })
+			return got
+		}
+		got := poll(0)
+		appendN(t, l, 6, "b", 1)
+		first := <-got
+		if len(first.Entries) != 1 {
+			t.Fatalf("the burst's first entry woke the waiter with %v", seqs(first.Entries))
+		}
+		// The rest of the burst lands within the window opened by the first
+		// wake-up: one wake-up at its end answers all of it.
+		got = poll(first.Next)
+		appendN(t, l, 6, "c", 9)
+		if p := <-got; len(p.Entries) != 9 {
+			t.Fatalf("the rest of a burst of 10 woke the waiter with %v", seqs(p.Entries))
 		}
 	})
 }

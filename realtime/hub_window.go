@@ -7,6 +7,7 @@ package realtime
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // liveEvent is a hub's window on one event's log.
@@ -20,14 +21,15 @@ type liveEvent struct {
 	fill   sync.Mutex
 	loaded bool // under fill
 
-	mu      sync.RWMutex
-	epoch   string
-	head    int64
-	count   int64      // entries held, the newest at head
-	ring    []rawEntry // entry of seq s at s % len(ring)
-	wake    chan struct{}
-	pending bool // a wake-up is scheduled
-	gone    bool // evicted from the hub: its Polls must look the event up again
+	mu       sync.RWMutex
+	epoch    string
+	head     int64
+	count    int64      // entries held, the newest at head
+	ring     []rawEntry // entry of seq s at s % len(ring)
+	wake     chan struct{}
+	pending  bool      // a wake-up is scheduled
+	lastWake time.Time // of the last wake-up for an entry (see scheduleWake)
+	gone     bool      // evicted from the hub: its Polls must look the event up again
 
 	lastUsed atomic.Int64 // unix nanoseconds of the last Poll
 	waiters  atomic.Int32
