@@ -33,8 +33,8 @@ type HubOptions struct {
 	Window int
 	// Batch is the shortest time between two wake-ups of an event's waiters:
 	// an entry after a quiet Batch wakes them at once, later ones within it
-	// are gathered into one wake-up at its end, so a burst gives each waiter
-	// at most two answers (default 2ms; negative: wake on every entry).
+	// are gathered into one wake-up at its end, so a burst wakes waiters at
+	// most twice (default 2ms; negative: wake on every entry).
 	Batch time.Duration
 	// Metrics, when set, receives the hub's counters.
 	Metrics *Metrics

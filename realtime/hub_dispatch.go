@@ -186,8 +186,8 @@ func (h *Hub) applyLocked(ctx context.Context, ev *liveEvent, epoch string, r ra
 // scheduleWake wakes the event's waiters for a new entry, at most once per
 // batch window: the first entry after a quiet window wakes them at once (a
 // lone post costs no wait), and what follows within the window is gathered
-// into one wake-up at its end, so a burst gives each waiter at most two
-// answers. It returns the wake-ups to deliver once the caller lets go of
+// into one wake-up at its end, so a burst wakes its waiters at most twice.
+// It returns the wake-ups to deliver once the caller lets go of
 // ev.mu. Caller holds ev.mu.
 func (h *Hub) scheduleWake(ev *liveEvent) []sleeperWake {
 	if h.batch < 0 {
