@@ -310,6 +310,8 @@ func TestHiddenAndHeldItemsAreNotDeliveredButAdvanceNext(t *testing.T) {
 			t.Fatalf("page after approval = %+v", p.Entries)
 		}
 		appendN(t, l, 8, "more", 6) // push the private adds out of the window: read from Redis
+		// The hub hears of appends through its subscription, a moment later.
+		waitFor(t, func() bool { p, _ := h.Poll(ctx, 8, "", 9, 10, 0); return len(p.Entries) == 1 })
 		p, _ = h.Poll(ctx, 8, "", 0, 10, 0)
 		if p.Served != ServedRedis || fmt.Sprint(seqs(p.Entries)) != "[1 4 5 6 7 8 9 10]" {
 			t.Fatalf("history page = %v served %s", seqs(p.Entries), p.Served)
