@@ -348,13 +348,14 @@ func (h *Handler) limit(c *fiber.Ctx, kind, client string, r RateLimit) error {
 // func gives them back.
 func (h *Handler) park(c *fiber.Ctx, client string) (func(), error) {
 	ip := h.deps.ClientAddr(c.Context())
-	switch h.admitWait(client, ip) {
+	t, admission := h.admitWait(client, ip, waitTicket{})
+	switch admission {
 	case waitClientFull:
 		return nil, tooMany(c, 5*time.Second, "This browser has too many requests waiting already.")
 	case waitAddressFull:
 		return nil, tooMany(c, 5*time.Second, "Too many requests are waiting from this address.")
 	}
-	return func() { h.releaseWait(client, ip) }, nil
+	return func() { h.releaseWait(t) }, nil
 }
 
 // tooMany sets Retry-After (whole seconds, at least 1) and returns a 429.

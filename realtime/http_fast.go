@@ -63,10 +63,11 @@ func (h *Handler) serveFast(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	ip := h.deps.ClientAddr(ctx)
-	if h.admitWait(client, ip) != waitAdmitted {
+	t, admission := h.admitWait(client, ip, waitTicket{})
+	if admission != waitAdmitted {
 		return false // fiber's path answers the 429
 	}
-	defer h.releaseWait(client, ip)
+	defer h.releaseWait(t)
 	defer func() {
 		if r := recover(); r != nil {
 			h.writeFastError(ctx, fmt.Errorf("realtime: panic in a long poll: %v", r))

@@ -52,11 +52,13 @@ type loopConn struct {
 	snapLimit int
 	// empty is a parked poll's answer body when its wait ends.
 	empty []byte
-	// client is the waiting slot the loops took ("": none); release gives
-	// back the slots fiber took for an adopted wait.
-	client  string
-	ip      string
-	release func()
+	// wait is the waiting slots the loops took (the zero ticket: none);
+	// lastWait the ones they gave back last, kept as admitWait's hint for
+	// the connection's next poll. release gives back the slots fiber took
+	// for an adopted wait.
+	wait     waitTicket
+	lastWait waitTicket
+	release  func()
 	// directIP is the client address of a request without forwarding
 	// headers, resolved once per connection ("": not yet).
 	directIP string
@@ -148,10 +150,10 @@ func (lc *loopConn) endWait() {
 	if lc.release != nil {
 		lc.release()
 		lc.release = nil
-	} else if lc.client != "" {
-		lc.s.h.releaseWait(lc.client, lc.ip)
+	} else if lc.wait.held() {
+		lc.s.h.releaseWait(lc.wait)
+		lc.lastWait, lc.wait = lc.wait, waitTicket{}
 	}
-	lc.client, lc.ip = "", ""
 	if lc.waiting {
 		lc.s.h.deps.Hub.leaveWait()
 		lc.waiting = false
@@ -273,12 +275,13 @@ func (lc *loopConn) admitFast(slug []byte, head *requestHead, q LiveQuery) (*liv
 	if hev == nil || !hev.covers(q.Since) {
 		return nil, false
 	}
-	client := string(head.cookie)
+	client := lc.lastWait.client.keyOr(head.cookie)
 	ip := lc.clientAddr(head.forwardedFor)
-	if h.admitWait(client, ip) != waitAdmitted {
+	t, admission := h.admitWait(client, ip, lc.lastWait)
+	if admission != waitAdmitted {
 		return nil, false // fiber's handler answers the 429
 	}
-	lc.client, lc.ip, lc.release, lc.header = client, ip, nil, nil
+	lc.wait, lc.release, lc.header = t, nil, nil
 	return hev, true
 }
 

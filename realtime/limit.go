@@ -137,73 +137,143 @@ const (
 // admitWait is the one admission of a parked request (a long poll or a
 // stream), on every path (fiber's, the fast path, the loops): it takes a
 // slot of the client's allowance and one of its address's ceiling, or
-// neither. A slot taken must be given back with releaseWait.
-func (h *Handler) admitWait(client, ip string) waitAdmission {
-	if !h.waits.acquire(client) {
-		return waitClientFull
+// neither. A ticket taken must be given back with releaseWait. hint is an
+// earlier ticket of the same connection (or the zero ticket): when it names
+// the same client and address, their slots are found without a lookup.
+func (h *Handler) admitWait(client, ip string, hint waitTicket) (waitTicket, waitAdmission) {
+	c := h.waits.acquire(client, hint.client)
+	if c == nil {
+		return waitTicket{}, waitClientFull
 	}
-	if !h.ipWaits.acquire(ip) {
-		h.waits.release(client)
-		return waitAddressFull
+	a := h.ipWaits.acquire(ip, hint.addr)
+	if a == nil {
+		h.waits.release(c)
+		return waitTicket{}, waitAddressFull
 	}
-	return waitAdmitted
+	return waitTicket{client: c, addr: a}, waitAdmitted
 }
 
 // releaseWait gives back what admitWait took.
-func (h *Handler) releaseWait(client, ip string) {
-	h.ipWaits.release(ip)
-	h.waits.release(client)
+func (h *Handler) releaseWait(t waitTicket) {
+	h.ipWaits.release(t.addr)
+	h.waits.release(t.client)
 }
+
+// waitTicket is the pair of slots admitWait took; the zero ticket holds none.
+type waitTicket struct {
+	client, addr *waitSlot
+}
+
+// held reports whether the ticket holds slots.
+func (t waitTicket) held() bool { return t.client != nil }
 
 // waiters bounds concurrent waits (long polls and streams) per client on
 // this node. A waiter is a parked request; bounding them per client keeps
 // one browser (or script) from holding thousands of the node's file handles.
+//
+// A key's count stays in the map at zero until a sweep, so a browser that
+// polls again and again is neither inserted nor deleted each time, and a
+// holder gives its slot back without a lookup.
 type waiters struct {
-	max int
-	mu  sync.Mutex
-	n   map[string]int
+	max   int
+	mu    sync.Mutex
+	slots map[string]*waitSlot
+	idle  int // slots in the map at zero
 }
 
-func newWaiters(max int) *waiters { return &waiters{max: max, n: make(map[string]int)} }
+// waitSlot is one key's count of waits in use.
+type waitSlot struct {
+	key   string // fixed
+	n     int    // under waiters.mu
+	swept bool   // under waiters.mu: out of the map, look the key up again
+}
 
-// acquire takes a slot for key, or reports false when key holds max already.
-func (w *waiters) acquire(key string) bool {
+// keyOr returns the slot's key when it equals b, else b as a new string: a
+// connection that polls again for the same browser allocates no key.
+func (s *waitSlot) keyOr(b []byte) string {
+	if s != nil && s.key == string(b) {
+		return s.key
+	}
+	return string(b)
+}
+
+// unboundedSlot is what acquire hands out when there is no bound.
+var unboundedSlot = &waitSlot{}
+
+// minSweep is how many idle keys the map keeps before a sweep is worth it.
+const minSweep = 1024
+
+func newWaiters(max int) *waiters { return &waiters{max: max, slots: make(map[string]*waitSlot)} }
+
+// acquire takes a slot for key, or returns nil when key holds max already.
+// hint, when it is key's slot from an earlier acquire, spares the lookup.
+func (w *waiters) acquire(key string, hint *waitSlot) *waitSlot {
 	if w.max <= 0 {
-		return true
+		return unboundedSlot
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.n[key] >= w.max {
-		return false
+	s := hint
+	if s == nil || s.swept || s.key != key {
+		s = w.slots[key]
+		if s == nil {
+			s = &waitSlot{key: key}
+			w.slots[key] = s
+			w.idle++
+		}
 	}
-	w.n[key]++
-	return true
+	if s.n >= w.max {
+		return nil
+	}
+	if s.n == 0 {
+		w.idle--
+	}
+	s.n++
+	return s
 }
 
-// release gives back a slot acquire took.
-func (w *waiters) release(key string) {
-	if w.max <= 0 {
+// release gives back a slot acquire took (nil: none).
+func (w *waiters) release(s *waitSlot) {
+	if s == nil || s == unboundedSlot {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.n[key] <= 1 {
-		delete(w.n, key)
+	s.n--
+	if s.n > 0 {
 		return
 	}
-	w.n[key]--
+	w.idle++
+	if w.idle >= minSweep && w.idle > len(w.slots)/2 {
+		w.sweep()
+	}
+}
+
+// sweep drops the keys at zero. Caller holds w.mu. It runs when at least
+// half the map is idle, so its cost is spread over as many releases.
+func (w *waiters) sweep() {
+	for k, s := range w.slots {
+		if s.n == 0 {
+			s.swept = true
+			delete(w.slots, k)
+		}
+	}
+	w.idle = 0
 }
 
 // count returns key's slots in use.
 func (w *waiters) count(key string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.n[key]
+	if s := w.slots[key]; s != nil {
+		return s.n
+	}
+	return 0
 }
 
 // keys returns how many keys hold slots.
 func (w *waiters) keys() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.n)
+	return len(w.slots) - w.idle
 }

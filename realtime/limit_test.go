@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -82,25 +83,77 @@ func TestAllowClientTakesFromBothOrNeither(t *testing.T) {
 
 func TestWaitersAreBoundedPerClient(t *testing.T) {
 	w := newWaiters(2)
+	var a []*waitSlot
 	for i := range 2 {
-		if !w.acquire("a") {
+		s := w.acquire("a", nil)
+		if s == nil {
 			t.Fatalf("slot %d refused", i+1)
 		}
+		a = append(a, s)
 	}
-	if w.acquire("a") {
+	if w.acquire("a", nil) != nil {
 		t.Fatal("third slot granted")
 	}
-	if !w.acquire("b") {
-		t.Fatal("other client refused")
+	if w.acquire("a", a[0]) != nil {
+		t.Fatal("third slot granted through a hint")
 	}
-	w.release("a")
-	if !w.acquire("a") {
+	b := w.acquire("b", a[0]) // a hint for another key is not taken
+	if b == nil || b == a[0] {
+		t.Fatalf("other client: got %p, a's slot %p", b, a[0])
+	}
+	w.release(a[0])
+	if s := w.acquire("a", nil); s != a[0] {
 		t.Fatal("released slot not reusable")
 	}
-	w.release("a")
-	w.release("a")
-	w.release("b")
-	if len(w.n) != 0 {
-		t.Fatalf("counts leak: %v", w.n)
+	w.release(a[0])
+	w.release(a[1])
+	w.release(b)
+	if w.keys() != 0 || w.count("a") != 0 || w.count("b") != 0 {
+		t.Fatalf("counts leak: %d keys, a %d, b %d", w.keys(), w.count("a"), w.count("b"))
+	}
+}
+
+func TestIdleWaitSlotsAreSweptAndTheirHintsLookedUpAgain(t *testing.T) {
+	w := newWaiters(1)
+	held := w.acquire("held", nil)
+	first := w.acquire("k0", nil)
+	w.release(first)
+	for i := 1; i < 3*minSweep; i++ {
+		w.release(w.acquire(fmt.Sprintf("k%d", i), nil))
+	}
+	if n := len(w.slots); n > 2*minSweep {
+		t.Fatalf("%d keys in the map after %d idle ones: idle keys are not swept", n, 3*minSweep)
+	}
+	if w.count("held") != 1 || w.keys() != 1 {
+		t.Fatalf("a sweep touched a held slot: held %d, keys %d", w.count("held"), w.keys())
+	}
+	if !first.swept {
+		t.Fatal("the first idle key was never swept")
+	}
+	again := w.acquire("k0", first)
+	if again == nil || again == first {
+		t.Fatalf("a swept hint was used (%p, hint %p)", again, first)
+	}
+	if w.acquire("k0", nil) != nil {
+		t.Fatal("the key found again is not the one counted: a second slot was granted")
+	}
+	w.release(again)
+	w.release(held)
+	if w.keys() != 0 {
+		t.Fatalf("%d keys hold slots after every release", w.keys())
+	}
+}
+
+func TestUnboundedWaitersHandOutSlotsWithoutCounting(t *testing.T) {
+	w := newWaiters(0)
+	for range 3 {
+		s := w.acquire("a", nil)
+		if s == nil {
+			t.Fatal("an unbounded waiter refused a slot")
+		}
+		w.release(s)
+	}
+	if len(w.slots) != 0 {
+		t.Fatalf("an unbounded waiter counts keys: %d", len(w.slots))
 	}
 }
