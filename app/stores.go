@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/backchannel/backchannel/internal/rawtcp"
 	"github.com/hibiken/asynq"
 	"github.com/redis/rueidis"
 )
@@ -28,11 +29,25 @@ func NewRedis(cfg *Config) (rueidis.Client, error) {
 	if len(cfg.RedisAddrs) == 1 {
 		opt.SelectDB = cfg.RedisDB
 	}
+	if tc == nil {
+		opt.DialCtxFn = dialRawRedis
+	}
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, fmt.Errorf("app: connect to Redis %v: %w", cfg.RedisAddrs, err)
 	}
 	return c, nil
+}
+
+// dialRawRedis dials a plain-TCP Redis connection whose reads and writes
+// are raw system calls (internal/rawtcp: they keep the runtime's monitor
+// thread asleep between posts).
+func dialRawRedis(ctx context.Context, dst string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
+	c, err := d.DialContext(ctx, "tcp", dst)
+	if err != nil {
+		return nil, err
+	}
+	return rawtcp.Wrap(c), nil
 }
 
 // RedisTLSConfig is the TLS of every Redis connection for a rediss://
