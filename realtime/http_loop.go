@@ -458,6 +458,10 @@ func (l *loop) post(e loopEvent) {
 	}
 }
 
+// drainYieldEvery is how many events drain handles between yields: about
+// a millisecond of answers.
+const drainYieldEvery = 64
+
 // drain runs the queued events, on the loop.
 func (l *loop) drain(context.Context) error {
 	l.mu.Lock()
@@ -468,6 +472,12 @@ func (l *loop) drain(context.Context) error {
 	for i := range q {
 		l.handle(&q[i])
 		q[i] = loopEvent{}
+		if i%drainYieldEvery == drainYieldEvery-1 {
+			// A wake-up of thousands of waiters takes tens of ms: yield
+			// now and then, as the patched gnet's Polling does between
+			// batches, rather than be preempted by the runtime's monitor.
+			runtime.Gosched()
+		}
 	}
 	l.mu.Lock()
 	if l.spare == nil {
