@@ -216,6 +216,15 @@ func (s *LoopServer) loopOf(el gnet.EventLoop) *loop {
 	return l
 }
 
+// clockBase anchors loopClock.
+var clockBase = time.Now()
+
+// loopClock is the loops' clock for deadlines and timeouts: monotonic
+// nanoseconds since the package started, never 0 (0 means "none"). It reads
+// one clock where time.Now reads two, and a step of the wall clock moves no
+// deadline.
+func loopClock() int64 { return int64(time.Since(clockBase)) + 1 }
+
 // sweepEvery is how often each loop checks its connections' deadlines: a
 // scan of one int64 per connection.
 const sweepEvery = 100 * time.Millisecond
@@ -319,7 +328,7 @@ func (e *loopEvents) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	lc.l = e.s.loopOf(c.EventLoop())
 	lc.l.add(lc)
 	e.s.open.Add(1)
-	lc.headStart = time.Now().UnixNano()
+	lc.headStart = loopClock()
 	return nil, lc.guard(lc.serve)
 }
 
@@ -427,8 +436,9 @@ type loop struct {
 	due       []*loopConn
 
 	// Answers and stream chunks cut for one page are written to every
-	// connection that asked for it: memoised by page, for the current second
-	// (the Date header).
+	// connection that asked for it: memoised by page until the sweep after
+	// the second turns (their Date header is then at most sweepEvery late;
+	// fasthttp's own is refreshed once a second).
 	memoSec int64
 	answers map[*byte]memoBytes
 	chunks  map[*byte]memoBytes
@@ -536,7 +546,7 @@ func (e *loopEvent) dropped() {
 
 // sweep acts on the connections whose deadline passed.
 func (l *loop) sweep() {
-	now := time.Now().UnixNano()
+	now := loopClock()
 	l.due = l.due[:0]
 	for i, d := range l.deadlines {
 		if d != 0 && d <= now {
@@ -549,7 +559,7 @@ func (l *loop) sweep() {
 		}
 	}
 	clear(l.due)
-	if sec := now / int64(time.Second); sec != l.memoSec {
+	if sec := time.Now().Unix(); sec != l.memoSec {
 		l.memoSec = sec
 		clear(l.answers)
 		clear(l.chunks)

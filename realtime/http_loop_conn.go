@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -41,7 +42,7 @@ type loopConn struct {
 	// dropped.
 	gen        uint32
 	first      bool  // no request yet: ReadTimeout, not IdleTimeout, applies
-	headStart  int64 // unix ns when the head being read began
+	headStart  int64 // loopClock when the head being read began
 	closeAfter bool  // the request asked to close after its answer
 	gone       atomic.Bool
 
@@ -86,18 +87,23 @@ func (lc *loopConn) setState(st connState) {
 	lc.gen++
 }
 
-// write writes bs (in one call) unless the connection is gone, and reports
+// write writes b (in one call) unless the connection is gone, and reports
 // whether it is still there: gnet closes a connection whose write fails, at
 // once, and its descriptor may then belong to another client.
-func (lc *loopConn) write(bs ...[]byte) bool {
+func (lc *loopConn) write(b []byte) bool {
 	if lc.state == stateGone {
 		return false
 	}
-	if len(bs) == 1 {
-		_, _ = lc.c.Write(bs[0])
-	} else {
-		_, _ = lc.c.Writev(bs)
+	_, _ = lc.c.Write(b)
+	return lc.state != stateGone
+}
+
+// writev is write of several buffers in one system call.
+func (lc *loopConn) writev(bs [][]byte) bool {
+	if lc.state == stateGone {
+		return false
 	}
+	_, _ = lc.c.Writev(bs)
 	return lc.state != stateGone
 }
 
@@ -171,7 +177,7 @@ func (lc *loopConn) startWaiting() {
 // requests, and returns gnet.Close when it must close.
 func (lc *loopConn) serve() gnet.Action {
 	for lc.state == stateRead {
-		now := time.Now().UnixNano()
+		now := loopClock()
 		if len(lc.in) == 0 {
 			wait := lc.s.opts.IdleTimeout
 			if lc.first {
@@ -287,10 +293,13 @@ func (lc *loopConn) admitFast(slug []byte, head *requestHead, q LiveQuery) (*liv
 
 // fastPoll takes a long poll the loops can answer whole.
 func (lc *loopConn) fastPoll(slug []byte, head *requestHead) bool {
-	q, err := ParseLiveQuery(string(head.query))
+	// Parsed in place: only the epoch may outlive the input buffer, and it
+	// is copied (or is the connection's last one, as it mostly is).
+	q, err := ParseLiveQuery(unsafe.String(unsafe.SliceData(head.query), len(head.query)))
 	if err != nil || q.Wait <= 0 {
 		return false
 	}
+	q.Epoch = lc.keepEpoch(q.Epoch)
 	ev, ok := lc.admitFast(slug, head, q)
 	if !ok {
 		return false
@@ -300,10 +309,19 @@ func (lc *loopConn) fastPoll(slug []byte, head *requestHead) bool {
 	return true
 }
 
+// keepEpoch returns e (which may point into the input buffer) as a string
+// of its own: the connection's last poll's epoch when equal, else a copy.
+func (lc *loopConn) keepEpoch(e string) string {
+	if e == lc.poll.epoch {
+		return lc.poll.epoch
+	}
+	return strings.Clone(e)
+}
+
 // startPoll answers a poll now or parks it until an arrival or its wait's end.
 func (lc *loopConn) startPoll(wait time.Duration) {
 	lc.setState(statePoll)
-	lc.setDeadline(time.Now().UnixNano() + int64(wait))
+	lc.setDeadline(loopClock() + int64(wait))
 	lc.stepPoll()
 }
 
@@ -349,7 +367,7 @@ func (lc *loopConn) finished() {
 	lc.header, lc.empty = nil, nil
 	if lc.closeAfter {
 		lc.setState(stateClosing)
-		lc.setDeadline(time.Now().UnixNano() + int64(lc.s.opts.WriteTimeout))
+		lc.setDeadline(loopClock() + int64(lc.s.opts.WriteTimeout))
 		return
 	}
 	lc.setState(stateRead)
@@ -384,13 +402,9 @@ func pollAnswerBytes(base *fasthttp.ResponseHeader, status int, body []byte, clo
 	return append(out, body...)
 }
 
-// memo returns the bytes made by make for a page, made once per second.
+// memo returns the bytes made by mk for a page, made once per page and
+// second (the loop's sweep clears them).
 func (l *loop) memo(m map[*byte]memoBytes, page []byte, mk func() []byte) []byte {
-	if sec := time.Now().Unix(); sec != l.memoSec {
-		l.memoSec = sec
-		clear(l.answers)
-		clear(l.chunks)
-	}
 	key := unsafe.SliceData(page)
 	if e, ok := m[key]; ok && len(e.page) == len(page) {
 		return e.out
@@ -407,7 +421,7 @@ func (l *loop) memo(m map[*byte]memoBytes, page []byte, mk func() []byte) []byte
 func (lc *loopConn) blockedPoll() {
 	h := lc.s.h
 	q := LiveQuery{HasSince: true, Since: lc.poll.cur, Epoch: lc.poll.epoch, Limit: lc.poll.limit}
-	if d := lc.deadline() - time.Now().UnixNano(); d > 0 && lc.state == statePoll {
+	if d := lc.deadline() - loopClock(); d > 0 && lc.state == statePoll {
 		q.Wait = time.Duration(d)
 	}
 	header, closeAfter, eventID := lc.header, lc.closeAfter, lc.poll.eventID
@@ -466,7 +480,7 @@ func (lc *loopConn) fastStream(slug []byte, head *requestHead) bool {
 	if lc.closeAfter {
 		head0 = streamHeaderBytes(true)
 	}
-	if !lc.write(head0, preludeChunk) {
+	if !lc.writev([][]byte{head0, preludeChunk}) {
 		return true
 	}
 	lc.snapLimit = q.Limit
@@ -535,7 +549,7 @@ func (lc *loopConn) stepStream(keepAlive bool) {
 				return
 			}
 			lc.poll.epoch = p.Epoch
-			lc.setDeadline(time.Now().UnixNano() + int64(h.deps.KeepAlive))
+			lc.setDeadline(loopClock() + int64(h.deps.KeepAlive))
 			return
 		case out == pollAnswered && !p.Reset:
 			if len(p.Entries) > 0 && !lc.write(lc.streamChunk(p)) {
@@ -581,7 +595,7 @@ func (lc *loopConn) endStream() {
 	lc.sleeper.leave()
 	lc.endWait()
 	lc.setState(stateClosing)
-	lc.setDeadline(time.Now().UnixNano() + int64(lc.s.opts.WriteTimeout))
+	lc.setDeadline(loopClock() + int64(lc.s.opts.WriteTimeout))
 }
 
 // maxCatchUp bounds the pages a goroutine writes to bring a stream back
@@ -744,7 +758,7 @@ func (lc *loopConn) onEvent(e *loopEvent) gnet.Action {
 		lc.poll = pollState{eventID: e.poll.eventID, epoch: q.Epoch, cur: max(q.Since, 0), limit: q.Limit, ev: ev}
 		if ev == nil {
 			lc.setState(statePoll)
-			lc.setDeadline(time.Now().UnixNano() + int64(q.Wait))
+			lc.setDeadline(loopClock() + int64(q.Wait))
 			lc.blockedPoll()
 			break
 		}
@@ -797,13 +811,13 @@ func (lc *loopConn) onDeadline() gnet.Action {
 		}
 		if !lc.sleeper.leave() {
 			// A wake-up is on its way; it steps the stream.
-			lc.setDeadline(time.Now().UnixNano() + int64(lc.s.h.deps.KeepAlive))
+			lc.setDeadline(loopClock() + int64(lc.s.h.deps.KeepAlive))
 			return gnet.None
 		}
 		lc.stepStream(true)
 		return lc.settle()
 	}
-	if lc.state == stateRead && lc.handOverAt != 0 && time.Now().UnixNano()-lc.handOverAt < int64(lc.s.opts.WriteTimeout) {
+	if lc.state == stateRead && lc.handOverAt != 0 && loopClock()-lc.handOverAt < int64(lc.s.opts.WriteTimeout) {
 		return lc.serve() // a hand-over waiting for the last answer to be written
 	}
 	return gnet.Close // idle, a head too slow, or an answer not written in time
@@ -817,10 +831,10 @@ func (lc *loopConn) handOver() gnet.Action {
 		// Try again at the next sweep.
 		if err := lc.c.Flush(); err != nil || lc.c.OutboundBuffered() > 0 {
 			if lc.handOverAt == 0 {
-				lc.handOverAt = time.Now().UnixNano()
+				lc.handOverAt = loopClock()
 			}
 			lc.setState(stateRead)
-			lc.setDeadline(time.Now().UnixNano())
+			lc.setDeadline(loopClock())
 			return gnet.None
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
 )
@@ -110,4 +111,24 @@ func joinTarget(h requestHead) []byte {
 		return h.path
 	}
 	return append(append(append([]byte(nil), h.path...), '?'), h.query...)
+}
+
+func TestAPollsEpochOutlivesTheBufferItWasParsedFrom(t *testing.T) {
+	buf := []byte("since=3&epoch=abc123&wait=25")
+	q, err := ParseLiveQuery(unsafe.String(unsafe.SliceData(buf), len(buf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := &loopConn{}
+	kept := lc.keepEpoch(q.Epoch)
+	copy(buf, "since=3&epoch=zzzzzz&wait=25") // the loop reuses its buffer
+	if kept != "abc123" {
+		t.Fatalf("the kept epoch changed with the buffer: %q", kept)
+	}
+	lc.poll.epoch = kept
+	copy(buf, "since=4&epoch=abc123&wait=25")
+	q, _ = ParseLiveQuery(unsafe.String(unsafe.SliceData(buf), len(buf)))
+	if again := lc.keepEpoch(q.Epoch); unsafe.StringData(again) != unsafe.StringData(kept) {
+		t.Fatal("the same epoch on the next poll was copied again instead of reusing the last one")
+	}
 }

@@ -147,6 +147,7 @@ func (h *Hub) event(ctx context.Context, id int64) (*liveEvent, error) {
 	ev := h.events[id]
 	if ev == nil {
 		ev = &liveEvent{id: id, ready: make(chan struct{}), ring: make([]rawEntry, h.window), wake: make(chan struct{})}
+		ev.touch()
 		ev.fill.Lock()
 		h.events[id] = ev
 		h.mu.Unlock()

@@ -106,12 +106,17 @@ func (h *Hub) dispatch(ctx context.Context) {
 	}
 }
 
-// evictIdle drops the windows last polled before cutoff with nobody waiting.
-// A Poll still holding one is woken and finds it gone (then loads afresh).
+// evictIdle drops the windows last polled before cutoff with nobody waiting
+// (a window counts as polled at the sweep after its last poll). A Poll still
+// holding one is woken and finds it gone (then loads afresh).
 func (h *Hub) evictIdle(cutoff time.Time) {
+	now := time.Now().UnixNano()
 	h.mu.Lock()
 	var gone []*liveEvent
 	for id, ev := range h.events {
+		if ev.polled.Swap(false) {
+			ev.lastUsed.Store(now)
+		}
 		if ev.waiters.Load() == 0 && ev.lastUsed.Load() < cutoff.UnixNano() {
 			delete(h.events, id)
 			gone = append(gone, ev)

@@ -99,7 +99,7 @@ const syncTimeout = 5 * time.Second
 func (h *Hub) attempt(ctx context.Context, poll *pollState) (p Page, wake <-chan struct{}, done bool, err error) {
 	for {
 		ev := poll.ev
-		ev.lastUsed.Store(time.Now().UnixNano())
+		ev.touch()
 		ev.mu.RLock()
 		if ev.gone {
 			ev.mu.RUnlock()

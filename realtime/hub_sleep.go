@@ -6,7 +6,6 @@ package realtime
 
 import (
 	"sync/atomic"
-	"time"
 )
 
 // waker is what owns a sleeper: hubWake is called once per registration, on
@@ -160,7 +159,7 @@ func (ev *liveEvent) covers(since int64) bool {
 // counts as delivered; after a wake-up set poll.woken first, as Poll does.
 func (h *Hub) tryPoll(poll *pollState, s *sleeper, gen uint32) (Page, pollOutcome) {
 	ev := poll.ev
-	ev.lastUsed.Store(time.Now().UnixNano())
+	ev.touch()
 	ev.mu.RLock()
 	defer ev.mu.RUnlock()
 	switch {

@@ -575,3 +575,26 @@ func TestIdleWindowsAreDroppedButNeverUnderAWaiter(t *testing.T) {
 		t.Fatalf("poll after eviction = %v, %v", seqs(p.Entries), err)
 	}
 }
+
+func TestAWindowPolledSinceTheLastSweepIsKeptUntilIdleAfterPasses(t *testing.T) {
+	r := redisEnvs(t)[0]
+	ctx := testCtx(t)
+	l := NewLog(r.client, r.namespace)
+	h := startHub(t, r.client, l, nil, HubOptions{})
+	appendN(t, l, 25, "a", 1)
+	if _, err := h.Poll(ctx, 25, "", 0, 10, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The sweep that first sees the poll dates it now: a cutoff a minute
+	// back keeps the window, twice over.
+	for range 2 {
+		h.evictIdle(time.Now().Add(-time.Minute))
+		if !h.InMemory(25, 1) {
+			t.Fatal("a window polled a moment ago was dropped")
+		}
+	}
+	h.evictIdle(time.Now().Add(time.Hour))
+	if h.InMemory(25, 1) {
+		t.Fatal("a window nobody polled since the last sweep was kept past its cutoff")
+	}
+}

@@ -31,7 +31,11 @@ type liveEvent struct {
 	lastWake time.Time // of the last wake-up for an entry (see scheduleWake)
 	gone     bool      // evicted from the hub: its Polls must look the event up again
 
-	lastUsed atomic.Int64 // unix nanoseconds of the last Poll
+	// polled is set by every poll (touch) and cleared by the idle sweep,
+	// which then moves lastUsed (unix ns) to its own time: a poll reads no
+	// clock and, mostly, writes nothing shared.
+	polled   atomic.Bool
+	lastUsed atomic.Int64
 	waiters  atomic.Int32
 
 	// pages are the pages cut at the current head and epoch, by (since,
@@ -131,4 +135,11 @@ func (ev *liveEvent) collect(since int64, limit int) Page {
 	// Pages are shared between waiters: a caller's append must copy.
 	p.Entries, p.Raw = p.Entries[:len(p.Entries):len(p.Entries)], p.Raw[:len(p.Raw):len(p.Raw)]
 	return p
+}
+
+// touch marks the window as polled since the last idle sweep.
+func (ev *liveEvent) touch() {
+	if !ev.polled.Load() {
+		ev.polled.Store(true)
+	}
 }
