@@ -170,6 +170,11 @@ func (h *Hub) tryPoll(poll *pollState, s *sleeper, gen uint32) (Page, pollOutcom
 	case poll.cur > ev.head, poll.cur < ev.head-ev.count:
 		return Page{}, pollBlocked
 	}
+	if poll.epoch != "" {
+		// The same text: keep the window's string, so that the next poll
+		// of this connection compares pointers, not bytes.
+		poll.epoch = ev.epoch
+	}
 	p := ev.cachedCollect(poll.cur, poll.limit)
 	if len(p.Entries) > 0 {
 		h.delivered(p, poll.woken)
