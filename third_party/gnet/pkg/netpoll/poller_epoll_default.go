@@ -143,35 +143,33 @@ func (p *Poller) Polling(callback PollEventHandler) error {
 	el := newEventList(InitPollEventsCap)
 	var doChores bool
 
-	msec := -1
+	// Backchannel: never block the thread in epoll_wait. Poll without
+	// waiting (a raw system call: the scheduler and its monitor thread are
+	// not involved); when nothing is ready, RawConn.Read parks this goroutine
+	// on Go's netpoller until the epoll fd is readable, then polls again.
+	var (
+		n     int
+		err   error
+		polls int
+	)
+	poll := func(uintptr) bool {
+		polls++
+		n, err = gio.RawEpollWait(p.fd, el.events)
+		return n != 0 || (err != nil && err != unix.EINTR)
+	}
 	busy := 0 // Backchannel: events handled since this goroutine last yielded
 	for {
-		// Backchannel: never block the thread in epoll_wait. Poll without
-		// waiting (a raw system call: the scheduler and its monitor thread
-		// are not involved), and when nothing is ready park this goroutine
-		// on Go's netpoller until the epoll fd is readable.
-		var n int
-		var err error
-		if msec == -1 {
-			if werr := p.wait.Read(func(uintptr) bool {
-				n, err = gio.RawEpollWait(p.fd, el.events)
-				return n != 0 || (err != nil && err != unix.EINTR)
-			}); werr != nil {
-				return os.NewSyscallError("epoll_wait", werr)
-			}
-		} else {
-			n, err = gio.RawEpollWait(p.fd, el.events)
+		polls = 0
+		if werr := p.wait.Read(poll); werr != nil {
+			return os.NewSyscallError("epoll_wait", werr)
 		}
-		if n == 0 || (n < 0 && err == unix.EINTR) {
-			msec = -1
-			busy = 0
-			runtime.Gosched()
-			continue
-		} else if err != nil {
+		if polls > 1 {
+			busy = 0 // it parked
+		}
+		if err != nil {
 			logging.Errorf("error occurs in epoll: %v", os.NewSyscallError("epoll_wait", err))
 			return err
 		}
-		msec = 0
 
 		for i := 0; i < n; i++ {
 			ev := &el.events[i]
