@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -248,14 +249,27 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 	}
 	// The peers, and the floor under any fasthttp server (bench/lpfloor),
 	// with the same tool, clients and rates, while our node idles.
-	var nchan, floor, centrifugo []loadResult
+	// The long-poll steps run -rounds times, ours and nchan's in turn (our
+	// first round is the budget step above), and are compared by medians.
+	var nchan, floor, centrifugo, extra []loadResult
+	peers := append([]loadResult(nil), res...)
+	var rounds []string
 	if h.o.nchan {
 		stop, err := h.startNchan(ctx)
 		if err != nil {
 			return 2, err
 		}
-		for _, s := range steps[:2] {
-			nchan = append(nchan, h.nchanStep(ctx, lp, nchanAddr, s))
+		for i, s := range steps[:2] {
+			ours, theirs := []loadResult{res[i]}, []loadResult{h.nchanStep(ctx, lp, nchanAddr, s, 0)}
+			for r := 1; r < h.o.rounds && ctx.Err() == nil; r++ {
+				ours = append(ours, h.livepoll(ctx, lp, s))
+				waitConnectionsClosed(ctx, h.webs[0].pid(), baseline)
+				theirs = append(theirs, h.nchanStep(ctx, lp, nchanAddr, s, r))
+			}
+			peers[i] = medianOf(ours)
+			nchan = append(nchan, medianOf(theirs))
+			extra = append(append(extra, ours[1:]...), theirs...)
+			rounds = append(rounds, roundsLine(s, ours, theirs))
 		}
 		stop()
 		stop, err = h.startFloor(ctx)
@@ -263,7 +277,7 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 			return 2, err
 		}
 		for _, s := range steps[:2] {
-			floor = append(floor, h.nchanStep(ctx, lp, floorAddr, s))
+			floor = append(floor, h.nchanStep(ctx, lp, floorAddr, s, 0))
 		}
 		stop()
 	}
@@ -278,8 +292,11 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 		stop()
 	}
 	printBudgets(res)
-	printPeers(res, nchan, floor, centrifugo)
-	for _, r := range append(append(append(res, nchan...), floor...), centrifugo...) {
+	printPeers(peers, nchan, floor, centrifugo)
+	for _, l := range rounds {
+		fmt.Println(l)
+	}
+	for _, r := range append(append(append(res, extra...), floor...), centrifugo...) {
 		if r.lost > 0 || r.dup > 0 {
 			h.failed = true
 			fmt.Printf("\nFAIL: %s: %d lost, %d duplicated\n", r.step.name, r.lost, r.dup)
@@ -343,7 +360,7 @@ func waitConnectionsClosed(ctx context.Context, pid, baseline int) {
 // our long poll beside nginx+nchan (and the fasthttp floor, bench/lpfloor),
 // our stream beside Centrifugo; ratios are ours / the peer's (goal: <= 1.0).
 // Our CPU is the node's and Redis's together (the whole pipeline), the
-// peers' their own process's.
+// peers' their own process's. The long-poll rows are medians of -rounds runs.
 func printPeers(ours, nchan, floor, centrifugo []loadResult) {
 	if len(nchan)+len(centrifugo) == 0 {
 		return
@@ -372,6 +389,74 @@ func printPeers(ours, nchan, floor, centrifugo []loadResult) {
 		}
 	}
 	tw.Flush()
+}
+
+// medianOf is one result whose latencies and CPU figures are the medians of
+// rs's (each figure on its own), lost and duplicated summed.
+func medianOf(rs []loadResult) loadResult {
+	if len(rs) == 0 {
+		return loadResult{}
+	}
+	m := rs[0]
+	m.lost, m.dup = 0, 0
+	for _, r := range rs {
+		m.lost += r.lost
+		m.dup += r.dup
+	}
+	pick := func(get func(loadResult) string, parse func(string) (float64, bool)) string {
+		type v struct {
+			s string
+			x float64
+		}
+		var vs []v
+		for _, r := range rs {
+			if x, ok := parse(get(r)); ok {
+				vs = append(vs, v{get(r), x})
+			}
+		}
+		if len(vs) == 0 {
+			return get(rs[0])
+		}
+		sort.Slice(vs, func(i, j int) bool { return vs[i].x < vs[j].x })
+		return vs[(len(vs)-1)/2].s
+	}
+	dur := func(s string) (float64, bool) {
+		d, err := time.ParseDuration(s)
+		return float64(d), err == nil
+	}
+	num := func(s string) (float64, bool) {
+		x, err := strconv.ParseFloat(s, 64)
+		return x, err == nil
+	}
+	m.p50 = pick(func(r loadResult) string { return r.p50 }, dur)
+	m.p99 = pick(func(r loadResult) string { return r.p99 }, dur)
+	m.max = pick(func(r loadResult) string { return r.max }, dur)
+	m.cpuPer1k = pick(func(r loadResult) string { return r.cpuPer1k }, num)
+	m.allPer1k = pick(func(r loadResult) string { return r.allPer1k }, num)
+	m.toolCPU = pick(func(r loadResult) string { return r.toolCPU }, num)
+	return m
+}
+
+// roundsLine lists a long-poll step's rounds: CPU-s per 1,000 deliveries
+// and p99, ours (node+redis) and nchan's.
+func roundsLine(s loadStep, ours, theirs []loadResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %.0f items/s, rounds in turn (ours / nchan, CPU-s per 1,000 and p99):", s.name, s.rate)
+	for i := range max(len(ours), len(theirs)) {
+		var o, t loadResult
+		if i < len(ours) {
+			o = ours[i]
+		}
+		if i < len(theirs) {
+			t = theirs[i]
+		}
+		cpu := o.allPer1k
+		if cpu == "" {
+			cpu = o.cpuPer1k
+		}
+		fmt.Fprintf(&b, " %d: %s / %s, %s / %s;", i+1, cpu, t.cpuPer1k, o.p99, t.p99)
+	}
+	return strings.TrimSuffix(b.String(), ";")
 }
 
 // ratio divides two durations as livepoll prints them ("12.3ms").

@@ -90,8 +90,14 @@ func accepting(addr string) bool {
 // nchanStep runs one step against nchan's protocol at addr (nginx, or
 // lpfloor) with the same tool and clients: a channel of its own per step,
 // so each starts empty.
-func (h *harness) nchanStep(ctx context.Context, lp, addr string, s loadStep) loadResult {
-	args := []string{"-mode", "nchan", "-url", "http://" + addr, "-event", "load-" + strconv.Itoa(s.clients),
+func (h *harness) nchanStep(ctx context.Context, lp, addr string, s loadStep, round int) loadResult {
+	channel := "load-" + strconv.Itoa(s.clients)
+	if round > 0 {
+		// A channel of its own: nchan gives a new subscriber the oldest
+		// message it holds, which would be an earlier round's.
+		channel += "-r" + strconv.Itoa(round+1)
+	}
+	args := []string{"-mode", "nchan", "-url", "http://" + addr, "-event", channel,
 		"-clients", strconv.Itoa(s.clients), "-rate", strconv.FormatFloat(s.rate, 'f', -1, 64), "-duration", s.duration.String()}
 	return h.runLivepoll(ctx, lp, s, args)
 }
