@@ -171,21 +171,24 @@ func (t waitTicket) held() bool { return t.client != nil }
 // this node. A waiter is a parked request; bounding them per client keeps
 // one browser (or script) from holding thousands of the node's file handles.
 //
-// A key's count stays in the map at zero until a sweep, so a browser that
-// polls again and again is neither inserted nor deleted each time, and a
-// holder gives its slot back without a lookup.
+// A key's count stays in the map at zero until it has been idle through a
+// whole sweep interval, so a browser that polls again and again is neither
+// inserted nor deleted each time (its slot is idle only between an answer
+// and its next poll), and a holder gives its slot back without a lookup.
 type waiters struct {
-	max   int
-	mu    sync.Mutex
-	slots map[string]*waitSlot
-	idle  int // slots in the map at zero
+	max      int
+	mu       sync.Mutex
+	slots    map[string]*waitSlot
+	idle     int // slots in the map at zero
+	released int // releases since the last sweep
 }
 
 // waitSlot is one key's count of waits in use.
 type waitSlot struct {
-	key   string // fixed
-	n     int    // under waiters.mu
-	swept bool   // under waiters.mu: out of the map, look the key up again
+	key      string // fixed
+	n        int    // under waiters.mu
+	idleSeen bool   // under waiters.mu: at zero at the last sweep, and since
+	swept    bool   // under waiters.mu: out of the map, look the key up again
 }
 
 // keyOr returns the slot's key when it equals b, else b as a new string: a
@@ -229,6 +232,7 @@ func (w *waiters) acquire(key string, hint *waitSlot) *waitSlot {
 		w.idle--
 	}
 	s.n++
+	s.idleSeen = false
 	return s
 }
 
@@ -240,25 +244,32 @@ func (w *waiters) release(s *waitSlot) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s.n--
+	w.released++
 	if s.n > 0 {
 		return
 	}
 	w.idle++
-	if w.idle >= minSweep && w.idle > len(w.slots)/2 {
+	if w.idle >= minSweep && w.idle > len(w.slots)/2 && w.released > len(w.slots)/2 {
 		w.sweep()
 	}
 }
 
-// sweep drops the keys at zero. Caller holds w.mu. It runs when at least
-// half the map is idle, so its cost is spread over as many releases.
+// sweep drops the keys that were at zero at the last sweep and still are,
+// and marks the ones at zero now. Caller holds w.mu. It runs when half the
+// map is idle and after as many releases, so its cost is spread over them.
 func (w *waiters) sweep() {
 	for k, s := range w.slots {
-		if s.n == 0 {
+		switch {
+		case s.n > 0:
+		case s.idleSeen:
 			s.swept = true
 			delete(w.slots, k)
+			w.idle--
+		default:
+			s.idleSeen = true
 		}
 	}
-	w.idle = 0
+	w.released = 0
 }
 
 // count returns key's slots in use.

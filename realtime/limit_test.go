@@ -118,11 +118,12 @@ func TestIdleWaitSlotsAreSweptAndTheirHintsLookedUpAgain(t *testing.T) {
 	held := w.acquire("held", nil)
 	first := w.acquire("k0", nil)
 	w.release(first)
-	for i := 1; i < 3*minSweep; i++ {
+	for i := 1; i < 8*minSweep; i++ {
 		w.release(w.acquire(fmt.Sprintf("k%d", i), nil))
 	}
-	if n := len(w.slots); n > 2*minSweep {
-		t.Fatalf("%d keys in the map after %d idle ones: idle keys are not swept", n, 3*minSweep)
+	// A key goes once it has been idle through a whole sweep interval.
+	if n := len(w.slots); n > 3*minSweep {
+		t.Fatalf("%d keys in the map after %d idle ones: idle keys are not swept", n, 8*minSweep)
 	}
 	if w.count("held") != 1 || w.keys() != 1 {
 		t.Fatalf("a sweep touched a held slot: held %d, keys %d", w.count("held"), w.keys())
@@ -155,5 +156,31 @@ func TestUnboundedWaitersHandOutSlotsWithoutCounting(t *testing.T) {
 	}
 	if len(w.slots) != 0 {
 		t.Fatalf("an unbounded waiter counts keys: %d", len(w.slots))
+	}
+}
+
+func TestSlotsIdleOnlyBetweenPollsAreNotSwept(t *testing.T) {
+	w := newWaiters(1)
+	const browsers = 4 * minSweep
+	first := make([]*waitSlot, browsers)
+	held := make([]*waitSlot, browsers)
+	for round := range 5 {
+		// A post answers every browser at once (all slots idle), then
+		// each polls again with its connection's hint.
+		for i := range held {
+			s := w.acquire(fmt.Sprintf("b%d", i), held[i])
+			if s == nil {
+				t.Fatalf("round %d: browser %d refused", round, i)
+			}
+			if round == 0 {
+				first[i] = s
+			} else if s != first[i] {
+				t.Fatalf("round %d: browser %d's slot was swept and made again", round, i)
+			}
+			held[i] = s
+		}
+		for _, s := range held {
+			w.release(s)
+		}
 	}
 }
