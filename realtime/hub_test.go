@@ -585,12 +585,18 @@ func TestAWindowPolledSinceTheLastSweepIsKeptUntilIdleAfterPasses(t *testing.T) 
 	if _, err := h.Poll(ctx, 25, "", 0, 10, 0); err != nil {
 		t.Fatal(err)
 	}
+	h.evictIdle(time.Now().Add(-time.Minute)) // takes the marks so far
+	ev := h.lookup(25)
+	ev.lastUsed.Store(0) // as if the last sweep had dated it long ago
+	if _, err := h.Poll(ctx, 25, "", 0, 10, 0); err != nil {
+		t.Fatal(err)
+	}
 	// The sweep that first sees the poll dates it now: a cutoff a minute
 	// back keeps the window, twice over.
 	for range 2 {
 		h.evictIdle(time.Now().Add(-time.Minute))
 		if !h.InMemory(25, 1) {
-			t.Fatal("a window polled a moment ago was dropped")
+			t.Fatal("a window polled since the last sweep was dropped")
 		}
 	}
 	h.evictIdle(time.Now().Add(time.Hour))
