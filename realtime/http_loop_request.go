@@ -70,10 +70,11 @@ func parseHead(buf []byte) (requestHead, error) {
 	}
 	h.size = end + 4
 	line, rest, _ := bytes.Cut(buf[:end+2], crlf)
-	// Request line: METHOD SP request-target SP HTTP/1.1
+	// Request line: METHOD SP request-target SP HTTP/1.1, the method a
+	// token (RFC 9110, section 9.1).
 	method, line, ok1 := bytes.Cut(line, []byte{' '})
 	target, proto, ok2 := bytes.Cut(line, []byte{' '})
-	if !ok1 || !ok2 || !bytes.Equal(proto, http11) || len(method) == 0 || len(target) == 0 || target[0] != '/' {
+	if !ok1 || !ok2 || !bytes.Equal(proto, http11) || len(method) == 0 || !validToken(method) || len(target) == 0 || target[0] != '/' {
 		return h, errNotLoopHead
 	}
 	for _, c := range target {

@@ -37,6 +37,8 @@ func TestParseHeadLeavesToFasthttpWhatItDoesNotReadWithCertainty(t *testing.T) {
 		{"a header without a colon", "GET / HTTP/1.1\r\nnocolon\r\n\r\n", false},
 		{"a space before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", false},
 		{"a control byte", "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n", false},
+		{"a line feed for a method", "\n / HTTP/1.1\r\n\r\n", false},
+		{"a method that is not a token", "G(T / HTTP/1.1\r\n\r\n", false},
 		{"a body", "GET / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", true},
 		{"chunked", "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", true},
 		{"an upgrade", "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", true},
