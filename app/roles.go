@@ -82,7 +82,7 @@ func (a *App) NewWeb() (*Web, error) {
 		Appended: func(_ context.Context, eventID int64, it live.Item) {
 			roomCards.appended(eventID, it)
 		},
-		Place: schedules.Apply,
+		Place: schedules.ApplyFrom,
 	})
 	w = &Web{Hub: hub, Log: log, Live: live, Reactions: reactions, Events: events, Schedules: schedules, app: a,
 		queue: asynq.NewClient(AsynqRedis(a.Config)), insp: asynq.NewInspector(AsynqRedis(a.Config))}

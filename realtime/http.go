@@ -135,8 +135,9 @@ type HandlerDeps struct {
 	ReportRate RateLimit
 	// Place, when set, places an attendee's post in the event's schedule
 	// (its session and room; it.FromSession is the session page it was
-	// posted from) before it is appended (schedule.Cache.Apply).
-	Place func(ctx context.Context, eventID int64, it *live.Item)
+	// posted from, room the room page, "" for none) before it is appended
+	// (schedule.Cache.ApplyFrom).
+	Place func(ctx context.Context, eventID int64, it *live.Item, room string)
 }
 
 // ErrPostRefused refuses an attendee's post (403): a moderator banned the

@@ -30,6 +30,9 @@ type postInput struct {
 	// Session is the session whose page the post was made from ("" for
 	// the live page): an input of session assignment.
 	Session string
+	// Room is the room whose page (the live page's ?room=) the post was
+	// made from: its session then is the post's page (HandlerDeps.Place).
+	Room string
 }
 
 // post answers POST /api/events/:event/posts: an attendee's post.
@@ -66,10 +69,13 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	}
 	item := NewPostItem(PostItemID(client, key), name, text, ev.Posting == PostingModerated, h.now())
 	if in.Session != "" {
-		if !validSessionSlug(in.Session) {
+		if !validScheduleSlug(in.Session) {
 			return fiber.NewError(fiber.StatusBadRequest, "The session must be a session's slug, like opening-keynote.")
 		}
 		item.FromSession = in.Session
+	}
+	if in.Room != "" && !validScheduleSlug(in.Room) {
+		return fiber.NewError(fiber.StatusBadRequest, "The room must be a room's slug, like main-hall.")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -82,7 +88,7 @@ func (h *Handler) post(c *fiber.Ctx) error {
 		}
 	}
 	if h.deps.Place != nil {
-		h.deps.Place(ctx, ev.ID, &item)
+		h.deps.Place(ctx, ev.ID, &item, in.Room)
 	}
 	res, err := h.deps.Log.AppendItem(ctx, ev.ID, item)
 	if err != nil {
@@ -130,6 +136,7 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 			Text         json.RawMessage `json:"text"`
 			ClientPostID json.RawMessage `json:"client_post_id"`
 			Session      json.RawMessage `json:"session"`
+			Room         json.RawMessage `json:"room"`
 		}
 		if err := json.Unmarshal(body, &raw); err != nil {
 			return postInput{}, fiber.NewError(fiber.StatusBadRequest, `The body must be a JSON object like {"name": "…", "text": "…"}.`)
@@ -139,7 +146,7 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 			name string
 			raw  json.RawMessage
 			dst  *string
-		}{{"name", raw.Name, &in.Name}, {"text", raw.Text, &in.Text}, {"client_post_id", raw.ClientPostID, &in.ClientPostID}, {"session", raw.Session, &in.Session}} {
+		}{{"name", raw.Name, &in.Name}, {"text", raw.Text, &in.Text}, {"client_post_id", raw.ClientPostID, &in.ClientPostID}, {"session", raw.Session, &in.Session}, {"room", raw.Room, &in.Room}} {
 			if len(f.raw) == 0 || string(f.raw) == "null" {
 				continue
 			}
@@ -154,15 +161,15 @@ func readPost(c *fiber.Ctx) (postInput, error) {
 	}
 	if strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm) {
 		return postInput{Name: c.FormValue("name"), Text: c.FormValue("text"), ClientPostID: c.FormValue("client_post_id"),
-			Session: c.FormValue("session")}, nil
+			Session: c.FormValue("session"), Room: c.FormValue("room")}, nil
 	}
 	return postInput{}, fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the post as JSON or as a form.")
 }
 
-// validSessionSlug reports whether s can be a session's slug (a-z, 0-9 and
-// hyphens, at most 64 characters); whether the event has it is the
-// schedule's to say (an unknown one is ignored).
-func validSessionSlug(s string) bool {
+// validScheduleSlug reports whether s can be a session's or a room's slug
+// (a-z, 0-9 and hyphens, at most 64 characters); whether the event has it
+// is the schedule's to say (an unknown one is ignored).
+func validScheduleSlug(s string) bool {
 	if len(s) > 64 {
 		return false
 	}

@@ -105,7 +105,22 @@ func (c *Cache) Invalidate(eventID int64) {
 // Apply places it in the event's schedule (Schedule.Apply). Without any
 // copy of the schedule it leaves the item unplaced: the strainer places it.
 func (c *Cache) Apply(ctx context.Context, eventID int64, it *live.Item) {
-	if s, ok := c.Of(ctx, eventID); ok {
-		s.Apply(it)
+	c.ApplyFrom(ctx, eventID, it, "")
+}
+
+// ApplyFrom is Apply for an attendee's post made from the page of room
+// ("" for none): unless it names its session page, the room's session at
+// its created_at (Schedule.InRoomAt) becomes its FromSession first, so
+// the rule's page step keeps it in that room.
+func (c *Cache) ApplyFrom(ctx context.Context, eventID int64, it *live.Item, room string) {
+	s, ok := c.Of(ctx, eventID)
+	if !ok {
+		return
 	}
+	if it.FromSession == "" {
+		if x := s.InRoomAt(room, it.CreatedAt); x != nil {
+			it.FromSession = x.Slug
+		}
+	}
+	s.Apply(it)
 }

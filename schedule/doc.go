@@ -14,7 +14,8 @@
 //  2. else the sessions one of whose speakers wrote or is mentioned in the
 //     post, each network's handle in its own form (Mastodon @user@host,
 //     Bluesky handle.bsky.social, X @user);
-//  3. else the session whose page an attendee posted from;
+//  3. else the session whose page an attendee posted from (a post from a
+//     room's page names that room's session at the time: InRoomAt);
 //  4. else the session whose time window holds the post's created_at, when
 //     only one does.
 //

@@ -95,6 +95,37 @@ func (s *Schedule) ByID(id int64) *Session {
 	return nil
 }
 
+// AfterTalk is how long after a session ends a post from its room's page
+// still goes to it: the questions and thanks of the break that follows.
+const AfterTalk = 15 * time.Minute
+
+// InRoomAt returns the session an attendee posting at t from the page of
+// room means: the room's session whose window holds t, else the room's
+// latest session that ended at most AfterTalk before t; nil for none (or
+// an unknown room). The posting path turns it into the item's FromSession.
+func (s *Schedule) InRoomAt(room string, t time.Time) *Session {
+	if s == nil || room == "" {
+		return nil
+	}
+	var after *Session
+	for i := range s.sessions {
+		x := &s.sessions[i]
+		if x.Room != room {
+			continue
+		}
+		if x.StartsAt.After(t) {
+			break // sorted by start
+		}
+		switch {
+		case t.Before(x.EndsAt):
+			return x
+		case t.Sub(x.EndsAt) <= AfterTalk && (after == nil || x.EndsAt.After(after.EndsAt)):
+			after = x
+		}
+	}
+	return after
+}
+
 // Apply places it (Place) and writes the result into it: Session and Room
 // are the chosen session's slugs, or empty.
 func (s *Schedule) Apply(it *live.Item) Placement {

@@ -77,6 +77,39 @@ func TestPlaceFollowsTheRuleInOrder(t *testing.T) {
 	}
 }
 
+func TestInRoomAtIsTheRoomsTalkNowOrJustOver(t *testing.T) {
+	s := threeRooms()
+	for _, tc := range []struct {
+		room string
+		at   int
+		want string
+	}{
+		{"room-b", 30, "go-talk"},  // three talks run: room B's
+		{"room-a", 30, "css-talk"}, // room A's, not B's
+		{"room-a", 65, "css-talk"}, // the break after it
+		{"room-a", 70, "closing"},  // the next talk has begun
+		{"room-b", 75, "go-talk"},  // 15 minutes after its end
+		{"room-b", 76, ""},         // longer after it
+		{"room-b", 119, ""},        // before the panel
+		{"room-b", 120, "panel"},   // the panel
+		{"room-c", -1, ""},         // before the day
+		{"attic", 30, ""},          // no such room
+		{"", 30, ""},               // no room at all
+	} {
+		got := ""
+		if x := s.InRoomAt(tc.room, at(tc.at)); x != nil {
+			got = x.Slug
+		}
+		if got != tc.want {
+			t.Errorf("InRoomAt(%q, +%d min) = %q, want %q", tc.room, tc.at, got, tc.want)
+		}
+	}
+	var none *Schedule
+	if none.InRoomAt("room-a", at(30)) != nil {
+		t.Error("a nil schedule named a session")
+	}
+}
+
 func TestApplySetsSessionAndRoom(t *testing.T) {
 	it := live.Item{Source: "x", Text: "#gotalk", CreatedAt: at(10), Session: "stale", Room: "stale"}
 	threeRooms().Apply(&it)

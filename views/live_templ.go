@@ -848,27 +848,46 @@ func postForm(vm EventVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\"> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<div class=\"field\"><label for=\"post-name\">Your name</label> <input id=\"post-name\" name=\"name\" type=\"text\" maxlength=\"40\" required autocomplete=\"nickname\"></div><div class=\"field\"><label for=\"post-text\">Message</label> <textarea id=\"post-text\" name=\"text\" rows=\"3\" maxlength=\"500\" required aria-describedby=\"post-count\"></textarea><p class=\"hint\" id=\"post-count\" data-count>Up to 500 characters.</p></div>")
+			if vm.Room.Slug != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "<input type=\"hidden\" name=\"room\" value=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var42 string
+				templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(vm.Room.Slug).Resolve(ctx)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/live.templ`, Line: 160, Col: 58}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 74, "\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 75, "<div class=\"field\"><label for=\"post-name\">Your name</label> <input id=\"post-name\" name=\"name\" type=\"text\" maxlength=\"40\" required autocomplete=\"nickname\"></div><div class=\"field\"><label for=\"post-text\">Message</label> <textarea id=\"post-text\" name=\"text\" rows=\"3\" maxlength=\"500\" required aria-describedby=\"post-count\"></textarea><p class=\"hint\" id=\"post-count\" data-count>Up to 500 characters.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if vm.Posting == "moderated" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 74, "<p class=\"hint\">Posts are reviewed before they appear.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<p class=\"hint\">Posts are reviewed before they appear.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 75, "<p class=\"form-error\" role=\"alert\" data-post-error hidden></p><p class=\"form-ok\" role=\"status\" data-post-ok hidden></p><button type=\"submit\" class=\"btn\">Post</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<p class=\"form-error\" role=\"alert\" data-post-error hidden></p><p class=\"form-ok\" role=\"status\" data-post-ok hidden></p><button type=\"submit\" class=\"btn\">Post</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "</section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 78, "</section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -893,7 +912,7 @@ func lightbox() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<dialog class=\"lightbox\" aria-label=\"Photo\" data-lightbox><form method=\"dialog\" class=\"lightbox-bar\"><button type=\"submit\" class=\"btn lightbox-close\" aria-label=\"Close photo\">Close</button></form><img class=\"lightbox-img\" alt=\"\" data-lightbox-img><p class=\"lightbox-caption\" data-lightbox-caption></p></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 79, "<dialog class=\"lightbox\" aria-label=\"Photo\" data-lightbox><form method=\"dialog\" class=\"lightbox-bar\"><button type=\"submit\" class=\"btn lightbox-close\" aria-label=\"Close photo\">Close</button></form><img class=\"lightbox-img\" alt=\"\" data-lightbox-img><p class=\"lightbox-caption\" data-lightbox-caption></p></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

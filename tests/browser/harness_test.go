@@ -271,6 +271,7 @@ func TestLivePageInARealBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := &models.Session{EventID: rooms.ID, Slug: r.talk, Title: r.title, RoomID: &room.ID,
+			Tags:     models.StringList{strings.ReplaceAll(r.talk, "-", "")}, // #atalk, #btalk, #ctalk
 			StartsAt: now.Add(-30 * time.Minute), EndsAt: now.Add(30 * time.Minute)}
 		if err := db.DB.Create(s).Error; err != nil {
 			t.Fatal(err)

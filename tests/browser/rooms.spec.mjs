@@ -51,6 +51,25 @@ await run(async (browser) => {
     }
   });
 
+  await check("an attendee posting from Room B's page sees the post there, in Room B's talk, and the wall shows it", async () => {
+    await roomB.fill('#post-name', 'Ann');
+    await roomB.fill('#post-text', 'Posted from Room B');
+    await roomB.click('[data-post-form] button[type=submit]');
+    const mine = roomB.locator('[data-stream] [data-seq]', { hasText: 'Posted from Room B' });
+    await mine.first().waitFor({ state: 'visible', timeout: 5000 });
+    assert.equal(await mine.count(), 1, 'the post is shown once');
+    assert.equal(await mine.getAttribute('data-room'), 'room-b');
+    assert.equal(await roomB.textContent('[data-post-ok]'), 'Posted.');
+    await wallB.locator('[data-seq]', { hasText: 'Posted from Room B' }).first().waitFor({ state: 'visible', timeout: 5000 });
+  });
+
+  await check("a post from Room B's page tagged for Room C's talk says where it went", async () => {
+    await roomB.fill('#post-text', 'Heading to #ctalk next');
+    await roomB.click('[data-post-form] button[type=submit]');
+    await roomB.waitForFunction(() => /another room/.test(document.querySelector('[data-post-ok]').textContent), null, { timeout: 5000 });
+    assert.equal(await roomB.locator('[data-stream] [data-seq]', { hasText: 'Heading to' }).count(), 0);
+  });
+
   await check('a post a moderator moves into Room B appears there; one moved out leaves', async () => {
     await ctl(`/move?seq=${unplaced.seq}&room=room-b&session=b-talk`);
     await item(roomB, unplaced.seq).waitFor({ state: 'visible', timeout: 5000 });

@@ -171,6 +171,7 @@
   if (!form) return;
   const nameIn = form.elements.namedItem('name');
   const textIn = form.elements.namedItem('text');
+  const roomIn = form.elements.namedItem('room'); // on a room's page: its talk is the post's page
   const count = form.querySelector('[data-count]');
   const errBox = form.querySelector('[data-post-error]');
   const okBox = form.querySelector('[data-post-ok]');
@@ -208,7 +209,7 @@
     try {
       const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
       if (form.dataset.csrf) headers['X-CSRF-Token'] = form.dataset.csrf;
-      const res = await fetch(form.action, { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify({ name, text }) });
+      const res = await fetch(form.action, { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify(roomIn ? { name, text, room: roomIn.value } : { name, text }) });
       let body = {};
       try { body = await res.json(); } catch (e) { /* not JSON */ }
       if (res.status === 202) {
@@ -218,7 +219,8 @@
         textIn.value = '';
         const item = body.item || (body.author ? body : null);
         if (item) stream.apply({ op: 'add', item }, true);
-        say(okBox, 'Posted.');
+        // A tag or a speaker's name can place a post in another room's talk.
+        say(okBox, item && accept && !accept(item) ? 'Posted, in another room: the page of all rooms shows it.' : 'Posted.');
       } else if (res.status === 429) {
         say(errBox, body.error || 'You are posting quickly; please wait a moment and try again.');
       } else {
