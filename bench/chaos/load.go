@@ -249,8 +249,11 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 	}
 	// The peers, and the floor under any fasthttp server (bench/lpfloor),
 	// with the same tool, clients and rates, while our node idles.
-	// The long-poll steps run -rounds times, ours and nchan's in turn (our
-	// first round is the budget step above), and are compared by medians.
+	// The long-poll steps run -rounds more times, ours and nchan's side by
+	// side in each round, in alternating order (ours first, then nchan's
+	// first, ...), so that a machine that drifts during the run weighs on
+	// both alike; they are compared by medians, and each round's pair by
+	// its own ratio.
 	var nchan, floor, centrifugo, extra []loadResult
 	peers := append([]loadResult(nil), res...)
 	var rounds []string
@@ -260,15 +263,23 @@ func runLoad(ctx context.Context, h *harness) (int, error) {
 			return 2, err
 		}
 		for i, s := range steps[:2] {
-			ours, theirs := []loadResult{res[i]}, []loadResult{h.nchanStep(ctx, lp, nchanAddr, s, 0)}
-			for r := 1; r < h.o.rounds && ctx.Err() == nil; r++ {
+			var ours, theirs []loadResult
+			runOurs := func() {
 				ours = append(ours, h.livepoll(ctx, lp, s))
 				waitConnectionsClosed(ctx, h.webs[0].pid(), baseline)
+			}
+			for r := 0; r < max(h.o.rounds, 1) && ctx.Err() == nil; r++ {
+				if r%2 == 0 {
+					runOurs()
+				}
 				theirs = append(theirs, h.nchanStep(ctx, lp, nchanAddr, s, r))
+				if r%2 == 1 {
+					runOurs()
+				}
 			}
 			peers[i] = medianOf(ours)
 			nchan = append(nchan, medianOf(theirs))
-			extra = append(append(extra, ours[1:]...), theirs...)
+			extra = append(append(extra, ours...), theirs...)
 			rounds = append(rounds, roundsLine(s, ours, theirs))
 		}
 		stop()
@@ -438,10 +449,12 @@ func medianOf(rs []loadResult) loadResult {
 }
 
 // roundsLine lists a long-poll step's rounds: CPU-s per 1,000 deliveries
-// and p99, ours (node+redis) and nchan's.
+// (ours node+redis, nchan's, and their ratio) and p99, then the median of
+// the rounds' CPU ratios.
 func roundsLine(s loadStep, ours, theirs []loadResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %.0f items/s, rounds in turn (ours / nchan, CPU-s per 1,000 and p99):", s.name, s.rate)
+	fmt.Fprintf(&b, "%s, %.0f items/s, rounds (ours / nchan, CPU-s per 1,000 (ratio) and p99):", s.name, s.rate)
+	var ratios []float64
 	for i := range max(len(ours), len(theirs)) {
 		var o, t loadResult
 		if i < len(ours) {
@@ -454,9 +467,18 @@ func roundsLine(s loadStep, ours, theirs []loadResult) string {
 		if cpu == "" {
 			cpu = o.cpuPer1k
 		}
-		fmt.Fprintf(&b, " %d: %s / %s, %s / %s;", i+1, cpu, t.cpuPer1k, o.p99, t.p99)
+		r := ratioNum(cpu, t.cpuPer1k)
+		if x, err := strconv.ParseFloat(r, 64); err == nil {
+			ratios = append(ratios, x)
+		}
+		fmt.Fprintf(&b, " %d: %s / %s (%s), %s / %s;", i+1, cpu, t.cpuPer1k, r, o.p99, t.p99)
 	}
-	return strings.TrimSuffix(b.String(), ";")
+	if len(ratios) == 0 {
+		return strings.TrimSuffix(b.String(), ";")
+	}
+	sort.Float64s(ratios)
+	fmt.Fprintf(&b, " median of the rounds' CPU ratios %.2f", ratios[(len(ratios)-1)/2])
+	return b.String()
 }
 
 // ratio divides two durations as livepoll prints them ("12.3ms").

@@ -33,7 +33,8 @@ func TestRoundsLineListsEveryRoundOursBesideThePeers(t *testing.T) {
 	s := loadStep{name: "1,000 waiting", rate: 5}
 	l := roundsLine(s, []loadResult{{allPer1k: "0.0196", p99: "24ms"}, {cpuPer1k: "0.0190", p99: "23ms"}},
 		[]loadResult{{cpuPer1k: "0.0182", p99: "25ms"}, {cpuPer1k: "0.0188", p99: "26ms"}})
-	for _, want := range []string{"1: 0.0196 / 0.0182, 24ms / 25ms", "2: 0.0190 / 0.0188, 23ms / 26ms"} {
+	for _, want := range []string{"1: 0.0196 / 0.0182 (1.08), 24ms / 25ms", "2: 0.0190 / 0.0188 (1.01), 23ms / 26ms",
+		"median of the rounds' CPU ratios 1.01"} {
 		if !strings.Contains(l, want) {
 			t.Errorf("rounds line %q lacks %q", l, want)
 		}

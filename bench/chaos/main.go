@@ -66,7 +66,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the run's database even after a clean run")
 	flag.BoolVar(&o.services, "services", true, "run scripts/services.sh up first")
 	flag.BoolVar(&o.nchan, "nchan", true, "load: also run the 1,000 and 10,000 client steps against nginx's nchan (scripts/nchan-deps.sh), the peer docs/ARCHITECTURE.md names, and bench/lpfloor, its protocol on bare fasthttp")
-	flag.IntVar(&o.rounds, "rounds", 3, "load: rounds of the 1,000 and 10,000 long-poll steps, our node and nginx+nchan in turn; the side-by-side table shows each one's median (one run's CPU figure moves by about ±10 % on these machines)")
+	flag.IntVar(&o.rounds, "rounds", 5, "load: rounds of the 1,000 and 10,000 long-poll steps after the budget steps, our node and nginx+nchan side by side in alternating order; the side-by-side table shows each one's median (one run's CPU figure moves by ±10–20 % on these machines)")
 	flag.Float64Var(&o.scale, "scale", 1, "load: multiply every step's clients by this (0.02 checks the harness end to end in a minute; figures need 1)")
 	flag.BoolVar(&o.centrifugo, "centrifugo", true, "load: also run the 1,000 and 10,000 stream steps against Centrifugo v6 (scripts/centrifugo.sh installs it), the peer of our SSE")
 	flag.StringVar(&o.mode, "mode", "chaos", "chaos; load (bench/livepoll at 1,000, 10,000 and 19,000 clients against one fresh node; -duration per step, default 30s); soak (steady -clients at -rate for -duration, default 1000 clients, 5/s, 10m); profile (where a delivery's CPU goes: bench/liveserver, 1,000 long polls then 1,000 streams at 5/s)")
