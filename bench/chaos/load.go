@@ -336,7 +336,7 @@ func printBudgets(res []loadResult) {
 		hubCmdsPer1k(one, ten, max19), cmdsPerItem(one, ten, max19))
 	fmt.Fprintf(tw, "live requests the loops left to fiber\tone per client (its first visit)\t%s\tbackchannel_live_loop_fallbacks_total over each step\n", fallbacksOf(one, ten, max19))
 	fmt.Fprintf(tw, "deliveries per second, one node\t>= 200,000\t%.0f\t%d clients x %.0f items/s; p99 %s\n", del.deliveries, del.step.clients, del.step.rate, del.p99)
-	fmt.Fprintf(tw, "CPU per 1,000 deliveries (nchan ~0.024 s)\t<= nchan\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
+	fmt.Fprintf(tw, "CPU per 1,000 deliveries\t<= nchan (rows below)\tserver %s s, server+redis %s s\tat 1,000 clients\n", one.cpuPer1k, one.allPer1k)
 	fmt.Fprintf(tw, "server CPU and RSS\t\t%s\t\n", cpuRSS(res))
 	fmt.Fprintln(tw, "strainer, posts, page render\tsee docs/ARCHITECTURE.md\tnot measured by this tool\tgo test -bench in jobs/, realtime/, views/, archive/")
 	tw.Flush()
