@@ -123,7 +123,10 @@ func PostHTML(text string) string {
 		}
 		b.WriteString(escapeLines(text[last:start]))
 		esc := html.EscapeString(link)
-		b.WriteString(`<a href="` + esc + `" rel="nofollow noopener">` + esc + `</a>`)
+		// The link's scheme in its canonical lowercase (RFC 3986, 3.1): a
+		// post may write "HTTPS://"; the text keeps what was written.
+		href := u.Scheme + html.EscapeString(link[len(u.Scheme):])
+		b.WriteString(`<a href="` + href + `" rel="nofollow noopener">` + esc + `</a>`)
 		last = end
 	}
 	b.WriteString(escapeLines(text[last:]))

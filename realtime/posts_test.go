@@ -58,6 +58,7 @@ func TestPostHTMLEscapesEverythingAndLinksURLs(t *testing.T) {
 		{"javascript:alert(1) ftp://x.test", "javascript:alert(1) ftp://x.test"},
 		{"a\nb", "a<br>b"},
 		{"https://.", "https://."},
+		{"Http://0 and HTTPS://E.test/X", `<a href="http://0" rel="nofollow noopener">Http://0</a> and <a href="https://E.test/X" rel="nofollow noopener">HTTPS://E.test/X</a>`},
 	}
 	for _, tc := range cases {
 		if got := PostHTML(tc.in); got != tc.want {
